@@ -1,0 +1,129 @@
+/*
+ * Internal runtime objects behind include/leonardo.h.
+ *
+ * runtime.c owns the store, host objects, instantiation and the lw_exec_*
+ * entry points; translate.c turns a function body into threaded code;
+ * interp.c runs it.  This header is the contract between them.
+ */
+#ifndef LEONARDO_RUNTIME_H
+#define LEONARDO_RUNTIME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "leonardo.h"
+#include "decode/module.h"
+
+typedef struct CompiledFunc CompiledFunc; /* translate.h */
+
+/*
+ * A function type interned in the process-wide type table, so two types are
+ * equal exactly when their pointers are (call_indirect checks one compare).
+ */
+typedef struct FuncSig {
+    uint32_t nparams, nresults;
+    const ValType *params, *results;
+} FuncSig;
+
+const FuncSig *sig_intern(const FuncType *t);   /* thread-safe, never freed */
+
+struct lw_func {
+    const FuncSig *sig;
+    bool is_host;
+    union {
+        struct {
+            lw_instance *inst;
+            uint32_t index;              /* in the module's function index space */
+            CompiledFunc *code;          /* NULL until translated (lazy) */
+        } wasm;
+        struct {
+            lw_host_fn fn;
+            void *env;
+            char *name;
+        } host;
+    } u;
+};
+
+struct lw_memory {
+    uint8_t *data;          /* may move on grow: the interpreter reloads it after calls and grow */
+    uint64_t size;          /* bytes */
+    uint32_t pages, max_pages;  /* max_pages: the declared max, or 65536 */
+    bool has_max;
+};
+
+struct lw_table {
+    ValType elem;
+    uint32_t size, max;     /* max: the declared max, or UINT32_MAX */
+    bool has_max;
+    uint64_t *elems;        /* lw_func* or externref value, 0 = null */
+};
+
+struct lw_global {
+    ValType type;
+    bool mut;
+    uint64_t val;           /* same slot encoding as the interpreter; v128 later */
+};
+
+struct lw_instance {
+    lw_module *module;
+    const Module *m;        /* == &module->... decoded representation */
+    lw_func **funcs;        /* nfuncs: imports resolved, then own */
+    lw_table **tables;
+    lw_memory **mems;
+    lw_global **globals;
+    const FuncSig **types;  /* interned, by type index */
+    bool *elem_dropped;     /* nelems */
+    bool *data_dropped;     /* ndatas */
+    lw_memory *mem0;        /* mems[0] or NULL: the interpreter's fast path */
+};
+
+struct lw_module {
+    Module *m;
+    CompiledFunc **code;    /* per defined function, shared by every instance; lazily filled */
+    const FuncSig **sigs;   /* interned, by type index */
+};
+
+/* One activation record on an lw_exec's frame stack. */
+typedef struct Frame {
+    const void *ret_ip;     /* where the caller continues (NULL for an entry frame) */
+    uint64_t *fp;           /* first slot of this frame: params, then locals, then operands */
+    lw_func *func;
+} Frame;
+
+struct lw_exec {
+    lw_store *store;
+    uint64_t *stack, *stack_end;   /* value slots for all frames */
+    Frame *frames;
+    uint32_t depth, max_depth;
+
+    /* Fuel: `fuel` counts down within a slice; the interpreter yields when it
+       goes negative at a check point (loop back-edge, call). */
+    int64_t fuel;
+    int64_t slice;         /* 0: no slicing */
+    int64_t limit;         /* 0: no hard limit */
+    uint64_t used;         /* fuel consumed by finished slices */
+
+    /* Saved state while suspended (LW_YIELD) */
+    const void *ip;
+    uint64_t *fp;
+    bool suspended;
+    uint32_t entry_depth;  /* depth of the frame lw_exec_call entered */
+    lw_func *entry;        /* the function lw_exec_call entered */
+
+    const char *trap;      /* static string, or trap_buf */
+    char trap_buf[160];
+    char *backtrace;       /* malloc'd */
+    int exit_code;
+    void *userdata;
+};
+
+/*
+ * interp.c: run from the state in `ex` (a fresh entry frame set up by
+ * lw_exec_call, or a suspended one) until the entry frame returns, a trap,
+ * an exit, or the fuel slice ends.
+ */
+lw_status interp_run(lw_exec *ex);
+
+/* interp.c: set up the entry frame for `f` with args already in ex->stack. */
+lw_status interp_enter(lw_exec *ex, lw_func *f);
+
+#endif
