@@ -52,8 +52,13 @@ bool wat_parse_i32(const char *s, size_t n, uint32_t *out);  /* signed or unsign
 bool wat_parse_i64(const char *s, size_t n, uint64_t *out);
 bool wat_parse_f32(const char *s, size_t n, uint32_t *bits); /* correctly rounded; nan:0x.. payloads */
 bool wat_parse_f64(const char *s, size_t n, uint64_t *bits);
+/* Whether a numeral is an integer literal (no fraction, exponent, inf or nan). */
+bool wat_is_int_literal(const char *s, size_t n);
 
 /* Decode a TOK_STRING's escapes into a malloc'd buffer (NUL-terminated too). */
 bool wat_string(const WatToken *tok, uint8_t **out, size_t *len);
+
+/* Whether bytes are well-formed UTF-8 (names must be). */
+bool wat_utf8_valid(const uint8_t *s, size_t n);
 
 #endif
