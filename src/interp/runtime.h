@@ -126,4 +126,11 @@ lw_status interp_run(lw_exec *ex);
 /* interp.c: set up the entry frame for `f` with args already in ex->stack. */
 lw_status interp_enter(lw_exec *ex, lw_func *f);
 
+/*
+ * runtime.c: grow table `t` by `delta` elements set to `init` (a slot value).
+ * Returns the old size, or -1 (table unchanged) past its maximum, past the
+ * implementation limit, or when memory is short.  `elems` may move.
+ */
+int64_t table_grow(lw_table *t, uint32_t delta, uint64_t init);
+
 #endif
