@@ -1,0 +1,333 @@
+/*
+ * Instantiation with WebAssembly 2.0 semantics, in the spec's order:
+ *
+ *   1. resolve every import by (module, name) and check its type;
+ *   2. allocate the instance: functions, tables, memories, globals
+ *      (global initialisers are constant expressions evaluated here);
+ *   3. apply active element segments in order, then drop them and the
+ *      declarative ones;
+ *   4. apply active data segments in order, then drop them;
+ *   5. run the start function.
+ *
+ * Once step 2 is done the instance belongs to the store, because in 2.0 a
+ * trap in step 3 or 4 leaves the writes of earlier segments in place: a
+ * shared table may now hold this instance's functions, which must stay
+ * callable even though instantiation failed.
+ */
+#include "interp/runtime.h"
+#include "interp/store.h"
+#include "mem/memory.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void fail(lw_error *err, lw_errkind kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void fail(lw_error *err, lw_errkind kind, const char *fmt, ...)
+{
+    if (!err)
+        return;
+    err->kind = kind;
+    err->offset = (size_t)-1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+}
+
+static const char *kind_name(uint8_t kind)
+{
+    static const char *names[] = { "function", "table", "memory", "global" };
+    return kind < 4 ? names[kind] : "unknown";
+}
+
+/* Import limits matching: the actual object's current size and maximum
+   against what the import declares. */
+static bool limits_match(uint32_t size, bool has_max, uint32_t max, const Limits *want)
+{
+    if (size < want->min)
+        return false;
+    if (want->has_max && (!has_max || max > want->max))
+        return false;
+    return true;
+}
+
+/* Step 1: check one resolved import against its declaration. */
+static bool import_matches(const lw_module *module, const Import *imp, const lw_extern *ext)
+{
+    if ((uint8_t)ext->kind != imp->kind)
+        return false;
+    switch (imp->kind) {
+    case EXT_FUNC:
+        /* Interned signatures: equal types are the same pointer. */
+        return ext->of.func->sig == module->sigs[imp->u.func_type];
+    case EXT_TABLE: {
+        const lw_table *t = ext->of.table;
+        return t->elem == imp->u.table.elem && limits_match(t->size, t->has_max, t->max, &imp->u.table.limits);
+    }
+    case EXT_MEMORY: {
+        const lw_memory *mem = ext->of.memory;
+        return limits_match(mem->pages, mem->has_max, mem->max_pages, &imp->u.mem.limits);
+    }
+    case EXT_GLOBAL:
+        return ext->of.global->type == imp->u.global.type && ext->of.global->mut == imp->u.global.mut;
+    }
+    return false;
+}
+
+/* A constant expression's value in slot encoding.  Validation has checked
+   the indices; global.get sees only globals already initialised. */
+static uint64_t eval_const(const lw_instance *inst, const ConstExpr *e)
+{
+    switch (e->op) {
+    case OP_I32_CONST: return e->u.i32;
+    case OP_I64_CONST: return e->u.i64;
+    case OP_F32_CONST: return e->u.f32;
+    case OP_F64_CONST: return e->u.f64;
+    case OP_REF_NULL: return 0;
+    case OP_REF_FUNC: return (uint64_t)(uintptr_t)inst->funcs[e->u.index];
+    case OP_GLOBAL_GET: return inst->globals[e->u.index]->val;
+    default: return 0;
+    }
+}
+
+void instance_free(Instance *in)
+{
+    lw_instance *inst = &in->pub;
+    free(in->own_funcs);
+    free(inst->funcs);
+    free(inst->tables);
+    free(inst->mems);
+    free(inst->globals);
+    free(inst->elem_dropped);
+    free(inst->data_dropped);
+    free(in);
+}
+
+/* Step 1.  false (and *err) when an import is missing or mistyped. */
+static bool resolve_imports(lw_store *s, const lw_module *module, lw_instance *inst, lw_error *err)
+{
+    const Module *m = module->m;
+    uint32_t nf = 0, nt = 0, nm = 0, ng = 0;
+    for (uint32_t i = 0; i < m->nimports; i++) {
+        const Import *imp = &m->imports[i];
+        lw_extern ext;
+        if (!store_lookup(s, imp->module, imp->module_len, imp->name, imp->name_len, &ext)) {
+            fail(err, LW_ERR_LINK, "unknown import \"%s\".\"%s\" (import %u, a %s)", imp->module, imp->name, i,
+                 kind_name(imp->kind));
+            return false;
+        }
+        if (!import_matches(module, imp, &ext)) {
+            fail(err, LW_ERR_LINK, "incompatible import type for \"%s\".\"%s\" (import %u: wanted a %s, got a %s)",
+                 imp->module, imp->name, i, kind_name(imp->kind), kind_name((uint8_t)ext.kind));
+            return false;
+        }
+        switch (imp->kind) {
+        case EXT_FUNC: inst->funcs[nf++] = ext.of.func; break;
+        case EXT_TABLE: inst->tables[nt++] = ext.of.table; break;
+        case EXT_MEMORY: inst->mems[nm++] = ext.of.memory; break;
+        case EXT_GLOBAL: inst->globals[ng++] = ext.of.global; break;
+        }
+    }
+    return true;
+}
+
+/* Step 2 for the instance's own tables, memories and globals. */
+static bool allocate_definitions(lw_store *s, lw_instance *inst, lw_error *err)
+{
+    const Module *m = inst->m;
+    for (uint32_t i = m->ntable_imports; i < m->ntables; i++) {
+        const TableType *tt = &m->tables[i];
+        inst->tables[i] = store_new_table(s, tt->elem, tt->limits.min, tt->limits.max, tt->limits.has_max, 0);
+        if (!inst->tables[i]) {
+            fail(err, LW_ERR_TRAP, "cannot allocate table %u of %u elements", i, tt->limits.min);
+            return false;
+        }
+    }
+    for (uint32_t i = m->nmem_imports; i < m->nmems; i++) {
+        const MemType *mt = &m->mems[i];
+        inst->mems[i] = store_new_memory(s, mt->limits.min, mt->limits.max, mt->limits.has_max);
+        if (!inst->mems[i]) {
+            fail(err, LW_ERR_TRAP, "cannot allocate memory %u of %u pages", i, mt->limits.min);
+            return false;
+        }
+    }
+    for (uint32_t i = m->nglobal_imports; i < m->nglobals; i++) {
+        const Global *g = &m->globals[i - m->nglobal_imports];
+        inst->globals[i] = store_new_global(s, g->type.type, g->type.mut, eval_const(inst, &g->init));
+        if (!inst->globals[i]) {
+            fail(err, LW_ERR_TRAP, "cannot allocate global %u", i);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Step 3: table.init then elem.drop for each active segment, in order. */
+static bool init_elems(lw_instance *inst, lw_error *err)
+{
+    const Module *m = inst->m;
+    for (uint32_t i = 0; i < m->nelems; i++) {
+        const Elem *e = &m->elems[i];
+        if (e->mode == SEG_DECLARATIVE) {
+            inst->elem_dropped[i] = true;
+            continue;
+        }
+        if (e->mode != SEG_ACTIVE)
+            continue;
+        lw_table *t = inst->tables[e->table];
+        uint32_t off = (uint32_t)eval_const(inst, &e->offset);
+        if ((uint64_t)off + e->count > t->size) {
+            fail(err, LW_ERR_TRAP, "out of bounds table access");
+            return false;
+        }
+        for (uint32_t j = 0; j < e->count; j++)
+            t->elems[off + j] = eval_const(inst, &e->items[j]);
+        inst->elem_dropped[i] = true;
+    }
+    return true;
+}
+
+/* Step 4: memory.init then data.drop for each active segment, in order. */
+static bool init_datas(lw_instance *inst, lw_error *err)
+{
+    const Module *m = inst->m;
+    for (uint32_t i = 0; i < m->ndatas; i++) {
+        const Data *d = &m->datas[i];
+        if (d->mode != SEG_ACTIVE)
+            continue;
+        lw_memory *mem = inst->mems[d->memory];
+        uint32_t off = (uint32_t)eval_const(inst, &d->offset);
+        if ((uint64_t)off + d->len > mem->size) {
+            fail(err, LW_ERR_TRAP, "out of bounds memory access");
+            return false;
+        }
+        if (d->len)
+            memcpy(mem->data + off, d->bytes, d->len);
+        inst->data_dropped[i] = true;
+    }
+    return true;
+}
+
+/* Step 5. */
+static bool run_start(lw_store *s, lw_instance *inst, lw_exec *ex, lw_error *err)
+{
+    const Module *m = inst->m;
+    if (!m->has_start)
+        return true;
+    lw_exec *own = NULL;
+    if (!ex)
+        ex = own = lw_exec_new(s, NULL);
+    if (!ex) {
+        fail(err, LW_ERR_TRAP, "cannot create an execution context for the start function");
+        return false;
+    }
+    lw_status st = lw_exec_call(ex, inst->funcs[m->start], NULL, 0);
+    while (st == LW_YIELD)
+        st = lw_exec_resume(ex);
+    bool ok = true;
+    if (st == LW_TRAP) {
+        const char *msg = lw_exec_trap_message(ex);
+        fail(err, LW_ERR_TRAP, "%s", msg ? msg : "trap");
+        ok = false;
+    } else if (st == LW_EXIT) {
+        fail(err, LW_ERR_TRAP, "start function exited with code %d", lw_exec_exit_code(ex));
+        ok = false;
+    }
+    if (own)
+        lw_exec_free(own);
+    return ok;
+}
+
+lw_instance *lw_instantiate(lw_store *s, lw_module *module, lw_exec *ex, lw_error *err)
+{
+    if (err) {
+        err->kind = LW_ERR_NONE;
+        err->offset = (size_t)-1;
+        err->msg[0] = 0;
+    }
+    const Module *m = module->m;
+    Instance *in = calloc(1, sizeof *in);
+    if (!in) {
+        fail(err, LW_ERR_TRAP, "out of memory");
+        return NULL;
+    }
+    lw_instance *inst = &in->pub;
+    inst->module = module;
+    inst->m = m;
+    inst->types = module->sigs;
+    uint32_t ndefined = m->nfuncs - m->nfunc_imports;
+    inst->funcs = calloc(m->nfuncs ? m->nfuncs : 1, sizeof *inst->funcs);
+    inst->tables = calloc(m->ntables ? m->ntables : 1, sizeof *inst->tables);
+    inst->mems = calloc(m->nmems ? m->nmems : 1, sizeof *inst->mems);
+    inst->globals = calloc(m->nglobals ? m->nglobals : 1, sizeof *inst->globals);
+    inst->elem_dropped = calloc(m->nelems ? m->nelems : 1, sizeof *inst->elem_dropped);
+    inst->data_dropped = calloc(m->ndatas ? m->ndatas : 1, sizeof *inst->data_dropped);
+    in->own_funcs = calloc(ndefined ? ndefined : 1, sizeof *in->own_funcs);
+    if (!inst->funcs || !inst->tables || !inst->mems || !inst->globals || !inst->elem_dropped ||
+        !inst->data_dropped || !in->own_funcs) {
+        fail(err, LW_ERR_TRAP, "out of memory");
+        goto free_unowned;
+    }
+
+    if (!resolve_imports(s, module, inst, err))
+        goto free_unowned;
+
+    for (uint32_t i = 0; i < ndefined; i++) {
+        lw_func *f = &in->own_funcs[i];
+        f->sig = module->sigs[m->funcs[i].type];
+        f->is_host = false;
+        f->u.wasm.inst = inst;
+        f->u.wasm.index = m->nfunc_imports + i;
+        f->u.wasm.code = module->code[i];
+        inst->funcs[m->nfunc_imports + i] = f;
+    }
+    if (!ptrvec_push(&s->instances, in)) {
+        fail(err, LW_ERR_TRAP, "out of memory");
+        goto free_unowned;
+    }
+    /* From here on the store owns the instance (see the top comment). */
+    module_retain(module);
+    if (!allocate_definitions(s, inst, err))
+        return NULL;
+    inst->mem0 = m->nmems ? inst->mems[0] : NULL;
+    if (!init_elems(inst, err) || !init_datas(inst, err) || !run_start(s, inst, ex, err))
+        return NULL;
+    return inst;
+
+free_unowned:
+    instance_free(in);   /* the module was not retained yet */
+    return NULL;
+}
+
+bool lw_instance_export_n(lw_instance *inst, const char *name, uint32_t name_len, lw_extern *out)
+{
+    const Module *m = inst->m;
+    for (uint32_t i = 0; i < m->nexports; i++) {
+        const Export *e = &m->exports[i];
+        if (e->name_len != name_len || memcmp(e->name, name, name_len) != 0)
+            continue;
+        out->kind = (lw_externkind)e->kind;
+        switch (e->kind) {
+        case EXT_FUNC: out->of.func = inst->funcs[e->index]; break;
+        case EXT_TABLE: out->of.table = inst->tables[e->index]; break;
+        case EXT_MEMORY: out->of.memory = inst->mems[e->index]; break;
+        case EXT_GLOBAL: out->of.global = inst->globals[e->index]; break;
+        default: return false;
+        }
+        return true;
+    }
+    return false;
+}
+
+bool lw_instance_export(lw_instance *inst, const char *name, lw_extern *out)
+{
+    return lw_instance_export_n(inst, name, (uint32_t)strlen(name), out);
+}
+
+const lw_module *lw_instance_module(const lw_instance *inst)
+{
+    return inst->module;
+}

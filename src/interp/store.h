@@ -1,0 +1,73 @@
+/*
+ * Private to the runtime objects (runtime.c, instance.c): the store's layout
+ * and the helpers instantiation shares with it.  The interpreter never needs
+ * these; it sees only runtime.h.
+ */
+#ifndef LEONARDO_STORE_H
+#define LEONARDO_STORE_H
+
+#include "interp/runtime.h"
+
+/* A growable array of owned pointers. */
+typedef struct {
+    void **items;
+    size_t n, cap;
+} PtrVec;
+
+bool ptrvec_push(PtrVec *v, void *p);
+
+/* One (module, name) -> extern binding.  Names are copied and may hold NUL bytes. */
+typedef struct {
+    char *module, *name;
+    uint32_t module_len, name_len;
+    uint64_t hash;
+    lw_extern ext;
+} NameEntry;
+
+struct lw_store {
+    NameEntry *names;        /* open addressing; module == NULL marks an empty slot */
+    uint32_t names_cap, names_count;
+
+    /* Everything made in this store, freed by lw_store_free. */
+    PtrVec instances, funcs, memories, tables, globals;
+};
+
+/* The module wrapper behind lw_module: a refcount for the content cache. */
+typedef struct LoadedModule {
+    struct lw_module pub;
+    uint32_t refs;                 /* guarded by the cache lock */
+    struct LoadedModule *next;     /* cache bucket chain */
+} LoadedModule;
+
+/* The instance wrapper behind lw_instance: blocks it owns. */
+typedef struct {
+    struct lw_instance pub;
+    lw_func *own_funcs;            /* the module's defined functions, one block */
+} Instance;
+
+/* Free an instance's own arrays and itself (not its module reference). */
+void instance_free(Instance *in);
+
+/* Take one more reference to a module (an instance keeps its module alive). */
+void module_retain(lw_module *m);
+
+/* Bind (module, name) given with lengths, so names holding NUL work. */
+void store_define_n(lw_store *s, const char *module, uint32_t module_len,
+                    const char *name, uint32_t name_len, lw_extern ext);
+/* Look up (module, name); false if undefined. */
+bool store_lookup(const lw_store *s, const char *module, uint32_t module_len,
+                  const char *name, uint32_t name_len, lw_extern *out);
+
+/* Objects created by instantiation, owned by the store like host-made ones. */
+lw_table *store_new_table(lw_store *s, ValType elem, uint32_t min, uint32_t max, bool has_max, uint64_t init);
+lw_memory *store_new_memory(lw_store *s, uint32_t min, uint32_t max, bool has_max);
+lw_global *store_new_global(lw_store *s, ValType type, bool mut, uint64_t val);
+
+/* Find export `name` (with its length, so names holding NUL work). */
+bool lw_instance_export_n(lw_instance *inst, const char *name, uint32_t name_len, lw_extern *out);
+
+/* Slot encoding of values (the interpreter's): lw_value <-> uint64_t. */
+uint64_t value_to_slot(lw_value v);
+lw_value slot_to_value(ValType t, uint64_t slot);
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * Linear memory on anonymous mappings.
+ *
+ * mmap gives zeroed pages that the kernel only backs when touched, so a big
+ * declared minimum costs address space, not RAM.  Growth uses mremap, which
+ * may move the data (the interpreter bounds-checks explicitly and reloads the
+ * base after a grow) and also zero-fills the new tail.
+ */
+#define _GNU_SOURCE
+#include "mem/memory.h"
+
+#include <stdlib.h>
+#include <sys/mman.h>
+
+/* What a memory of zero pages points at: never NULL, so that a zero-length
+   memset/memcpy on it is well defined, and never written through (every
+   access to it is out of bounds). */
+static uint8_t empty_memory[16] __attribute__((aligned(16)));
+
+static uint8_t *map_pages(uint64_t bytes)
+{
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+lw_memory *memory_new(uint32_t min_pages, uint32_t max_pages, bool has_max)
+{
+    if (min_pages > WASM_MAX_PAGES || (has_max && (max_pages > WASM_MAX_PAGES || max_pages < min_pages)))
+        return NULL;
+    lw_memory *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->has_max = has_max;
+    m->max_pages = has_max ? max_pages : WASM_MAX_PAGES;
+    m->data = empty_memory;
+    if (min_pages > 0) {
+        m->data = map_pages((uint64_t)min_pages * WASM_PAGE_SIZE);
+        if (!m->data) {
+            free(m);
+            return NULL;
+        }
+    }
+    m->pages = min_pages;
+    m->size = (uint64_t)min_pages * WASM_PAGE_SIZE;
+    return m;
+}
+
+int64_t memory_grow(lw_memory *m, uint32_t delta)
+{
+    uint32_t old = m->pages;
+    if (delta > m->max_pages - old)   /* max_pages >= pages always holds */
+        return -1;
+    if (delta == 0)
+        return old;
+    uint64_t new_size = (uint64_t)(old + delta) * WASM_PAGE_SIZE;
+    uint8_t *p;
+    if (old == 0) {
+        p = map_pages(new_size);
+    } else {
+        void *r = mremap(m->data, m->size, new_size, MREMAP_MAYMOVE);
+        p = r == MAP_FAILED ? NULL : r;
+    }
+    if (!p)
+        return -1;
+    m->data = p;
+    m->size = new_size;
+    m->pages = old + delta;
+    return old;
+}
+
+void memory_free(lw_memory *m)
+{
+    if (!m)
+        return;
+    if (m->pages > 0)
+        munmap(m->data, m->size);
+    free(m);
+}

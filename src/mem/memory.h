@@ -1,0 +1,35 @@
+/*
+ * Linear memory: allocation, growth and release of an lw_memory.
+ *
+ * The interpreter checks every access against `size` explicitly, so there are
+ * no guard pages and the data may move when memory grows.  The interface is
+ * kept narrow (new, grow, free) so that a later allocator can pool memories
+ * in arenas without touching the rest of the engine.
+ */
+#ifndef LEONARDO_MEMORY_H
+#define LEONARDO_MEMORY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "interp/runtime.h"
+
+#define WASM_PAGE_SIZE 65536u
+#define WASM_MAX_PAGES 65536u   /* 4 GiB: the most a 32-bit memory can address */
+
+/*
+ * A memory of `min_pages` zeroed pages.  With has_max, it never grows beyond
+ * `max_pages`.  NULL if min > max, a limit is over 65536 pages, or memory is
+ * short.  A memory of 0 pages is valid: data is NULL and size 0.
+ */
+lw_memory *memory_new(uint32_t min_pages, uint32_t max_pages, bool has_max);
+
+/*
+ * Grow by `delta` pages, zeroing the new ones.  Returns the old page count,
+ * or -1 (memory unchanged) when the result would pass the maximum or 65536
+ * pages or memory is short.  `data` may move.
+ */
+int64_t memory_grow(lw_memory *m, uint32_t delta);
+
+void memory_free(lw_memory *m);
+
+#endif
