@@ -15,6 +15,9 @@
 #include <string.h>
 #include <xxhash.h>
 
+/* translate.h: free one compiled function of a module. */
+void compiled_func_free(CompiledFunc *cf);
+
 /* Tables above this many elements are refused (an implementation limit the
    spec allows), so that a huge table.grow fails cleanly instead of asking
    the allocator for tens of gigabytes. */
@@ -205,7 +208,7 @@ static void module_destroy(LoadedModule *lm)
     uint32_t ndefined = m->m->nfuncs - m->m->nfunc_imports;
     for (uint32_t i = 0; i < ndefined; i++)
         if (m->code[i])
-            free(m->code[i]);   /* FIXME: the translator's free once translate.h lands */
+            compiled_func_free(m->code[i]);
     free(m->code);
     free(m->sigs);
     module_free(m->m);
