@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The C benchmarks: each bench/NAME.c is built natively (clang -O2) and for
+# wasm32-wasi, both are run, their outputs (which end in a checksum) must
+# agree, and one line is printed per program:
+#
+#   bench NAME LEONARDO_SECONDS NATIVE_SECONDS RATIO
+#
+# then `bench geomean RATIO`.  Sizes are set so native takes about 0.5-1 s.
+#
+#   bench/run.sh [--quick] [LEONARDO]
+#
+# --quick runs tiny sizes: a correctness check of real wasi-libc programs
+# under leonardo (the CLI tests use it), not a measurement.
+set -euo pipefail
+
+quick=0
+if [ "${1:-}" = --quick ]; then
+    quick=1
+    shift
+fi
+leonardo=${1:-./leonardo}
+here=$(cd "$(dirname "$0")" && pwd)
+out=${BENCH_OUT:-build/bench}
+mkdir -p "$out"
+
+# name, full-size argument, quick argument
+programs=(
+    "fib 42 20"
+    "sieve 40 1"
+    "nbody 10000000 1000"
+    "hash 120 1"
+    "sort 8000000 10000"
+)
+
+# IEEE arithmetic is exact on both sides only without fused multiply-add.
+cflags="-O2 -ffp-contract=off"
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+
+ratios=()
+failed=0
+for entry in "${programs[@]}"; do
+    read -r name full small <<<"$entry"
+    arg=$full
+    [ "$quick" = 1 ] && arg=$small
+    clang $cflags "$here/$name.c" -o "$out/$name" -lm
+    clang --target=wasm32-wasi $cflags "$here/$name.c" -o "$out/$name.wasm"
+
+    t0=$(now)
+    "$out/$name" "$arg" >"$out/$name.native.out"
+    t1=$(now)
+    status=0
+    "$leonardo" run "$out/$name.wasm" "$arg" >"$out/$name.leonardo.out" 2>"$out/$name.leonardo.err" || status=$?
+    t2=$(now)
+
+    if [ "$status" -ne 0 ] || ! cmp -s "$out/$name.native.out" "$out/$name.leonardo.out"; then
+        echo "bench $name FAILED (exit $status): native printed:" >&2
+        cat "$out/$name.native.out" >&2
+        echo "leonardo printed:" >&2
+        cat "$out/$name.leonardo.out" "$out/$name.leonardo.err" >&2
+        failed=$((failed + 1))
+        continue
+    fi
+    native=$(elapsed "$t0" "$t1")
+    leo=$(elapsed "$t1" "$t2")
+    ratio=$(awk -v l="$leo" -v n="$native" 'BEGIN { printf "%.2f", n > 0 ? l / n : 0 }')
+    ratios+=("$ratio")
+    echo "bench $name $leo $native $ratio    # $(tail -n 1 "$out/$name.native.out")"
+done
+
+if [ "${#ratios[@]}" -gt 0 ]; then
+    printf '%s\n' "${ratios[@]}" |
+        awk '$1 > 0 { s += log($1); n++ } END { if (n) printf "bench geomean %.2f\n", exp(s / n) }'
+fi
+if [ "$failed" -gt 0 ]; then
+    echo "bench: $failed program(s) failed" >&2
+    exit 1
+fi

@@ -1,0 +1,603 @@
+/*
+ * The `leonardo` command line.
+ *
+ *   leonardo run [--invoke NAME] [--fuel N] [--env K=V]... [--dir H::G]... FILE [ARGS...]
+ *   leonardo wast [--fuel-slice K] [-v] FILE...
+ *   leonardo --help | --version
+ *
+ * Exit statuses follow <sysexits.h>, so that they stay apart from the small
+ * numbers programs usually exit with (README.md, "Exit status"):
+ *   the program's own status  _start returned (0) or it called proc_exit(N)
+ *   64 (EX_USAGE)      bad command line
+ *   65 (EX_DATAERR)    the module does not load: malformed, invalid, or an import is missing
+ *   66 (EX_NOINPUT)    the file cannot be read
+ *   70 (EX_SOFTWARE)   a trap (including "out of fuel"), or the host ran out of memory
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "leonardo.h"
+#include "cli/wast.h"
+#include "wasi/wasi.h"
+
+#define LEONARDO_VERSION "0.1.0"
+
+static const char usage_text[] =
+    "usage: leonardo run [OPTIONS] FILE [ARGS...]\n"
+    "       leonardo wast [--fuel-slice K] [-v] FILE...\n"
+    "       leonardo --help | --version\n"
+    "\n"
+    "leonardo is a WebAssembly runtime.  `run` loads FILE (a binary .wasm, or\n"
+    "the text format) with WASI preview 1 imports and calls its `_start`\n"
+    "export; ARGS become the program's argv[1...].  `wast` runs spec test\n"
+    "scripts.\n"
+    "\n"
+    "run options:\n"
+    "  --invoke NAME    call export NAME instead of _start; ARGS are its\n"
+    "                   arguments (i32/i64 decimal or 0x hex, f32/f64 decimal),\n"
+    "                   and its results are printed one per line\n"
+    "  --fuel N         trap with \"out of fuel\" after about N instructions\n"
+    "  --env K=V        give the program environment variable K (repeatable)\n"
+    "  --dir H::G       preopen host directory H as G (not yet supported)\n"
+    "  --               end of options\n"
+    "\n"
+    "exit status: the program's own (0 when _start returns), 64 bad usage,\n"
+    "65 the module does not load, 66 the file cannot be read, 70 a trap.\n";
+
+static void usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "leonardo: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n(see `leonardo --help`)\n");
+}
+
+/* ---- reading and loading ---- */
+
+/* The whole file, malloc'd; NULL with a message printed. */
+static uint8_t *read_file(const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        fprintf(stderr, "leonardo: %s: %s\n", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "leonardo: %s: is a directory\n", path);
+        close(fd);
+        return NULL;
+    }
+    /* Read to the end rather than trusting st_size: FILE may be a pipe. */
+    size_t cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 65536;
+    size_t n = 0;
+    uint8_t *buf = malloc(cap);
+    while (buf) {
+        if (n == cap) {
+            uint8_t *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        ssize_t k = read(fd, buf + n, cap - n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0) {
+            fprintf(stderr, "leonardo: %s: %s\n", path, strerror(errno));
+            free(buf);
+            close(fd);
+            return NULL;
+        }
+        if (k == 0)
+            break;
+        n += (size_t)k;
+    }
+    close(fd);
+    if (!buf) {
+        fprintf(stderr, "leonardo: %s: out of memory\n", path);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+static const char *errkind_name(lw_errkind k)
+{
+    switch (k) {
+    case LW_ERR_MALFORMED: return "malformed module";
+    case LW_ERR_INVALID: return "invalid module";
+    case LW_ERR_LINK: return "link error";
+    case LW_ERR_TRAP: return "trap";
+    case LW_ERR_IO: return "i/o error";
+    default: return "error";
+    }
+}
+
+/* Print a load or link error so that it names the file and the place. */
+static void print_load_error(const char *path, const lw_error *err)
+{
+    size_t plen = strlen(path);
+    /* Text errors already start with "FILE:LINE:COL:". */
+    if (strncmp(err->msg, path, plen) == 0 && err->msg[plen] == ':') {
+        fprintf(stderr, "leonardo: %s\n", err->msg);
+        return;
+    }
+    fprintf(stderr, "leonardo: %s: %s: %s", path, errkind_name(err->kind), err->msg);
+    if (err->offset != (size_t)-1 && !strstr(err->msg, "byte"))
+        fprintf(stderr, " (at byte offset %zu)", err->offset);
+    fputc('\n', stderr);
+}
+
+/* Binary when it starts with the magic "\0asm", text otherwise. */
+static lw_module *load_module(const char *path, const uint8_t *bytes, size_t len, lw_error *err)
+{
+    if (len >= 4 && memcmp(bytes, "\0asm", 4) == 0)
+        return lw_module_load(bytes, len, err);
+    return lw_module_load_wat((const char *)bytes, len, path, err);
+}
+
+/* ---- values on the command line ---- */
+
+/* An integer of `bits` bits: optional sign, then decimal or 0x hex.  Both
+   the signed and the unsigned range are accepted, as in the text format. */
+static bool parse_int(const char *s, int bits, uint64_t *out)
+{
+    bool neg = false;
+    if (*s == '-' || *s == '+')
+        neg = *s++ == '-';
+    int base = 10;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        base = 16;
+        s += 2;
+    }
+    if (!*s)
+        return false;
+    uint64_t v = 0, umax = bits == 64 ? UINT64_MAX : UINT32_MAX;
+    for (; *s; s++) {
+        int d;
+        if (*s >= '0' && *s <= '9')
+            d = *s - '0';
+        else if (base == 16 && *s >= 'a' && *s <= 'f')
+            d = *s - 'a' + 10;
+        else if (base == 16 && *s >= 'A' && *s <= 'F')
+            d = *s - 'A' + 10;
+        else
+            return false;
+        if (v > (umax - (uint64_t)d) / (uint64_t)base)
+            return false;
+        v = v * (uint64_t)base + (uint64_t)d;
+    }
+    if (neg) {
+        if (v > (umax >> 1) + 1) /* below the signed minimum */
+            return false;
+        v = (0 - v) & umax;
+    }
+    *out = v;
+    return true;
+}
+
+static bool parse_value(const char *s, lw_valtype t, lw_value *v)
+{
+    char *end;
+    v->type = (uint8_t)t;
+    switch (t) {
+    case LW_I32: {
+        uint64_t x;
+        if (!parse_int(s, 32, &x))
+            return false;
+        v->of.i32 = (uint32_t)x;
+        return true;
+    }
+    case LW_I64:
+        return parse_int(s, 64, &v->of.i64);
+    case LW_F32: {
+        errno = 0;
+        float f = strtof(s, &end);
+        if (end == s || *end)
+            return false;
+        memcpy(&v->of.f32, &f, 4);
+        return true;
+    }
+    case LW_F64: {
+        double d = strtod(s, &end);
+        if (end == s || *end)
+            return false;
+        memcpy(&v->of.f64, &d, 8);
+        return true;
+    }
+    default:
+        return false; /* v128 and references have no command-line form */
+    }
+}
+
+static const char *valtype_name(uint8_t t)
+{
+    switch (t) {
+    case LW_I32: return "i32";
+    case LW_I64: return "i64";
+    case LW_F32: return "f32";
+    case LW_F64: return "f64";
+    case LW_V128: return "v128";
+    case LW_FUNCREF: return "funcref";
+    case LW_EXTERNREF: return "externref";
+    default: return "?";
+    }
+}
+
+/* The shortest %g form that reads back as the same number. */
+static void print_float(double d, int maxprec, bool is_f32)
+{
+    char buf[64];
+    for (int p = 1; p <= maxprec; p++) {
+        snprintf(buf, sizeof buf, "%.*g", p, d);
+        if (is_f32 ? strtof(buf, NULL) == (float)d : strtod(buf, NULL) == d)
+            break;
+    }
+    printf("%s\n", buf);
+}
+
+/* NaNs as the text format writes them: "nan", or "nan:0x..." with a payload. */
+static void print_nan(bool negative, uint64_t payload, bool canonical)
+{
+    if (canonical)
+        printf("%snan\n", negative ? "-" : "");
+    else
+        printf("%snan:0x%" PRIx64 "\n", negative ? "-" : "", payload);
+}
+
+static void print_value(const lw_value *v)
+{
+    switch (v->type) {
+    case LW_I32:
+        printf("%" PRId32 "\n", (int32_t)v->of.i32);
+        break;
+    case LW_I64:
+        printf("%" PRId64 "\n", (int64_t)v->of.i64);
+        break;
+    case LW_F32: {
+        float f;
+        memcpy(&f, &v->of.f32, 4);
+        uint32_t payload = v->of.f32 & 0x7fffff;
+        if (isnan(f))
+            print_nan(v->of.f32 >> 31, payload, payload == 0x400000);
+        else
+            print_float(f, 9, true);
+        break;
+    }
+    case LW_F64: {
+        double d;
+        memcpy(&d, &v->of.f64, 8);
+        uint64_t payload = v->of.f64 & 0xfffffffffffffull;
+        if (isnan(d))
+            print_nan(v->of.f64 >> 63, payload, payload == 0x8000000000000ull);
+        else
+            print_float(d, 17, false);
+        break;
+    }
+    case LW_V128:
+        printf("v128");
+        for (int i = 0; i < 16; i++)
+            printf(" %02x", v->of.v128[i]);
+        printf("\n");
+        break;
+    case LW_FUNCREF:
+        printf(v->of.func ? "ref.func\n" : "ref.null func\n");
+        break;
+    case LW_EXTERNREF:
+        if (v->of.ext)
+            printf("ref.extern %" PRIuPTR "\n", v->of.ext);
+        else
+            printf("ref.null extern\n");
+        break;
+    }
+}
+
+/* ---- leonardo run ---- */
+
+typedef struct {
+    const char *invoke;       /* NULL: call _start */
+    int64_t fuel;             /* 0: unlimited */
+    const char **env;
+    int nenv;
+    const char *file;
+    char **args;              /* after FILE */
+    int nargs;
+} RunOptions;
+
+/* The value of an option given as "--opt VALUE" or "--opt=VALUE"; NULL and
+   a message when it is missing. */
+static const char *option_value(int argc, char **argv, int *i, const char *name)
+{
+    size_t n = strlen(name);
+    if (argv[*i][n] == '=')
+        return argv[*i] + n + 1;
+    if (*i + 1 >= argc) {
+        usage_error("option %s needs a value", name);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+static bool has_option(const char *arg, const char *name)
+{
+    size_t n = strlen(name);
+    return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
+}
+
+/* Parse the options of `run`; false (after a message) on a usage error. */
+static bool parse_run_options(int argc, char **argv, RunOptions *o)
+{
+    int i = 1;
+    for (; i < argc; i++) {
+        const char *a = argv[i], *v;
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        }
+        if (a[0] != '-' || a[1] == '\0') /* FILE ("-" alone is not an option either) */
+            break;
+        if (has_option(a, "--invoke")) {
+            if (!(v = option_value(argc, argv, &i, "--invoke")))
+                return false;
+            o->invoke = v;
+        } else if (has_option(a, "--fuel")) {
+            if (!(v = option_value(argc, argv, &i, "--fuel")))
+                return false;
+            uint64_t n;
+            if (!parse_int(v, 64, &n) || v[0] == '-' || n == 0 || n > INT64_MAX) {
+                usage_error("--fuel needs a positive integer, not '%s'", v);
+                return false;
+            }
+            o->fuel = (int64_t)n;
+        } else if (has_option(a, "--env")) {
+            if (!(v = option_value(argc, argv, &i, "--env")))
+                return false;
+            if (!strchr(v, '=') || v[0] == '=') {
+                usage_error("--env needs KEY=VALUE, not '%s'", v);
+                return false;
+            }
+            o->env[o->nenv++] = v;
+        } else if (has_option(a, "--dir")) {
+            if (!(v = option_value(argc, argv, &i, "--dir")))
+                return false;
+            fprintf(stderr, "leonardo: --dir %s: preopened directories are not yet supported; ignored\n", v);
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(usage_text, stdout);
+            exit(0);
+        } else {
+            usage_error("unknown option '%s'", a);
+            return false;
+        }
+    }
+    if (i >= argc) {
+        usage_error("%s", "run: no FILE given");
+        return false;
+    }
+    o->file = argv[i];
+    o->args = argv + i + 1;
+    o->nargs = argc - i - 1;
+    return true;
+}
+
+/* Report a trap with its backtrace; returns the exit status for it. */
+static int report_trap(lw_exec *ex, const char *msg)
+{
+    fflush(stdout);
+    fprintf(stderr, "leonardo: trap: %s\n", msg ? msg : "unknown trap");
+    const char *bt = ex ? lw_exec_backtrace(ex) : NULL;
+    if (bt && *bt) {
+        fprintf(stderr, "backtrace (innermost first):\n");
+        int depth = 0;
+        for (const char *p = bt; *p;) {
+            const char *nl = strchr(p, '\n');
+            int n = nl ? (int)(nl - p) : (int)strlen(p);
+            if (n > 0)
+                fprintf(stderr, "  #%d %.*s\n", depth++, n, p);
+            p += n + (nl ? 1 : 0);
+        }
+    }
+    return EX_SOFTWARE;
+}
+
+/* Call `f` to the end, resuming across fuel slices. */
+static lw_status call_to_end(lw_exec *ex, lw_func *f, const lw_value *args, uint32_t nargs)
+{
+    fflush(stdout); /* keep our own output in order with the program's */
+    lw_status st = lw_exec_call(ex, f, args, nargs);
+    while (st == LW_YIELD)
+        st = lw_exec_resume(ex);
+    return st;
+}
+
+/* --invoke: parse ARGS by the export's parameter types, call, print results. */
+static int invoke_export(lw_exec *ex, lw_instance *inst, const RunOptions *o)
+{
+    lw_extern ext;
+    if (!lw_instance_export(inst, o->invoke, &ext) || ext.kind != LW_EXTERN_FUNC) {
+        fprintf(stderr, "leonardo: %s: no exported function '%s'\n", o->file, o->invoke);
+        return EX_USAGE;
+    }
+    const lw_valtype *params, *results;
+    uint32_t np, nr;
+    lw_func_type(ext.of.func, &params, &np, &results, &nr);
+    if ((uint32_t)o->nargs != np) {
+        fprintf(stderr, "leonardo: %s takes %" PRIu32 " argument%s (", o->invoke, np, np == 1 ? "" : "s");
+        for (uint32_t i = 0; i < np; i++)
+            fprintf(stderr, "%s%s", i ? " " : "", valtype_name(params[i]));
+        fprintf(stderr, "), %d given\n", o->nargs);
+        return EX_USAGE;
+    }
+    lw_value *args = calloc(np + 1, sizeof *args);
+    lw_value *res = calloc(nr + 1, sizeof *res);
+    int rc = 0;
+    if (!args || !res) {
+        fprintf(stderr, "leonardo: out of memory\n");
+        rc = EX_SOFTWARE;
+        goto done;
+    }
+    for (uint32_t i = 0; i < np; i++) {
+        if (!parse_value(o->args[i], params[i], &args[i])) {
+            fprintf(stderr, "leonardo: argument %" PRIu32 " of %s: '%s' is not a valid %s\n", i + 1,
+                    o->invoke, o->args[i], valtype_name(params[i]));
+            rc = EX_USAGE;
+            goto done;
+        }
+    }
+    lw_status st = call_to_end(ex, ext.of.func, args, np);
+    if (st == LW_OK) {
+        lw_exec_results(ex, res, nr);
+        for (uint32_t i = 0; i < nr; i++)
+            print_value(&res[i]);
+    } else if (st == LW_EXIT) {
+        rc = lw_exec_exit_code(ex);
+    } else {
+        rc = report_trap(ex, lw_exec_trap_message(ex));
+    }
+done:
+    free(args);
+    free(res);
+    return rc;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    RunOptions o = {0};
+    o.env = calloc((size_t)argc + 1, sizeof *o.env);
+    if (!o.env) {
+        fprintf(stderr, "leonardo: out of memory\n");
+        return EX_SOFTWARE;
+    }
+    if (!parse_run_options(argc, argv, &o)) {
+        free(o.env);
+        return EX_USAGE;
+    }
+
+    int rc = EX_SOFTWARE;
+    size_t len = 0;
+    uint8_t *bytes = read_file(o.file, &len);
+    lw_module *m = NULL;
+    lw_store *s = NULL;
+    lw_exec *ex = NULL;
+    lw_wasi *wasi = NULL;
+    const char **wargv = NULL;
+    lw_error err = {0};
+    if (!bytes) {
+        rc = EX_NOINPUT;
+        goto out;
+    }
+    m = load_module(o.file, bytes, len, &err);
+    if (!m) {
+        print_load_error(o.file, &err);
+        rc = EX_DATAERR;
+        goto out;
+    }
+
+    /* The program's argv: FILE, then ARGS (none with --invoke: those are the export's). */
+    int wargc = o.invoke ? 1 : 1 + o.nargs;
+    wargv = calloc((size_t)wargc + 1, sizeof *wargv);
+    if (!wargv)
+        goto oom;
+    wargv[0] = o.file;
+    for (int i = 1; i < wargc; i++)
+        wargv[i] = o.args[i - 1];
+    lw_wasi_config wc = {
+        .argc = wargc, .argv = wargv, .envc = o.nenv, .envp = o.env,
+        .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2,
+    };
+    if (!(s = lw_store_new()) || !(ex = lw_exec_new(s, NULL)) || !(wasi = lw_wasi_new(&wc)) ||
+        !lw_wasi_define(wasi, s))
+        goto oom;
+    if (o.fuel)
+        lw_exec_set_fuel_limit(ex, o.fuel);
+
+    lw_instance *inst = lw_instantiate(s, m, ex, &err);
+    if (!inst) {
+        if (err.kind != LW_ERR_TRAP) {
+            print_load_error(o.file, &err);
+            rc = EX_DATAERR;
+        } else if (strncmp(err.msg, "start function exited", 21) == 0) {
+            rc = lw_exec_exit_code(ex); /* proc_exit from the start function */
+        } else {
+            rc = report_trap(ex, err.msg);
+        }
+        goto out;
+    }
+
+    if (o.invoke) {
+        rc = invoke_export(ex, inst, &o);
+        goto out;
+    }
+    lw_extern start;
+    if (!lw_instance_export(inst, "_start", &start) || start.kind != LW_EXTERN_FUNC) {
+        fprintf(stderr, "leonardo: %s: no exported function '_start' (use --invoke NAME)\n", o.file);
+        rc = EX_USAGE;
+        goto out;
+    }
+    const lw_valtype *params, *results;
+    uint32_t np, nr;
+    lw_func_type(start.of.func, &params, &np, &results, &nr);
+    if (np != 0) {
+        fprintf(stderr, "leonardo: %s: _start takes parameters; use --invoke _start ARGS...\n", o.file);
+        rc = EX_USAGE;
+        goto out;
+    }
+    lw_status st = call_to_end(ex, start.of.func, NULL, 0);
+    if (st == LW_OK)
+        rc = 0;
+    else if (st == LW_EXIT)
+        rc = lw_exec_exit_code(ex);
+    else
+        rc = report_trap(ex, lw_exec_trap_message(ex));
+    goto out;
+
+oom:
+    fprintf(stderr, "leonardo: out of memory\n");
+    rc = EX_SOFTWARE;
+out:
+    fflush(stdout);
+    if (ex)
+        lw_exec_free(ex);
+    lw_store_free(s);
+    lw_module_free(m);
+    lw_wasi_free(wasi);
+    free(wargv);
+    free(bytes);
+    free(o.env);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return EX_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "wast") == 0)
+        return wast_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("leonardo %s\n", LEONARDO_VERSION);
+        return 0;
+    }
+    usage_error("unknown command '%s'", cmd);
+    return EX_USAGE;
+}
