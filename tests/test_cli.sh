@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# Tests of the `leonardo` command line: exit statuses, --invoke output, trap
+# messages and backtraces, WASI printing/args/environ/exit, bad flags,
+# missing and malformed files.
+#
+#   tests/test_cli.sh [PATH-TO-LEONARDO]
+#
+# Ends with "cli: N passed, M failed"; exits non-zero if anything failed.
+set -uo pipefail
+
+LEO=${1:-./leonardo}
+case $LEO in /*) ;; *) LEO=$PWD/$LEO ;; esac
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0
+fail=0
+skip=0
+
+# expect NAME STATUS STDOUT-REGEX STDERR-REGEX -- COMMAND...
+# The regexes are extended grep patterns over the whole output ('' = anything).
+expect() {
+    local name=$1 want=$2 out_re=$3 err_re=$4
+    shift 5
+    local status=0
+    "$@" >"$T/out" 2>"$T/err" </dev/null || status=$?
+    local why=""
+    [ "$status" = "$want" ] || why="exit status $status, wanted $want"
+    if [ -z "$why" ] && [ -n "$out_re" ] && ! grep -Eq -- "$out_re" "$T/out"; then
+        why="stdout does not match /$out_re/"
+    fi
+    if [ -z "$why" ] && [ -n "$err_re" ] && ! grep -Eq -- "$err_re" "$T/err"; then
+        why="stderr does not match /$err_re/"
+    fi
+    # Whatever happens, never a crash: sanitizer reports count as failures.
+    if [ -z "$why" ] && grep -Eq 'AddressSanitizer|runtime error:|ThreadSanitizer' "$T/err"; then
+        why="sanitizer report"
+    fi
+    if [ -z "$why" ]; then
+        pass=$((pass + 1))
+        echo "ok - $name"
+    else
+        fail=$((fail + 1))
+        echo "not ok - $name: $why"
+        echo "  command: $*"
+        sed 's/^/  stdout: /' "$T/out" | head -n 20
+        sed 's/^/  stderr: /' "$T/err" | head -n 20
+    fi
+}
+
+# ---- fixtures ----
+
+cat >"$T/hello.wat" <<'EOF'
+(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 8) "hello, world\n")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 8))
+    (i32.store (i32.const 4) (i32.const 13))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 100)))))
+EOF
+
+cat >"$T/exit7.wat" <<'EOF'
+(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_start") (call $exit (i32.const 7)) (unreachable)))
+EOF
+
+cat >"$T/trap.wat" <<'EOF'
+(module
+  (func $inner (param i32) (result i32) (i32.div_s (i32.const 1) (local.get 0)))
+  (func $outer (result i32) (call $inner (i32.const 0)))
+  (func (export "_start") (drop (call $outer))))
+EOF
+
+cat >"$T/math.wat" <<'EOF'
+(module
+  (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+  (func (export "neg64") (param i64) (result i64) (i64.sub (i64.const 0) (local.get 0)))
+  (func (export "half") (param f64) (result f64) (f64.mul (local.get 0) (f64.const 0.5)))
+  (func (export "third") (param f32) (result f32) (f32.div (local.get 0) (f32.const 3)))
+  (func (export "swap") (param i32 i64) (result i64 i32) (local.get 1) (local.get 0))
+  (func (export "nothing"))
+  (func (export "spin") (loop $l (br $l))))
+EOF
+
+# Write argv[1] (args test) or the first environment string (env test) to stdout.
+for what in args environ; do
+cat >"$T/$what.wat" <<EOF
+(module
+  (import "wasi_snapshot_preview1" "${what}_sizes_get" (func \$sizes (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "${what}_get" (func \$get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func \$fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func \$exit (param i32)))
+  (memory (export "memory") 1)
+  (func \$strlen (param \$p i32) (result i32) (local \$n i32)
+    (block \$done (loop \$next
+      (br_if \$done (i32.eqz (i32.load8_u (i32.add (local.get \$p) (local.get \$n)))))
+      (local.set \$n (i32.add (local.get \$n) (i32.const 1)))
+      (br \$next)))
+    (local.get \$n))
+  (func (export "_start") (local \$s i32)
+    (if (call \$sizes (i32.const 0) (i32.const 4)) (then (call \$exit (i32.const 90))))
+    ;; pointers at 1024, strings at 2048
+    (if (call \$get (i32.const 1024) (i32.const 2048)) (then (call \$exit (i32.const 91))))
+    (if (i32.eqz (i32.load (i32.const 0))) (then (call \$exit (i32.const 92))))
+    (local.set \$s (i32.load (i32.const $([ $what = args ] && echo 1028 || echo 1024))))
+    (i32.store (i32.const 16) (local.get \$s))
+    (i32.store (i32.const 20) (call \$strlen (local.get \$s)))
+    (drop (call \$fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 24)))))
+EOF
+done
+
+# fd_write with an iovec pointing past the end of memory must answer EFAULT (21).
+cat >"$T/efault.wat" <<'EOF'
+(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 65530))
+    (i32.store (i32.const 4) (i32.const 100))
+    (call $exit (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
+EOF
+
+cat >"$T/invalid.wat" <<'EOF'
+(module (func (export "_start") (result i32) (i64.const 1)))
+EOF
+
+cat >"$T/syntax.wat" <<'EOF'
+(module
+  (func (export "_start")
+    (i32.add (i32.const 1)
+EOF
+
+cat >"$T/link.wat" <<'EOF'
+(module
+  (import "wasi_snapshot_preview1" "no_such_function" (func))
+  (func (export "_start")))
+EOF
+
+cat >"$T/nostart.wat" <<'EOF'
+(module (func (export "main")))
+EOF
+
+# A binary module exporting answer() = 42: types, functions, exports, code.
+printf '\0asm\1\0\0\0\1\5\1\x60\0\1\x7f\3\2\1\0\7\x0a\1\6answer\0\0\x0a\6\1\4\0\x41\x2a\x0b' >"$T/answer.wasm"
+# The same, cut inside the code section.
+head -c 30 "$T/answer.wasm" >"$T/truncated.wasm"
+# A bad magic number: read as text, which it is not.
+printf 'garbage\0\1\2' >"$T/garbage.wasm"
+
+# ---- the command line itself ----
+
+expect "--help" 0 'usage: leonardo run' '' -- "$LEO" --help
+expect "--version" 0 '^leonardo [0-9]' '' -- "$LEO" --version
+expect "no arguments" 64 '' 'usage' -- "$LEO"
+expect "unknown command" 64 '' "unknown command 'frobnicate'" -- "$LEO" frobnicate
+expect "unknown option" 64 '' "unknown option '--bogus'" -- "$LEO" run --bogus "$T/hello.wat"
+expect "run without a file" 64 '' 'no FILE' -- "$LEO" run
+expect "--fuel without a value" 64 '' '--fuel needs a value' -- "$LEO" run --fuel
+expect "--fuel not a number" 64 '' 'positive integer' -- "$LEO" run --fuel lots "$T/hello.wat"
+expect "--env without =" 64 '' 'KEY=VALUE' -- "$LEO" run --env FOO "$T/hello.wat"
+expect "missing file" 66 '' 'nonexistent.wasm: No such file' -- "$LEO" run "$T/nonexistent.wasm"
+expect "a directory" 66 '' 'is a directory' -- "$LEO" run "$T"
+
+# ---- loading ----
+
+expect "truncated binary" 65 '' 'truncated.wasm: malformed module' -- "$LEO" run "$T/truncated.wasm"
+expect "garbage file" 65 '' 'garbage.wasm' -- "$LEO" run "$T/garbage.wasm"
+expect "text syntax error has file:line:col" 65 '' 'syntax.wat:[0-9]+:[0-9]+' -- "$LEO" run "$T/syntax.wat"
+expect "invalid module" 65 '' 'invalid.wat: invalid module' -- "$LEO" run "$T/invalid.wat"
+expect "unknown import" 65 '' 'no_such_function' -- "$LEO" run "$T/link.wat"
+expect "no _start" 64 '' "no exported function '_start'" -- "$LEO" run "$T/nostart.wat"
+
+# ---- running ----
+
+expect "hello via fd_write" 0 '^hello, world$' '' -- "$LEO" run "$T/hello.wat"
+expect "binary module --invoke" 0 '^42$' '' -- "$LEO" run --invoke answer "$T/answer.wasm"
+expect "proc_exit status" 7 '' '' -- "$LEO" run "$T/exit7.wat"
+expect "trap message" 70 '' '^leonardo: trap: integer divide by zero' -- "$LEO" run "$T/trap.wat"
+expect "trap backtrace, innermost first" 70 '' 'inner' -- "$LEO" run "$T/trap.wat"
+if grep -q inner "$T/err" && ! awk '/inner/ { i = NR } /outer/ { o = NR } END { exit !(i && o && i < o) }' "$T/err"; then
+    fail=$((fail + 1)); echo "not ok - backtrace order: inner before outer"; sed 's/^/  stderr: /' "$T/err"
+else
+    pass=$((pass + 1)); echo "ok - backtrace order"
+fi
+expect "args" 0 '^first-arg$' '' -- "$LEO" run "$T/args.wat" first-arg second
+expect "--env" 0 '^GREETING=hi there$' '' -- "$LEO" run --env "GREETING=hi there" "$T/environ.wat"
+expect "fd_write EFAULT on a bad iovec" 21 '' '' -- "$LEO" run "$T/efault.wat"
+expect "--dir is not supported yet" 0 'hello' 'not yet supported' -- "$LEO" run --dir /tmp::/tmp "$T/hello.wat"
+expect "--fuel runs out" 70 '' 'trap: out of fuel' -- "$LEO" run --fuel 100000 --invoke spin "$T/math.wat"
+
+# ---- --invoke ----
+
+expect "--invoke i32" 0 '^5$' '' -- "$LEO" run --invoke add "$T/math.wat" 2 3
+expect "--invoke i32 wraps, prints signed" 0 '^-2$' '' -- "$LEO" run --invoke add "$T/math.wat" 0xffffffff -1
+expect "--invoke=NAME form" 0 '^7$' '' -- "$LEO" run --invoke=add "$T/math.wat" 3 4
+expect "--invoke i64" 0 '^-9000000000$' '' -- "$LEO" run --invoke neg64 "$T/math.wat" 9000000000
+expect "--invoke f64" 0 '^1.25$' '' -- "$LEO" run --invoke half "$T/math.wat" 2.5
+expect "--invoke f32" 0 '^0.33333334$' '' -- "$LEO" run --invoke third "$T/math.wat" 1
+expect "--invoke two results" 0 '^5$' '' -- "$LEO" run --invoke swap "$T/math.wat" 9 5
+grep -qx 9 "$T/out" && [ "$(wc -l <"$T/out")" = 2 ] && { pass=$((pass + 1)); echo "ok - two results, one per line"; } \
+    || { fail=$((fail + 1)); echo "not ok - two results, one per line"; cat "$T/out"; }
+expect "--invoke no results" 0 '' '' -- "$LEO" run --invoke nothing "$T/math.wat"
+expect "--invoke wrong count" 64 '' 'add takes 2 arguments \(i32 i32\), 1 given' -- "$LEO" run --invoke add "$T/math.wat" 1
+expect "--invoke bad number" 64 '' "'x1' is not a valid i32" -- "$LEO" run --invoke add "$T/math.wat" x1 2
+expect "--invoke out of range" 64 '' 'not a valid i32' -- "$LEO" run --invoke add "$T/math.wat" 4294967296 0
+expect "--invoke unknown export" 64 '' "no exported function 'mul'" -- "$LEO" run --invoke mul "$T/math.wat"
+
+# ---- the shipped demo ----
+
+expect "demo" 0 'Mandelbrot' '' -- "$LEO" run "$ROOT/examples/demo.wat"
+expect "demo fib" 0 '^2880067194370816120$' '' -- "$LEO" run --invoke fib "$ROOT/examples/demo.wat" 90
+
+# ---- real C programs built with wasi-libc, when the toolchain is here ----
+
+if echo 'int main(void){return 0;}' | clang --target=wasm32-wasi -x c - -o "$T/probe.wasm" 2>/dev/null; then
+    expect "C benchmarks (quick sizes) agree with native" 0 'bench geomean' '' -- \
+        env BENCH_OUT="$T/bench" bash "$ROOT/bench/run.sh" --quick "$LEO"
+else
+    skip=$((skip + 1))
+    echo "skip - C programs: no clang --target=wasm32-wasi (tools/deps.sh bench installs it)"
+fi
+
+echo "cli: $pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
