@@ -12,7 +12,7 @@ set -eu
 
 group=${1:-build}
 
-build_pkgs="gcc make pkg-config check libxxhash-dev"
+build_pkgs="gcc libc6-dev make pkg-config check libxxhash-dev"
 bench_pkgs="clang lld wasi-libc libclang-rt-14-dev-wasm32"
 case $group in
     build) want=$build_pkgs ;;
@@ -25,6 +25,7 @@ esac
 have() {
     case $1 in
         pkg-config|gcc|make|clang) command -v "$1" >/dev/null 2>&1 ;;
+        libc6-dev)      [ -f /usr/include/stdio.h ] ;;
         check)          pkg-config --exists check 2>/dev/null ;;
         libxxhash-dev)  pkg-config --exists libxxhash 2>/dev/null || [ -f /usr/include/xxhash.h ] ;;
         lld)            command -v wasm-ld >/dev/null 2>&1 || command -v wasm-ld-14 >/dev/null 2>&1 ;;
