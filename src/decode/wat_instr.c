@@ -147,6 +147,9 @@ static _Noreturn void unexpected(WatParser *p)
 {
     const WatToken *t = wat_cur(p);
     if (t->kind == TOK_EOF) wat_fail(p, t, "unexpected end of input");
+    /* Like the reference interpreter: a reserved token is an unknown operator. */
+    if (t->kind == TOK_RESERVED)
+        wat_fail(p, t, "unknown operator %.*s", (int)(t->len > 40 ? 40 : t->len), t->text);
     wat_fail(p, t, "unexpected token \"%.*s\"", (int)(t->len > 40 ? 40 : t->len), t->text);
 }
 
