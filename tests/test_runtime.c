@@ -216,13 +216,13 @@ static const uint8_t elem_trap[] = {
     0x00, 0x41, 0x02, 0x0b, 0x01, 0x00,
     0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b,
 };
-/* (memory (export "m") 1) (global (export "g") i32 (i32.const 77))
+/* (memory (export "mem") 1) (global (export "g") i32 (i32.const 77))
    (data (i32.const 3) "ok") */
 static const uint8_t exporter[] = {
     HEADER,
     0x05, 0x03, 0x01, 0x00, 0x01,
     0x06, 0x07, 0x01, 0x7f, 0x00, 0x41, 0xcd, 0x00, 0x0b,
-    0x07, 0x09, 0x02, 0x01, 'm', 0x02, 0x00, 0x01, 'g', 0x03, 0x00,
+    0x07, 0x0b, 0x02, 0x03, 'm', 'e', 'm', 0x02, 0x00, 0x01, 'g', 0x03, 0x00,
     0x0b, 0x08, 0x01, 0x00, 0x41, 0x03, 0x0b, 0x02, 'o', 'k',
 };
 
@@ -375,7 +375,7 @@ START_TEST(exports_and_register)
     lw_instance *inst = lw_instantiate(s, m, NULL, &err);
     ck_assert_msg(inst != NULL, "%s", err.msg);
     lw_extern e;
-    ck_assert(lw_instance_export(inst, "m", &e));
+    ck_assert(lw_instance_export(inst, "mem", &e));
     ck_assert_int_eq(e.kind, LW_EXTERN_MEMORY);
     uint64_t size;
     uint8_t *data = lw_memory_data(e.of.memory, &size);
