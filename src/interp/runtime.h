@@ -82,32 +82,43 @@ struct lw_module {
     const FuncSig **sigs;   /* interned, by type index */
 };
 
-/* One activation record on an lw_exec's frame stack. */
+/*
+ * One activation record on an lw_exec's frame stack.  frames[d] describes
+ * the function running at depth d; frames[base] (base = entry_depth - 1) is
+ * a sentinel, or the wasm frame of the host function that called in.
+ */
 typedef struct Frame {
-    const void *ret_ip;     /* where the caller continues (NULL for an entry frame) */
+    const void *ret_ip;     /* where the caller continues when this returns */
     uint64_t *fp;           /* first slot of this frame: params, then locals, then operands */
-    lw_func *func;
+    CompiledFunc *code;     /* NULL for the sentinel */
+    lw_instance *inst;
+    lw_memory *mem;         /* inst->mem0, or an empty memory: never NULL */
 } Frame;
 
 struct lw_exec {
     lw_store *store;
     uint64_t *stack, *stack_end;   /* value slots for all frames */
-    Frame *frames;
+    uint64_t *sp;          /* first free slot while a host function runs (nested calls) */
+    Frame *frames;         /* max_depth + 2 entries */
     uint32_t depth, max_depth;
 
-    /* Fuel: `fuel` counts down within a slice; the interpreter yields when it
-       goes negative at a check point (loop back-edge, call). */
+    /* Fuel: `fuel` counts down within a slice; the interpreter yields (or,
+       past the hard limit, traps) when it is <= 0 at a check point: a taken
+       branch or a call. */
     int64_t fuel;
     int64_t slice;         /* 0: no slicing */
-    int64_t limit;         /* 0: no hard limit */
+    int64_t limit;         /* 0: no hard limit; else on `used` counted from limit_base */
+    uint64_t limit_base;
+    int64_t budget;        /* what `fuel` started at in the current slice */
     uint64_t used;         /* fuel consumed by finished slices */
 
-    /* Saved state while suspended (LW_YIELD) */
+    /* Saved state while suspended (LW_YIELD): fp and instance come from frames[depth]. */
     const void *ip;
-    uint64_t *fp;
-    bool suspended;
+    bool suspended, running;
     uint32_t entry_depth;  /* depth of the frame lw_exec_call entered */
     lw_func *entry;        /* the function lw_exec_call entered */
+    uint64_t *entry_fp;    /* where its args went and its results come back */
+    const void *exit_h;    /* a one-cell code stream: the EXIT handler (entry frame's ret_ip) */
 
     const char *trap;      /* static string, or trap_buf */
     char trap_buf[160];
@@ -117,14 +128,21 @@ struct lw_exec {
 };
 
 /*
- * interp.c: run from the state in `ex` (a fresh entry frame set up by
- * lw_exec_call, or a suspended one) until the entry frame returns, a trap,
- * an exit, or the fuel slice ends.
+ * interp.c: run from the state in `ex` (ex->ip, ex->depth and the frames
+ * set up by lw_exec_call, or a suspended state) until the entry frame
+ * returns, a trap, an exit, or the fuel slice ends.
  */
 lw_status interp_run(lw_exec *ex);
 
-/* interp.c: set up the entry frame for `f` with args already in ex->stack. */
-lw_status interp_enter(lw_exec *ex, lw_func *f);
+/*
+ * exec.c: record trap `msg` (static, or ex->trap_buf) at the state in ex
+ * (ex->depth): the backtrace comes from the frames, then the frames unwind
+ * to the entry.
+ */
+void exec_record_trap(lw_exec *ex, const char *msg);
+
+/* interp.c: the memory frames use for instances without one (size 0). */
+extern lw_memory interp_no_memory;
 
 /*
  * runtime.c: grow table `t` by `delta` elements set to `init` (a slot value).

@@ -1,0 +1,130 @@
+/*
+ * A disassembler for threaded code, for debugging the translator:
+ * disasm_func(stdout, cf) prints one instruction per line,
+ *
+ *   0012  i32.add_imm   s5 <- s2, #1
+ *
+ * Names come from opcodes.def and the handler lists in translate.h; the
+ * operand layout of each handler is given by a format string (below), so
+ * the printer itself knows no opcode.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include "interp/translate.h"
+
+static const char *const wasm_names[] = {
+#define OP(id, text, prefix, code, imm, sig) text,
+#include "decode/opcodes.def"
+#undef OP
+};
+static const char *const op_sigs[] = {
+#define OP(id, text, prefix, code, imm, sig) sig,
+#include "decode/opcodes.def"
+#undef OP
+};
+static const char *const op_imms[] = {
+#define OP(id, text, prefix, code, imm, sig) #imm,
+#include "decode/opcodes.def"
+#undef OP
+};
+
+static const struct { int h; const char *name, *fmt; } extras[] = {
+#define X(id, fmt) { H_##id, #id, fmt },
+    LW_EXTRA_HANDLERS(X)
+#undef X
+#define X(id) { H_##id##_IMM, #id "_IMM", "pi" },
+    LW_IMM_OPS(X)
+#undef X
+#define X(id, op, t32, t64, neg) { H_JMP_I32_##id, "JMP_I32_" #id, "pnt" }, \
+    { H_JMP_I32_##id##_IMM, "JMP_I32_" #id "_IMM", "pit" }, { H_JMP_I64_##id, "JMP_I64_" #id, "pnt" }, \
+    { H_JMP_I64_##id##_IMM, "JMP_I64_" #id "_IMM", "pit" },
+    LW_CMP_OPS(X)
+#undef X
+};
+
+const char *handler_name(int h)
+{
+    if (h >= 0 && h < OP__COUNT)
+        return wasm_names[h];
+    for (size_t i = 0; i < sizeof extras / sizeof extras[0]; i++)
+        if (extras[i].h == h)
+            return extras[i].name;
+    return "?";
+}
+
+/* The operand cells of a wasm-opcode handler, from its table row. */
+static const char *wasm_fmt(int h)
+{
+    switch (h) {
+    case OP_UNREACHABLE: return "";
+    case OP_SELECT: return "pp";
+    case OP_GLOBAL_GET: case OP_GLOBAL_SET: case OP_REF_FUNC: case OP_REF_IS_NULL:
+    case OP_TABLE_SIZE: case OP_MEMORY_SIZE: case OP_MEMORY_GROW:
+    case OP_DATA_DROP: case OP_ELEM_DROP:
+        return "p";
+    case OP_TABLE_GET: case OP_TABLE_SET: case OP_TABLE_GROW: case OP_TABLE_FILL:
+    case OP_MEMORY_INIT: case OP_MEMORY_COPY: case OP_MEMORY_FILL:
+        return "pp";
+    case OP_TABLE_COPY: case OP_TABLE_INIT: return "ppp";
+    }
+    if (strcmp(op_imms[h], "MEMARG") == 0)
+        return "pi";
+    const char *gt = strchr(op_sigs[h], '>');
+    return gt && gt - op_sigs[h] == 2 ? "pp" : "p";
+}
+
+static int handler_of(const void *const *hs, const void *addr)
+{
+    for (int h = 0; h < H__COUNT; h++)
+        if (hs[h] == addr)
+            return h;
+    return -1;
+}
+
+void disasm_func(FILE *out, const CompiledFunc *cf)
+{
+    if (!cf || !cf->code) {
+        fprintf(out, "(not translated%s%s)\n", cf && cf->error ? ": " : "", cf && cf->error ? cf->error : "");
+        return;
+    }
+    const void *const *hs = interp_handlers();
+    const Cell *code = cf->code;
+    fprintf(out, "func[%" PRIu32 "] params %" PRIu32 " locals %" PRIu32 " results %" PRIu32 " slots %" PRIu32 "\n",
+            cf->func_index, cf->nparams, cf->nlocals, cf->nresults, cf->frame_slots);
+    size_t pc = 0;
+    while (pc < cf->ncells) {
+        int h = handler_of(hs, code[pc].h);
+        if (h < 0) {
+            fprintf(out, "%04zu  <bad handler>\n", pc);
+            return;
+        }
+        const char *fmt = "";
+        if (h < OP__COUNT) {
+            fmt = wasm_fmt(h);
+        } else {
+            for (size_t i = 0; i < sizeof extras / sizeof extras[0]; i++)
+                if (extras[i].h == h)
+                    fmt = extras[i].fmt;
+        }
+        fprintf(out, "%04zu  %-16s", pc, handler_name(h));
+        size_t at = pc + 1;
+        for (const char *f = fmt; *f && at < cf->ncells; f++, at++) {
+            const Cell *c = &code[at];
+            switch (*f) {
+            case 'p': fprintf(out, " %" PRIu32 ",%" PRIu32, c->s.a, c->s.b); break;
+            case 'n': fprintf(out, " fuel=%" PRIu32, c->s.a); break;
+            case 'i': fprintf(out, " #%" PRId64, (int64_t)c->u64); break;
+            case 't': fprintf(out, " ->%04td", c->t - code); break;
+            case 'f': fprintf(out, " func[%" PRIu32 "]", ((const CompiledFunc *)c->p)->func_index); break;
+            }
+        }
+        if (h == H_JMP_TABLE && at <= cf->ncells) {
+            uint64_t n = code[pc + 2].u64;
+            for (uint64_t k = 0; k <= n && at < cf->ncells; k++, at++)
+                fprintf(out, " ->%04td", code[at].t - code);
+        }
+        fputc('\n', out);
+        pc = at;
+    }
+}

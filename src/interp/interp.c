@@ -1,0 +1,494 @@
+/*
+ * The interpreter: runs threaded code (translate.h) with direct threading.
+ *
+ * One C function holds the whole loop so that the hot state (ip, fp, the
+ * memory base and size, fuel, the instance) lives in registers.  Wasm calls
+ * push a Frame on ex->frames and carry on in the same loop: the C stack
+ * never grows with wasm recursion, and the state can be saved at any
+ * instruction boundary for LW_YIELD.
+ *
+ * Handlers read all their operands before they write their result: the
+ * translator relies on it when it retargets a result into a local that
+ * the instruction also reads.
+ */
+#include <math.h>
+#include <string.h>
+#include "interp/translate.h"
+#include "interp/numeric.h"
+#include "mem/memory.h"
+
+lw_memory interp_no_memory;   /* data NULL, size 0: frames of instances without memory */
+
+static const void *const *handler_table;
+
+const void *const *interp_handlers(void)
+{
+    if (!handler_table)
+        interp_run(NULL);
+    return handler_table;
+}
+
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+#ifdef LW_NO_FUEL
+#define CHARGE_FUEL(n) ((void)(n))
+#define FUEL_CHECK() ((void)0)
+#else
+#define CHARGE_FUEL(n) (fuel -= (n))
+/* At a check point the state is clean at ip: save it there and stop. */
+#define FUEL_CHECK() do { if (UNLIKELY(fuel <= 0)) goto out_of_fuel; } while (0)
+#endif
+
+#define NEXT() goto *ip->h
+#define TAKE(target) do { ip = (target); FUEL_CHECK(); NEXT(); } while (0)
+#define TRAP(msg) do { trap_msg = (msg); goto trap; } while (0)
+
+/* Operand cells (see translate.h for each handler's layout). */
+#define PA(c) ip[c].s.a
+#define PB(c) ip[c].s.b
+#define IMM(c) ip[c].u64
+
+static uint64_t elem_value(lw_instance *inst, const ConstExpr *e)
+{
+    switch (e->op) {
+    case OP_REF_FUNC: return (uint64_t)(uintptr_t)inst->funcs[e->u.index];
+    case OP_GLOBAL_GET: return inst->globals[e->u.index]->val;
+    default: return 0;   /* ref.null */
+    }
+}
+
+lw_status interp_run(lw_exec *ex)
+{
+    static const void *const labels[H__COUNT] = {
+#define OP(id, text, prefix, code, imm, sig) [H_##id] = &&op_##id,
+#include "decode/opcodes.def"
+#undef OP
+#define X(id, fmt) [H_##id] = &&op_##id,
+        LW_EXTRA_HANDLERS(X)
+#undef X
+#define X(id) [H_##id##_IMM] = &&op_##id##_IMM,
+        LW_IMM_OPS(X)
+#undef X
+#define X(id, op, t32, t64, neg) [H_JMP_I32_##id] = &&op_JMP_I32_##id, \
+        [H_JMP_I32_##id##_IMM] = &&op_JMP_I32_##id##_IMM, [H_JMP_I64_##id] = &&op_JMP_I64_##id, \
+        [H_JMP_I64_##id##_IMM] = &&op_JMP_I64_##id##_IMM,
+        LW_CMP_OPS(X)
+#undef X
+    };
+    if (!ex) {
+        handler_table = labels;
+        return LW_OK;
+    }
+
+    Frame *fr = &ex->frames[ex->depth];
+    Frame *const frames_end = ex->frames + ex->max_depth + 1;
+    uint64_t *const stack_end = ex->stack_end;
+    const Cell *ip = ex->ip;
+    uint64_t *fp = fr->fp;
+    lw_instance *inst = fr->inst;
+    uint8_t *mem = fr->mem->data;
+    uint64_t msize = fr->mem->size;
+    int64_t fuel = ex->fuel;
+    const char *trap_msg = NULL;
+
+    /* The callee of the call being made, for the shared call paths. */
+    lw_func *cfn;
+    CompiledFunc *ccf;
+    uint64_t *nfp;
+    const Cell *cret;
+
+    NEXT();
+
+    /* ---- moves, constants, fuel ---- */
+op_MOV:
+    fp[PA(1)] = fp[PB(1)];
+    ip += 2;
+    NEXT();
+op_CONST:
+    fp[PA(1)] = IMM(2);
+    ip += 3;
+    NEXT();
+op_CHARGE:
+    CHARGE_FUEL(PA(1));
+    ip += 2;
+    NEXT();
+
+    /* ---- branches ---- */
+op_JMP:
+    CHARGE_FUEL(PA(1));
+    TAKE(ip[2].t);
+op_JMP_IF:
+    CHARGE_FUEL(PB(1));
+    if ((uint32_t)fp[PA(1)])
+        TAKE(ip[2].t);
+    ip += 3;
+    NEXT();
+op_JMP_UNLESS:
+    CHARGE_FUEL(PB(1));
+    if (!(uint32_t)fp[PA(1)])
+        TAKE(ip[2].t);
+    ip += 3;
+    NEXT();
+op_JMP_TABLE: {
+    CHARGE_FUEL(PB(1));
+    uint64_t i = (uint32_t)fp[PA(1)], n = IMM(2);
+    TAKE(ip[3 + (i < n ? i : n)].t);
+}
+
+#define JMP_CMP(id, op, t32, t64, neg) \
+op_JMP_I32_##id: \
+    CHARGE_FUEL(PA(2)); \
+    if ((t32)fp[PA(1)] op (t32)fp[PB(1)]) \
+        TAKE(ip[3].t); \
+    ip += 4; \
+    NEXT(); \
+op_JMP_I32_##id##_IMM: \
+    CHARGE_FUEL(PB(1)); \
+    if ((t32)fp[PA(1)] op (t32)IMM(2)) \
+        TAKE(ip[3].t); \
+    ip += 4; \
+    NEXT(); \
+op_JMP_I64_##id: \
+    CHARGE_FUEL(PA(2)); \
+    if ((t64)fp[PA(1)] op (t64)fp[PB(1)]) \
+        TAKE(ip[3].t); \
+    ip += 4; \
+    NEXT(); \
+op_JMP_I64_##id##_IMM: \
+    CHARGE_FUEL(PB(1)); \
+    if ((t64)fp[PA(1)] op (t64)IMM(2)) \
+        TAKE(ip[3].t); \
+    ip += 4; \
+    NEXT();
+    LW_CMP_OPS(JMP_CMP)
+#undef JMP_CMP
+
+    /* ---- calls and returns ---- */
+op_CALL_LOCAL: {
+    FUEL_CHECK();   /* test before charging: a resume re-runs this call */
+    CHARGE_FUEL(PB(1));
+    ccf = (CompiledFunc *)ip[2].p;
+    nfp = fp + PA(1);
+    cret = ip + 3;
+    if (UNLIKELY(!ccf->code) && !translate_func(ccf))
+        TRAP(ccf->error);
+    if (UNLIKELY(fr + 1 >= frames_end || nfp + ccf->frame_slots > stack_end))
+        TRAP("call stack exhausted");
+    for (uint64_t *l = nfp + ccf->nparams, *e = l + ccf->nlocals; l < e; l++)
+        *l = 0;
+    lw_memory *mp = fr->mem;
+    fr++;
+    fr->ret_ip = cret;
+    fr->fp = nfp;
+    fr->code = ccf;
+    fr->inst = inst;
+    fr->mem = mp;
+    fp = nfp;
+    ip = ccf->code;
+    NEXT();
+}
+op_CALL_IMPORT:
+    FUEL_CHECK();
+    CHARGE_FUEL(PB(1));
+    cfn = inst->funcs[PA(2)];
+    nfp = fp + PA(1);
+    cret = ip + 3;
+    goto call_func;
+op_CALL_IND: {
+    FUEL_CHECK();
+    CHARGE_FUEL(PB(1));
+    lw_table *tab = inst->tables[PB(2)];
+    uint32_t i = (uint32_t)fp[PA(3)];
+    if (UNLIKELY(i >= tab->size))
+        TRAP("undefined element");
+    cfn = (lw_func *)(uintptr_t)tab->elems[i];
+    if (UNLIKELY(!cfn))
+        TRAP("uninitialized element");
+    if (UNLIKELY(cfn->sig != inst->types[PA(2)]))
+        TRAP("indirect call type mismatch");
+    nfp = fp + PA(1);
+    cret = ip + 4;
+    goto call_func;
+}
+call_func: {
+    if (cfn->is_host)
+        goto host_call;
+    lw_instance *ci = cfn->u.wasm.inst;
+    ccf = cfn->u.wasm.code;
+    if (UNLIKELY(!ccf)) {
+        ccf = code_get(ci->module, cfn->u.wasm.index - ci->m->nfunc_imports);
+        if (!ccf)
+            TRAP("out of memory");
+        cfn->u.wasm.code = ccf;   /* NOTE: needs an atomic store once instances run on several threads */
+    }
+    if (UNLIKELY(!ccf->code) && !translate_func(ccf))
+        TRAP(ccf->error);
+    if (UNLIKELY(fr + 1 >= frames_end || nfp + ccf->frame_slots > stack_end))
+        TRAP("call stack exhausted");
+    for (uint64_t *l = nfp + ccf->nparams, *e = l + ccf->nlocals; l < e; l++)
+        *l = 0;
+    fr++;
+    fr->ret_ip = cret;
+    fr->fp = nfp;
+    fr->code = ccf;
+    fr->inst = ci;
+    fr->mem = ci->mem0 ? ci->mem0 : &interp_no_memory;
+    fp = nfp;
+    inst = ci;
+    mem = fr->mem->data;
+    msize = fr->mem->size;
+    ip = ccf->code;
+    NEXT();
+}
+host_call: {
+    const FuncSig *sig = cfn->sig;
+    uint32_t room = sig->nparams > sig->nresults ? sig->nparams : sig->nresults;
+    ex->depth = (uint32_t)(fr - ex->frames);
+    ex->fuel = fuel;
+    ex->sp = nfp + room;
+    ex->ip = ip;
+    lw_status st = cfn->u.host.fn(ex, cfn->u.host.env, nfp);
+    fuel = ex->fuel;
+    mem = fr->mem->data;     /* the host may have grown memory */
+    msize = fr->mem->size;
+    if (UNLIKELY(st != LW_OK)) {
+        if (st == LW_EXIT)
+            return LW_EXIT;
+        TRAP(ex->trap ? ex->trap : "host function failed");
+    }
+    ip = cret;
+    NEXT();
+}
+op_RET:
+    CHARGE_FUEL(PA(1));
+    ip = fr->ret_ip;
+    fr--;
+    fp = fr->fp;
+    inst = fr->inst;
+    mem = fr->mem->data;     /* the callee may have grown memory */
+    msize = fr->mem->size;
+    NEXT();
+op_EXIT:
+    ex->depth = (uint32_t)(fr - ex->frames);
+    ex->fuel = fuel;
+    return LW_OK;
+
+    /* ---- parametric and variables ---- */
+op_UNREACHABLE:
+    TRAP("unreachable");
+op_SELECT: {
+    uint64_t a = fp[PB(1)], b = fp[PA(2)];
+    fp[PA(1)] = (uint32_t)fp[PB(2)] ? a : b;
+    ip += 3;
+    NEXT();
+}
+op_GLOBAL_GET:
+    fp[PA(1)] = inst->globals[PB(1)]->val;
+    ip += 2;
+    NEXT();
+op_GLOBAL_SET:
+    inst->globals[PB(1)]->val = fp[PA(1)];
+    ip += 2;
+    NEXT();
+
+    /* ---- references and tables ---- */
+op_REF_IS_NULL:
+    fp[PA(1)] = fp[PB(1)] == 0;
+    ip += 2;
+    NEXT();
+op_REF_FUNC:
+    fp[PA(1)] = (uint64_t)(uintptr_t)inst->funcs[PB(1)];
+    ip += 2;
+    NEXT();
+op_TABLE_GET: {
+    lw_table *tab = inst->tables[PA(2)];
+    uint32_t i = (uint32_t)fp[PB(1)];
+    if (UNLIKELY(i >= tab->size))
+        TRAP("out of bounds table access");
+    fp[PA(1)] = tab->elems[i];
+    ip += 3;
+    NEXT();
+}
+op_TABLE_SET: {
+    lw_table *tab = inst->tables[PA(2)];
+    uint32_t i = (uint32_t)fp[PA(1)];
+    if (UNLIKELY(i >= tab->size))
+        TRAP("out of bounds table access");
+    tab->elems[i] = fp[PB(1)];
+    ip += 3;
+    NEXT();
+}
+op_TABLE_SIZE:
+    fp[PA(1)] = inst->tables[PB(1)]->size;
+    ip += 2;
+    NEXT();
+op_TABLE_GROW: {
+    uint64_t init = fp[PB(1)];
+    uint32_t n = (uint32_t)fp[PA(2)];
+    fp[PA(1)] = (uint32_t)table_grow(inst->tables[PB(2)], n, init);
+    ip += 3;
+    NEXT();
+}
+op_TABLE_FILL: {
+    lw_table *tab = inst->tables[PB(2)];
+    uint32_t i = (uint32_t)fp[PA(1)], n = (uint32_t)fp[PA(2)];
+    uint64_t v = fp[PB(1)];
+    if (UNLIKELY((uint64_t)i + n > tab->size))
+        TRAP("out of bounds table access");
+    for (uint32_t k = 0; k < n; k++)
+        tab->elems[i + k] = v;
+    ip += 3;
+    NEXT();
+}
+op_TABLE_COPY: {
+    lw_table *dt = inst->tables[PA(3)], *st = inst->tables[PB(3)];
+    uint32_t d = (uint32_t)fp[PA(1)], s = (uint32_t)fp[PB(1)], n = (uint32_t)fp[PA(2)];
+    if (UNLIKELY((uint64_t)d + n > dt->size || (uint64_t)s + n > st->size))
+        TRAP("out of bounds table access");
+    if (n)
+        memmove(dt->elems + d, st->elems + s, (size_t)n * sizeof *dt->elems);
+    ip += 4;
+    NEXT();
+}
+op_TABLE_INIT: {
+    lw_table *tab = inst->tables[PA(3)];
+    uint32_t seg = PB(2);
+    uint32_t d = (uint32_t)fp[PA(1)], s = (uint32_t)fp[PB(1)], n = (uint32_t)fp[PA(2)];
+    const Elem *el = &inst->m->elems[seg];
+    uint64_t len = inst->elem_dropped[seg] ? 0 : el->count;
+    if (UNLIKELY((uint64_t)s + n > len || (uint64_t)d + n > tab->size))
+        TRAP("out of bounds table access");
+    for (uint32_t k = 0; k < n; k++)
+        tab->elems[d + k] = elem_value(inst, &el->items[s + k]);
+    ip += 4;
+    NEXT();
+}
+op_ELEM_DROP:
+    inst->elem_dropped[PA(1)] = true;
+    ip += 2;
+    NEXT();
+
+    /* ---- memory ---- */
+#define LOAD(id, T, expr) \
+op_##id: { \
+    uint64_t ea = (uint32_t)fp[PB(1)] + IMM(2); \
+    if (UNLIKELY(ea + sizeof(T) > msize)) \
+        goto oob; \
+    T v; \
+    memcpy(&v, mem + ea, sizeof v); \
+    fp[PA(1)] = (expr); \
+    ip += 3; \
+    NEXT(); \
+}
+#define STORE(id, T) \
+op_##id: { \
+    uint64_t ea = (uint32_t)fp[PA(1)] + IMM(2); \
+    if (UNLIKELY(ea + sizeof(T) > msize)) \
+        goto oob; \
+    T v = (T)fp[PB(1)]; \
+    memcpy(mem + ea, &v, sizeof v); \
+    ip += 3; \
+    NEXT(); \
+}
+    LOAD(I32_LOAD, uint32_t, v)
+    LOAD(I64_LOAD, uint64_t, v)
+    LOAD(F32_LOAD, uint32_t, v)
+    LOAD(F64_LOAD, uint64_t, v)
+    LOAD(I32_LOAD8_S, int8_t, (uint32_t)(int32_t)v)
+    LOAD(I32_LOAD8_U, uint8_t, v)
+    LOAD(I32_LOAD16_S, int16_t, (uint32_t)(int32_t)v)
+    LOAD(I32_LOAD16_U, uint16_t, v)
+    LOAD(I64_LOAD8_S, int8_t, (uint64_t)(int64_t)v)
+    LOAD(I64_LOAD8_U, uint8_t, v)
+    LOAD(I64_LOAD16_S, int16_t, (uint64_t)(int64_t)v)
+    LOAD(I64_LOAD16_U, uint16_t, v)
+    LOAD(I64_LOAD32_S, int32_t, (uint64_t)(int64_t)v)
+    LOAD(I64_LOAD32_U, uint32_t, v)
+    STORE(I32_STORE, uint32_t)
+    STORE(I64_STORE, uint64_t)
+    STORE(F32_STORE, uint32_t)
+    STORE(F64_STORE, uint64_t)
+    STORE(I32_STORE8, uint8_t)
+    STORE(I32_STORE16, uint16_t)
+    STORE(I64_STORE8, uint8_t)
+    STORE(I64_STORE16, uint16_t)
+    STORE(I64_STORE32, uint32_t)
+#undef LOAD
+#undef STORE
+
+op_MEMORY_SIZE:
+    fp[PA(1)] = (uint32_t)(msize / WASM_PAGE_SIZE);
+    ip += 2;
+    NEXT();
+op_MEMORY_GROW: {
+    uint32_t n = (uint32_t)fp[PB(1)];
+    int64_t old = fr->mem == &interp_no_memory ? -1 : memory_grow(fr->mem, n);
+    mem = fr->mem->data;
+    msize = fr->mem->size;
+    fp[PA(1)] = (uint32_t)old;
+    ip += 2;
+    NEXT();
+}
+op_MEMORY_INIT: {
+    uint32_t d = (uint32_t)fp[PA(1)], s = (uint32_t)fp[PB(1)], n = (uint32_t)fp[PA(2)];
+    uint32_t seg = PB(2);
+    const Data *ds = &inst->m->datas[seg];
+    uint64_t len = inst->data_dropped[seg] ? 0 : ds->len;
+    if (UNLIKELY((uint64_t)s + n > len || (uint64_t)d + n > msize))
+        goto oob;
+    if (n)
+        memcpy(mem + d, ds->bytes + s, n);
+    ip += 3;
+    NEXT();
+}
+op_DATA_DROP:
+    inst->data_dropped[PA(1)] = true;
+    ip += 2;
+    NEXT();
+op_MEMORY_COPY: {
+    uint32_t d = (uint32_t)fp[PA(1)], s = (uint32_t)fp[PB(1)], n = (uint32_t)fp[PA(2)];
+    if (UNLIKELY((uint64_t)s + n > msize || (uint64_t)d + n > msize))
+        goto oob;
+    if (n)
+        memmove(mem + d, mem + s, n);
+    ip += 3;
+    NEXT();
+}
+op_MEMORY_FILL: {
+    uint32_t d = (uint32_t)fp[PA(1)], n = (uint32_t)fp[PA(2)];
+    uint8_t v = (uint8_t)fp[PB(1)];
+    if (UNLIKELY((uint64_t)d + n > msize))
+        goto oob;
+    if (n)
+        memset(mem + d, v, n);
+    ip += 3;
+    NEXT();
+}
+
+    /* ---- numeric ---- */
+#include "interp/ops_num.h"
+
+    /* Opcodes that vanish at translation (never in threaded code). */
+op_NOP: op_BLOCK: op_LOOP: op_IF: op_ELSE: op_END: op_BR: op_BR_IF: op_BR_TABLE:
+op_RETURN: op_CALL: op_CALL_INDIRECT: op_DROP: op_SELECT_T: op_LOCAL_GET:
+op_LOCAL_SET: op_LOCAL_TEE: op_I32_CONST: op_I64_CONST: op_F32_CONST:
+op_F64_CONST: op_REF_NULL:
+    TRAP("internal error: untranslated instruction");
+
+    /* ---- leaving the loop ---- */
+oob:
+    trap_msg = "out of bounds memory access";
+trap:
+    ex->depth = (uint32_t)(fr - ex->frames);
+    ex->fuel = fuel;
+    exec_record_trap(ex, trap_msg);
+    return LW_TRAP;
+#ifndef LW_NO_FUEL
+out_of_fuel:
+    ex->ip = ip;
+    ex->depth = (uint32_t)(fr - ex->frames);
+    ex->fuel = fuel;
+    return LW_YIELD;
+#endif
+}

@@ -1,0 +1,1210 @@
+/*
+ * Translation of a validated wasm function body into threaded code
+ * (see translate.h for the code format).
+ *
+ * The translator simulates the operand stack.  Each stack entry says where
+ * its value is: in its "home" slot (tempbase + its height), in a local's
+ * slot (a pending local.get: an alias), or nowhere yet (a constant).  An
+ * instruction reads its operands straight from wherever they are and writes
+ * its result to the home slot of the result's height, so local.get and
+ * most constants cost nothing.  Aliases are made real ("materialised")
+ * before the local they name is overwritten and at block entry; values
+ * crossing a label are moved to the label's home slots.
+ *
+ * Fuel: `pending` counts the wasm instructions since the last charge.  The
+ * count is charged by the instruction that leaves the straight-line run (a
+ * branch, call or return carries it), or by a CHARGE where a run falls into
+ * a join (loop header, targeted block end).
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include "interp/translate.h"
+#include "decode/leb128.h"
+
+/* ---- facts from the opcode table ---- */
+
+enum {
+    TI_NONE, TI_BLOCK, TI_LABEL, TI_BR_TABLE, TI_FUNC, TI_CALL_IND, TI_LOCAL,
+    TI_GLOBAL, TI_TABLE, TI_MEMARG, TI_MEM, TI_I32, TI_I64, TI_F32, TI_F64,
+    TI_SELECT_T, TI_REFTYPE, TI_TABLE2, TI_ELEM_TABLE, TI_ELEM, TI_DATA_MEM,
+    TI_DATA, TI_MEM2, TI_V128, TI_SHUFFLE, TI_LANE, TI_MEMARG_LANE,
+};
+
+static const uint8_t op_imm[OP__COUNT] = {
+#define OP(id, text, prefix, code, imm, sig) TI_##imm,
+#include "decode/opcodes.def"
+#undef OP
+};
+static const char *const op_sig[OP__COUNT] = {
+#define OP(id, text, prefix, code, imm, sig) sig,
+#include "decode/opcodes.def"
+#undef OP
+};
+
+/* The immediate-operand variant of a binary op, or 0. */
+static const uint16_t imm_variant[OP__COUNT] = {
+#define X(id) [OP_##id] = H_##id##_IMM,
+    LW_IMM_OPS(X)
+#undef X
+};
+
+/* Fused compare-and-branch: comparison k (LW_CMP_OPS order) and its negation. */
+enum {
+#define X(id, op, t32, t64, neg) CMPI_##id,
+    LW_CMP_OPS(X)
+#undef X
+};
+static const uint8_t cmp_negate[] = {
+#define X(id, op, t32, t64, neg) [CMPI_##id] = CMPI_##neg,
+    LW_CMP_OPS(X)
+#undef X
+};
+#define H_JMP_CMP(k, is64, imm) (H_JMP_I32_EQ + 4 * (k) + 2 * (is64) + (imm))
+
+static uint16_t op_by_byte[256], op_by_fc[64];
+static void init_op_lookup(void)
+{
+    static const uint8_t prefix[] = {
+#define OP(id, text, prefix, code, imm, sig) prefix,
+#include "decode/opcodes.def"
+#undef OP
+    };
+    static const uint32_t code[] = {
+#define OP(id, text, prefix, code, imm, sig) code,
+#include "decode/opcodes.def"
+#undef OP
+    };
+    for (int i = 0; i < 256; i++)
+        op_by_byte[i] = 0xFFFF;
+    for (int i = 0; i < 64; i++)
+        op_by_fc[i] = 0xFFFF;
+    for (int i = 0; i < OP__COUNT; i++) {
+        if (prefix[i] == 0)
+            op_by_byte[code[i]] = (uint16_t)i;
+        else if (prefix[i] == 0xFC && code[i] < 64)
+            op_by_fc[code[i]] = (uint16_t)i;
+    }
+}
+
+/* ---- translator state ---- */
+
+enum { E_TEMP, E_LOCAL, E_CONST };
+typedef struct {
+    uint8_t kind;
+    uint32_t slot;        /* E_LOCAL: the local's slot */
+    uint64_t val;         /* E_CONST */
+} Ent;
+
+enum { C_FUNC, C_BLOCK, C_LOOP, C_IF };
+typedef struct {
+    uint8_t kind;
+    bool dead;            /* the rest of this block is unreachable */
+    bool targeted;        /* a forward branch names this label */
+    bool in_else;
+    uint32_t nparams, nresults;
+    uint32_t height;      /* stack height at entry, below the params */
+    size_t loop_pc;       /* C_LOOP: code index of the header */
+    size_t else_chain;    /* C_IF: chain of the false branch (patched at else/end) */
+    size_t chain;         /* forward branches to this label: a chain through the cells */
+} Ctl;
+
+typedef struct {
+    CompiledFunc *cf;
+    lw_module *mod;
+    const Module *m;
+    const void *const *hs;
+    const uint8_t *p, *end;
+    Cell *code;
+    size_t len, cap;
+    Ent *stk;
+    uint32_t h, max_h;
+    size_t stk_cap;
+    Ctl *ctl;
+    uint32_t nctl;
+    size_t ctl_cap;
+    size_t *tgts;         /* cells that hold a code index to turn into a pointer */
+    size_t ntgts, tgts_cap;
+    uint32_t tempbase;
+    uint32_t pending;
+    uint32_t nalias;
+    /* Peephole: the last instruction, when it wrote the top entry's home slot. */
+    size_t last, last_end;
+    int last_h;
+    jmp_buf fail;
+    const char *err;
+} T;
+
+static _Noreturn void fail(T *t, const char *msg)
+{
+    t->err = msg;
+    longjmp(t->fail, 1);
+}
+
+static void *grow(T *t, void *p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return p;
+    size_t n = *cap ? *cap * 2 : 64;
+    while (n < need)
+        n *= 2;
+    void *q = realloc(p, n * elem);
+    if (!q)
+        fail(t, "out of memory");
+    *cap = n;
+    return q;
+}
+
+/* ---- reading the body ---- */
+
+static uint32_t rd_u32(T *t)
+{
+    uint32_t v;
+    if (leb_u32(&t->p, t->end, &v) != LEB_OK)
+        fail(t, "malformed function body");
+    return v;
+}
+
+static uint8_t rd_byte(T *t)
+{
+    if (t->p >= t->end)
+        fail(t, "malformed function body");
+    return *t->p++;
+}
+
+static void rd_blocktype(T *t, uint32_t *np, uint32_t *nr)
+{
+    if (t->p >= t->end)
+        fail(t, "malformed function body");
+    uint8_t b = *t->p;
+    if (b == 0x40) {
+        t->p++;
+        *np = *nr = 0;
+    } else if (b & 0x40 && !(b & 0x80)) {   /* a one-byte negative s33: a value type */
+        t->p++;
+        *np = 0;
+        *nr = 1;
+    } else {
+        int64_t idx;
+        if (leb_s33(&t->p, t->end, &idx) != LEB_OK || idx < 0 || (uint64_t)idx >= t->m->ntypes)
+            fail(t, "malformed block type");
+        *np = t->m->types[idx].nparams;
+        *nr = t->m->types[idx].nresults;
+    }
+}
+
+/* Read an opcode; returns its OP_ id. */
+static int rd_op(T *t)
+{
+    uint8_t b = rd_byte(t);
+    uint16_t op;
+    if (b == 0xFC) {
+        uint32_t sub = rd_u32(t);
+        op = sub < 64 ? op_by_fc[sub] : 0xFFFF;
+    } else {
+        op = op_by_byte[b];
+    }
+    if (op == 0xFFFF)
+        fail(t, "unsupported instruction");
+    return op;
+}
+
+/* Step over the immediates of `op` (dead code). */
+static void skip_imm(T *t, int op)
+{
+    uint32_t n, np, nr;
+    switch (op_imm[op]) {
+    case TI_NONE: break;
+    case TI_BLOCK: rd_blocktype(t, &np, &nr); break;
+    case TI_LABEL: case TI_FUNC: case TI_LOCAL: case TI_GLOBAL: case TI_TABLE:
+    case TI_ELEM: case TI_DATA: case TI_I32: case TI_I64:
+        t->p = leb_skip(t->p, t->end);
+        break;
+    case TI_BR_TABLE:
+        n = rd_u32(t);
+        for (uint64_t i = 0; i <= n; i++)
+            t->p = leb_skip(t->p, t->end);
+        break;
+    case TI_CALL_IND: case TI_MEMARG: case TI_TABLE2: case TI_ELEM_TABLE:
+        t->p = leb_skip(t->p, t->end);
+        t->p = leb_skip(t->p, t->end);
+        break;
+    case TI_MEM: case TI_REFTYPE: rd_byte(t); break;
+    case TI_MEM2: rd_byte(t); rd_byte(t); break;
+    case TI_DATA_MEM: t->p = leb_skip(t->p, t->end); rd_byte(t); break;
+    case TI_F32: if (t->end - t->p < 4) fail(t, "malformed function body"); t->p += 4; break;
+    case TI_F64: if (t->end - t->p < 8) fail(t, "malformed function body"); t->p += 8; break;
+    case TI_SELECT_T:
+        n = rd_u32(t);
+        for (uint32_t i = 0; i < n; i++)
+            rd_byte(t);
+        break;
+    default:
+        fail(t, "unsupported instruction");
+    }
+}
+
+/* ---- emitting ---- */
+
+static Cell *cell(T *t)
+{
+    t->code = grow(t, t->code, &t->cap, t->len + 1, sizeof *t->code);
+    Cell *c = &t->code[t->len++];
+    c->u64 = 0;
+    return c;
+}
+
+static size_t emit_h(T *t, int h)
+{
+    size_t at = t->len;
+    cell(t)->h = t->hs[h];
+    t->last = SIZE_MAX;   /* a new instruction ends any peephole window */
+    return at;
+}
+
+static void emit_pair(T *t, uint32_t a, uint32_t b)
+{
+    Cell *c = cell(t);
+    c->s.a = a;
+    c->s.b = b;
+}
+
+static void emit_u64(T *t, uint64_t v) { cell(t)->u64 = v; }
+
+static void note_target(T *t, size_t at)
+{
+    t->tgts = grow(t, t->tgts, &t->tgts_cap, t->ntgts + 1, sizeof *t->tgts);
+    t->tgts[t->ntgts++] = at;
+}
+
+/* A target cell pointing at code index `to` (known: a loop header). */
+static void emit_target_at(T *t, size_t to)
+{
+    note_target(t, t->len);
+    emit_u64(t, to);
+}
+
+/* A forward target cell, linked into `*chain` (values are index + 1; 0 ends). */
+static void emit_target_chain(T *t, size_t *chain)
+{
+    note_target(t, t->len);
+    emit_u64(t, *chain);
+    *chain = t->len;   /* == index + 1 of the cell just emitted */
+}
+
+static void patch_chain(T *t, size_t chain, size_t to)
+{
+    while (chain) {
+        size_t at = chain - 1;
+        chain = t->code[at].u64;
+        t->code[at].u64 = to;
+    }
+}
+
+/* Mark the end of a simple instruction whose result is the new top entry. */
+static void set_last(T *t, size_t at, int h)
+{
+    t->last = at;
+    t->last_end = t->len;
+    t->last_h = h;
+}
+
+/* ---- the simulated operand stack ---- */
+
+static uint32_t home(T *t, uint32_t i) { return t->tempbase + i; }
+
+static void push(T *t, uint8_t kind, uint32_t slot, uint64_t val)
+{
+    t->stk = grow(t, t->stk, &t->stk_cap, (size_t)t->h + 1, sizeof *t->stk);
+    Ent *e = &t->stk[t->h++];
+    e->kind = kind;
+    e->slot = slot;
+    e->val = val;
+    if (kind == E_LOCAL)
+        t->nalias++;
+    if (t->h > t->max_h)
+        t->max_h = t->h;
+}
+
+static void push_temp(T *t) { push(t, E_TEMP, 0, 0); }
+
+static Ent pop(T *t)
+{
+    if (t->h <= t->ctl[t->nctl - 1].height)
+        fail(t, "operand stack underflow");   /* validated code never does this */
+    Ent e = t->stk[--t->h];
+    if (e.kind == E_LOCAL)
+        t->nalias--;
+    return e;
+}
+
+static void set_height(T *t, uint32_t h)
+{
+    while (t->h > h)
+        if (t->stk[--t->h].kind == E_LOCAL)
+            t->nalias--;
+}
+
+/* Make entry i live in its home slot. */
+static void materialise(T *t, uint32_t i)
+{
+    Ent *e = &t->stk[i];
+    if (e->kind == E_LOCAL) {
+        emit_h(t, H_MOV);
+        emit_pair(t, home(t, i), e->slot);
+        t->nalias--;
+    } else if (e->kind == E_CONST) {
+        emit_h(t, H_CONST);
+        emit_pair(t, home(t, i), 0);
+        emit_u64(t, e->val);
+    }
+    e->kind = E_TEMP;
+}
+
+/* Materialise the aliases of local `slot` (UINT32_MAX: of every local) below index `upto`. */
+static void materialise_aliases(T *t, uint32_t slot, uint32_t upto)
+{
+    for (uint32_t i = 0; t->nalias && i < upto; i++)
+        if (t->stk[i].kind == E_LOCAL && (slot == UINT32_MAX || t->stk[i].slot == slot))
+            materialise(t, i);
+}
+
+/* The slot an instruction reads entry e (at index i) from; constants get materialised. */
+static uint32_t operand(T *t, Ent e, uint32_t i)
+{
+    if (e.kind == E_TEMP)
+        return home(t, i);
+    if (e.kind == E_LOCAL)
+        return e.slot;
+    emit_h(t, H_CONST);
+    emit_pair(t, home(t, i), 0);
+    emit_u64(t, e.val);
+    return home(t, i);
+}
+
+static uint32_t pop_slot(T *t)
+{
+    Ent e = pop(t);
+    return operand(t, e, t->h);
+}
+
+/* Copy entry i (without changing it) into slot dst. */
+static void move_to(T *t, uint32_t i, uint32_t dst)
+{
+    Ent e = t->stk[i];
+    if (e.kind == E_CONST) {
+        emit_h(t, H_CONST);
+        emit_pair(t, dst, 0);
+        emit_u64(t, e.val);
+        return;
+    }
+    uint32_t src = e.kind == E_LOCAL ? e.slot : home(t, i);
+    if (src != dst) {
+        emit_h(t, H_MOV);
+        emit_pair(t, dst, src);
+    }
+}
+
+/*
+ * Copy the n entries below the top `skip` ones into dst0.. in ascending
+ * order.  Safe for label slots: every source that is a temp lies at or
+ * above its destination, and locals lie below all of them.
+ */
+static void move_top(T *t, uint32_t n, uint32_t dst0, uint32_t skip)
+{
+    for (uint32_t k = 0; k < n; k++)
+        move_to(t, t->h - skip - n + k, dst0 + k);
+}
+
+static bool in_place(T *t, uint32_t n, uint32_t dst0, uint32_t skip)
+{
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t i = t->h - skip - n + k;
+        if (t->stk[i].kind != E_TEMP || home(t, i) != dst0 + k)
+            return false;
+    }
+    return true;
+}
+
+static uint32_t take_pending(T *t)
+{
+    uint32_t n = t->pending;
+    t->pending = 0;
+    return n;
+}
+
+static void charge(T *t)
+{
+    if (t->pending) {
+        emit_h(t, H_CHARGE);
+        emit_pair(t, take_pending(t), 0);
+    }
+}
+
+static Ctl *label(T *t, uint32_t depth)
+{
+    if (depth >= t->nctl)
+        fail(t, "unknown label");
+    return &t->ctl[t->nctl - 1 - depth];
+}
+
+static uint32_t label_arity(T *t, Ctl *c)
+{
+    if (c->kind == C_FUNC)
+        return t->cf->nresults;
+    return c->kind == C_LOOP ? c->nparams : c->nresults;
+}
+
+static void emit_label_target(T *t, Ctl *c)
+{
+    if (c->kind == C_LOOP) {
+        emit_target_at(t, c->loop_pc);
+    } else {
+        c->targeted = true;
+        emit_target_chain(t, &c->chain);
+    }
+}
+
+/* Does the last instruction produce the top entry (so its dst may be retargeted)? */
+static bool last_makes_top(T *t)
+{
+    return t->last != SIZE_MAX && t->last_end == t->len && t->h > 0 &&
+           t->stk[t->h - 1].kind == E_TEMP && t->code[t->last + 1].s.a == home(t, t->h - 1);
+}
+
+/*
+ * Return with the n results below the top `skip` entries.  Results go to
+ * fp[0..n), which may be locals that other results still alias: those are
+ * first copied to their home slots (in this path only).
+ */
+static void emit_return(T *t, uint32_t skip)
+{
+    uint32_t n = t->cf->nresults;
+    if (n == 1 && skip == 0 && last_makes_top(t)) {
+        t->code[t->last + 1].s.a = 0;   /* compute the result straight into fp[0] */
+    } else {
+        uint32_t src[n ? n : 1];
+        for (uint32_t k = 0; k < n; k++) {
+            uint32_t i = t->h - skip - n + k;
+            Ent e = t->stk[i];
+            src[k] = e.kind == E_LOCAL ? e.slot : home(t, i);
+            if (e.kind == E_LOCAL && e.slot < n) {
+                emit_h(t, H_MOV);
+                emit_pair(t, home(t, i), e.slot);
+                src[k] = home(t, i);
+            }
+        }
+        for (uint32_t k = 0; k < n; k++) {
+            uint32_t i = t->h - skip - n + k;
+            if (t->stk[i].kind == E_CONST) {
+                emit_h(t, H_CONST);
+                emit_pair(t, k, 0);
+                emit_u64(t, t->stk[i].val);
+            } else if (src[k] != k) {
+                emit_h(t, H_MOV);
+                emit_pair(t, k, src[k]);
+            }
+        }
+    }
+    emit_h(t, H_RET);
+    emit_pair(t, take_pending(t), 0);
+}
+
+/* Unconditional branch to label `depth`, the values being below the top `skip` entries. */
+static void emit_br(T *t, uint32_t depth, uint32_t skip)
+{
+    Ctl *c = label(t, depth);
+    if (c->kind == C_FUNC) {
+        emit_return(t, skip);
+        return;
+    }
+    move_top(t, label_arity(t, c), home(t, c->height), skip);
+    emit_h(t, H_JMP);
+    emit_pair(t, take_pending(t), 0);
+    emit_label_target(t, c);
+}
+
+/*
+ * Pop the condition and branch when it is non-zero (negate: when zero) to
+ * label c, or to the chain *skip when c is NULL.  A comparison just before
+ * fuses into the branch.
+ */
+static void emit_cond(T *t, bool negate, Ctl *c, size_t *skip)
+{
+    uint32_t fuel = take_pending(t);
+    int lh = t->last_h;
+    if (last_makes_top(t)) {
+        const Cell *li = &t->code[t->last];
+        int k = -1;
+        bool is64 = false, imm = false;
+        uint64_t immv = 0;
+        uint32_t a = li[1].s.b, b = 0;
+        if (lh >= OP_I32_EQ && lh <= OP_I32_GE_U) {
+            k = lh - OP_I32_EQ;
+        } else if (lh >= OP_I64_EQ && lh <= OP_I64_GE_U) {
+            k = lh - OP_I64_EQ;
+            is64 = true;
+        } else if (lh >= H_I32_EQ_IMM && lh <= H_I32_GE_U_IMM) {
+            k = lh - H_I32_EQ_IMM;
+            imm = true;
+        } else if (lh >= H_I64_EQ_IMM && lh <= H_I64_GE_U_IMM) {
+            k = lh - H_I64_EQ_IMM;
+            is64 = imm = true;
+        } else if (lh == OP_I64_EQZ) {
+            k = CMPI_EQ;
+            is64 = imm = true;
+        }
+        if (k >= 0 || lh == OP_I32_EQZ) {
+            if (imm)
+                immv = lh == OP_I64_EQZ ? 0 : li[2].u64;
+            else if (k >= 0)
+                b = li[2].s.a;
+            t->len = t->last;   /* drop the comparison: the branch does it */
+            pop(t);
+            if (lh == OP_I32_EQZ) {
+                emit_h(t, negate ? H_JMP_IF : H_JMP_UNLESS);
+                emit_pair(t, a, fuel);
+            } else {
+                if (negate)
+                    k = cmp_negate[k];
+                emit_h(t, H_JMP_CMP(k, is64, imm));
+                if (imm) {
+                    emit_pair(t, a, fuel);
+                    emit_u64(t, immv);
+                } else {
+                    emit_pair(t, a, b);
+                    emit_pair(t, fuel, 0);
+                }
+            }
+            goto target;
+        }
+    }
+    uint32_t cs = pop_slot(t);
+    emit_h(t, negate ? H_JMP_UNLESS : H_JMP_IF);
+    emit_pair(t, cs, fuel);
+target:
+    if (c)
+        emit_label_target(t, c);
+    else
+        emit_target_chain(t, skip);
+}
+
+static void br_if(T *t, uint32_t depth)
+{
+    Ctl *c = label(t, depth);
+    uint32_t n = label_arity(t, c);
+    if (c->kind != C_FUNC && in_place(t, n, home(t, c->height), 1)) {
+        emit_cond(t, false, c, NULL);
+        return;
+    }
+    size_t skip = 0;
+    emit_cond(t, true, NULL, &skip);
+    emit_br(t, depth, 0);
+    patch_chain(t, skip, t->len);
+}
+
+static void br_table(T *t)
+{
+    uint32_t n = rd_u32(t);
+    if ((uint64_t)n + 1 > (uint64_t)(t->end - t->p))
+        fail(t, "malformed br_table");
+    uint32_t *labels = malloc(((size_t)n + 1) * sizeof *labels);
+    if (!labels)
+        fail(t, "out of memory");
+    for (uint32_t k = 0; k <= n; k++) {
+        if (leb_u32(&t->p, t->end, &labels[k]) != LEB_OK || labels[k] >= t->nctl) {
+            free(labels);
+            fail(t, "malformed br_table");
+        }
+    }
+    uint32_t is = pop_slot(t);
+    emit_h(t, H_JMP_TABLE);
+    emit_pair(t, is, take_pending(t));
+    emit_u64(t, n);
+    size_t base = t->len;
+    for (uint32_t k = 0; k <= n; k++) {
+        note_target(t, t->len);
+        emit_u64(t, 0);
+    }
+    for (uint32_t k = 0; k <= n; k++) {
+        Ctl *c = label(t, labels[k]);
+        uint32_t ar = label_arity(t, c);
+        if (c->kind == C_LOOP && in_place(t, ar, home(t, c->height), 0)) {
+            t->code[base + k].u64 = c->loop_pc;
+        } else if (c->kind != C_FUNC && c->kind != C_LOOP && in_place(t, ar, home(t, c->height), 0)) {
+            c->targeted = true;
+            t->code[base + k].u64 = c->chain;
+            c->chain = base + k + 1;
+        } else {
+            /* A stub after the table moves the values, then jumps. */
+            t->code[base + k].u64 = t->len;
+            emit_br(t, labels[k], 0);
+        }
+    }
+    free(labels);
+}
+
+/* Enter a block whose np params are the top entries (below `skip` more). */
+static Ctl *enter_block(T *t, uint8_t kind, uint32_t np, uint32_t nr, uint32_t skip)
+{
+    /* An alias must not outlive a path on which its local changes: make them real now. */
+    materialise_aliases(t, UINT32_MAX, t->h - skip);
+    for (uint32_t i = t->h - skip - np; i < t->h - skip; i++)
+        materialise(t, i);
+    t->ctl = grow(t, t->ctl, &t->ctl_cap, (size_t)t->nctl + 1, sizeof *t->ctl);
+    Ctl *c = &t->ctl[t->nctl++];
+    memset(c, 0, sizeof *c);
+    c->kind = kind;
+    c->nparams = np;
+    c->nresults = nr;
+    c->height = t->h - skip - np;
+    return c;
+}
+
+static void end_block(T *t)
+{
+    Ctl *c = &t->ctl[t->nctl - 1];
+    if (c->kind == C_FUNC) {
+        if (!c->dead)
+            emit_return(t, 0);
+        t->nctl--;
+        return;
+    }
+    bool join = c->kind != C_LOOP && (c->targeted || (c->kind == C_IF && !c->in_else));
+    if (join) {
+        if (!c->dead) {
+            move_top(t, c->nresults, home(t, c->height), 0);
+            charge(t);
+        }
+        set_height(t, c->height);
+        for (uint32_t k = 0; k < c->nresults; k++)
+            push_temp(t);
+        if (c->kind == C_IF && !c->in_else)
+            patch_chain(t, c->else_chain, t->len);
+        patch_chain(t, c->chain, t->len);
+        t->last = SIZE_MAX;
+    }
+    bool dead = c->dead && !join;
+    t->nctl--;
+    if (dead) {
+        set_height(t, c->height);
+        t->ctl[t->nctl - 1].dead = true;
+    }
+}
+
+static void op_else(T *t)
+{
+    Ctl *c = &t->ctl[t->nctl - 1];
+    if (c->kind != C_IF || c->in_else)
+        fail(t, "else without if");
+    if (!c->dead) {
+        move_top(t, c->nresults, home(t, c->height), 0);
+        emit_h(t, H_JMP);
+        emit_pair(t, take_pending(t), 0);
+        emit_label_target(t, c);
+    }
+    patch_chain(t, c->else_chain, t->len);
+    c->else_chain = 0;
+    c->in_else = true;
+    c->dead = false;
+    set_height(t, c->height);
+    for (uint32_t k = 0; k < c->nparams; k++)
+        push_temp(t);
+    t->pending = 0;
+    t->last = SIZE_MAX;
+}
+
+/* Mark the rest of the current block unreachable. */
+static void go_dead(T *t)
+{
+    t->ctl[t->nctl - 1].dead = true;
+    t->pending = 0;
+}
+
+/* ---- instructions ---- */
+
+static void op_unary(T *t, int h)
+{
+    uint32_t a = pop_slot(t);
+    uint32_t d = home(t, t->h);
+    size_t at = emit_h(t, h);
+    emit_pair(t, d, a);
+    push_temp(t);
+    set_last(t, at, h);
+}
+
+/* Comparison with its operands swapped (x < y == y > x), or -1. */
+static int swapped(int op)
+{
+    static const uint8_t sw[] = {
+        [CMPI_EQ] = CMPI_EQ, [CMPI_NE] = CMPI_NE, [CMPI_LT_S] = CMPI_GT_S, [CMPI_LT_U] = CMPI_GT_U,
+        [CMPI_GT_S] = CMPI_LT_S, [CMPI_GT_U] = CMPI_LT_U, [CMPI_LE_S] = CMPI_GE_S,
+        [CMPI_LE_U] = CMPI_GE_U, [CMPI_GE_S] = CMPI_LE_S, [CMPI_GE_U] = CMPI_LE_U,
+    };
+    switch (op) {
+    case OP_I32_ADD: case OP_I32_MUL: case OP_I32_AND: case OP_I32_OR: case OP_I32_XOR:
+    case OP_I64_ADD: case OP_I64_MUL: case OP_I64_AND: case OP_I64_OR: case OP_I64_XOR:
+        return op;
+    }
+    if (op >= OP_I32_EQ && op <= OP_I32_GE_U)
+        return OP_I32_EQ + sw[op - OP_I32_EQ];
+    if (op >= OP_I64_EQ && op <= OP_I64_GE_U)
+        return OP_I64_EQ + sw[op - OP_I64_EQ];
+    return -1;
+}
+
+static void op_binary(T *t, int op)
+{
+    uint32_t ib = t->h - 1, ia = t->h - 2;
+    Ent eb = pop(t), ea = pop(t);
+    if (imm_variant[op] && eb.kind != E_CONST && ea.kind == E_CONST && swapped(op) >= 0) {
+        Ent e = ea; ea = eb; eb = e;
+        uint32_t i = ia; ia = ib; ib = i;
+        op = swapped(op);
+    }
+    uint32_t d = home(t, t->h);
+    size_t at;
+    int h;
+    if (imm_variant[op] && eb.kind == E_CONST) {
+        uint32_t as = operand(t, ea, ia);
+        h = imm_variant[op];
+        at = emit_h(t, h);
+        emit_pair(t, d, as);
+        emit_u64(t, eb.val);
+    } else {
+        uint32_t bs = operand(t, eb, ib), as = operand(t, ea, ia);
+        h = op;
+        at = emit_h(t, h);
+        emit_pair(t, d, as);
+        emit_pair(t, bs, 0);
+    }
+    push_temp(t);
+    set_last(t, at, h);
+}
+
+static void op_local_set(T *t, uint32_t x, bool tee)
+{
+    if (x >= t->tempbase)
+        fail(t, "unknown local");
+    Ent top = t->stk[t->h - 1];
+    if (top.kind == E_LOCAL && top.slot == x) {
+        if (!tee)
+            pop(t);
+        return;
+    }
+    materialise_aliases(t, x, t->h - 1);
+    if (last_makes_top(t)) {
+        t->code[t->last + 1].s.a = x;   /* the producer writes the local directly */
+        t->last = SIZE_MAX;
+    } else {
+        uint32_t i = t->h - 1;
+        if (top.kind == E_CONST) {
+            emit_h(t, H_CONST);
+            emit_pair(t, x, 0);
+            emit_u64(t, top.val);
+        } else {
+            emit_h(t, H_MOV);
+            emit_pair(t, x, top.kind == E_LOCAL ? top.slot : home(t, i));
+        }
+    }
+    pop(t);
+    if (tee)
+        push(t, E_LOCAL, x, 0);
+}
+
+static void op_call(T *t, int h, uint32_t fi, uint32_t type, uint32_t table)
+{
+    const Module *m = t->m;
+    if (type >= m->ntypes)
+        fail(t, "unknown type");
+    const FuncType *ft = &m->types[type];
+    uint32_t idx_slot = 0;
+    if (h == H_CALL_IND)
+        idx_slot = pop_slot(t);
+    if (t->h < ft->nparams)
+        fail(t, "operand stack underflow");
+    uint32_t base = t->h - ft->nparams;
+    for (uint32_t i = base; i < t->h; i++)
+        materialise(t, i);
+    set_height(t, base);
+    emit_h(t, h);
+    emit_pair(t, home(t, base), take_pending(t));
+    if (h == H_CALL_LOCAL) {
+        CompiledFunc *callee = code_get(t->mod, fi - m->nfunc_imports);
+        if (!callee)
+            fail(t, "out of memory");
+        cell(t)->p = callee;
+    } else if (h == H_CALL_IMPORT) {
+        emit_pair(t, fi, 0);
+    } else {
+        emit_pair(t, type, table);
+        emit_pair(t, idx_slot, 0);
+    }
+    for (uint32_t k = 0; k < ft->nresults; k++)
+        push_temp(t);
+}
+
+/* Emit `h dst, operands...` for an instruction with pop operands and an optional result. */
+static void op_generic(T *t, int h, uint32_t npop, bool result, uint32_t imm1, uint32_t imm2, uint32_t imm3)
+{
+    uint32_t s[3] = { 0, 0, 0 };
+    for (uint32_t k = npop; k-- > 0;)
+        s[k] = pop_slot(t);
+    uint32_t d = home(t, t->h);
+    size_t at = emit_h(t, h);
+    switch (h) {
+    case H_MEMORY_SIZE: emit_pair(t, d, 0); break;
+    case H_MEMORY_GROW: emit_pair(t, d, s[0]); break;
+    case H_GLOBAL_GET: emit_pair(t, d, imm1); break;
+    case H_GLOBAL_SET: emit_pair(t, s[0], imm1); break;
+    case H_REF_FUNC: emit_pair(t, d, imm1); break;
+    case H_TABLE_GET: emit_pair(t, d, s[0]); emit_pair(t, imm1, 0); break;
+    case H_TABLE_SET: emit_pair(t, s[0], s[1]); emit_pair(t, imm1, 0); break;
+    case H_TABLE_SIZE: emit_pair(t, d, imm1); break;
+    case H_TABLE_GROW: emit_pair(t, d, s[0]); emit_pair(t, s[1], imm1); break;
+    case H_TABLE_FILL: emit_pair(t, s[0], s[1]); emit_pair(t, s[2], imm1); break;
+    case H_TABLE_COPY: emit_pair(t, s[0], s[1]); emit_pair(t, s[2], 0); emit_pair(t, imm1, imm2); break;
+    case H_TABLE_INIT: emit_pair(t, s[0], s[1]); emit_pair(t, s[2], imm1); emit_pair(t, imm2, 0); break;
+    case H_ELEM_DROP: case H_DATA_DROP: emit_pair(t, imm1, 0); break;
+    case H_MEMORY_INIT: emit_pair(t, s[0], s[1]); emit_pair(t, s[2], imm1); break;
+    case H_MEMORY_COPY: case H_MEMORY_FILL: emit_pair(t, s[0], s[1]); emit_pair(t, s[2], 0); break;
+    case H_SELECT: emit_pair(t, d, s[0]); emit_pair(t, s[1], s[2]); break;
+    default: fail(t, "internal error: op_generic");
+    }
+    (void)imm3;
+    if (result) {
+        push_temp(t);
+        set_last(t, at, h);
+    }
+}
+
+static uint64_t rd_bytes_le(T *t, unsigned n)
+{
+    if ((size_t)(t->end - t->p) < n)
+        fail(t, "malformed function body");
+    uint64_t v = 0;
+    for (unsigned k = 0; k < n; k++)
+        v |= (uint64_t)t->p[k] << (8 * k);
+    t->p += n;
+    return v;
+}
+
+static void translate_op(T *t, int op)
+{
+    const Module *m = t->m;
+    uint32_t a, b, np, nr;
+    int64_t sv;
+    Ctl *c;
+
+    switch (op) {
+    case OP_UNREACHABLE:
+        emit_h(t, H_UNREACHABLE);
+        go_dead(t);
+        return;
+    case OP_NOP:
+        return;
+    case OP_BLOCK:
+        rd_blocktype(t, &np, &nr);
+        enter_block(t, C_BLOCK, np, nr, 0);
+        return;
+    case OP_LOOP:
+        rd_blocktype(t, &np, &nr);
+        c = enter_block(t, C_LOOP, np, nr, 0);
+        charge(t);
+        c->loop_pc = t->len;
+        t->last = SIZE_MAX;
+        return;
+    case OP_IF: {
+        rd_blocktype(t, &np, &nr);
+        /* Params are made real before the branch so that both arms see them. */
+        materialise_aliases(t, UINT32_MAX, t->h - 1);
+        for (uint32_t i = t->h - 1 - np; i < t->h - 1; i++)
+            materialise(t, i);
+        size_t chain = 0;
+        emit_cond(t, true, NULL, &chain);
+        c = enter_block(t, C_IF, np, nr, 0);
+        c->else_chain = chain;
+        return;
+    }
+    case OP_ELSE:
+        op_else(t);
+        return;
+    case OP_END:
+        end_block(t);
+        return;
+    case OP_BR:
+        emit_br(t, rd_u32(t), 0);
+        go_dead(t);
+        return;
+    case OP_BR_IF:
+        br_if(t, rd_u32(t));
+        return;
+    case OP_BR_TABLE:
+        br_table(t);
+        go_dead(t);
+        return;
+    case OP_RETURN:
+        emit_return(t, 0);
+        go_dead(t);
+        return;
+    case OP_CALL:
+        a = rd_u32(t);
+        if (a >= m->nfuncs)
+            fail(t, "unknown function");
+        op_call(t, a >= m->nfunc_imports ? H_CALL_LOCAL : H_CALL_IMPORT, a, m->func_types[a], 0);
+        return;
+    case OP_CALL_INDIRECT:
+        a = rd_u32(t);
+        b = rd_u32(t);
+        op_call(t, H_CALL_IND, 0, a, b);
+        return;
+    case OP_DROP:
+        pop(t);
+        return;
+    case OP_SELECT_T:
+        a = rd_u32(t);
+        for (uint32_t k = 0; k < a; k++)
+            rd_byte(t);
+        /* fall through */
+    case OP_SELECT:
+        op_generic(t, H_SELECT, 3, true, 0, 0, 0);
+        return;
+    case OP_LOCAL_GET:
+        a = rd_u32(t);
+        if (a >= t->tempbase)
+            fail(t, "unknown local");
+        push(t, E_LOCAL, a, 0);
+        return;
+    case OP_LOCAL_SET:
+    case OP_LOCAL_TEE:
+        op_local_set(t, rd_u32(t), op == OP_LOCAL_TEE);
+        return;
+    case OP_GLOBAL_GET:
+        op_generic(t, H_GLOBAL_GET, 0, true, rd_u32(t), 0, 0);
+        return;
+    case OP_GLOBAL_SET:
+        op_generic(t, H_GLOBAL_SET, 1, false, rd_u32(t), 0, 0);
+        return;
+    case OP_TABLE_GET:
+        op_generic(t, H_TABLE_GET, 1, true, rd_u32(t), 0, 0);
+        return;
+    case OP_TABLE_SET:
+        op_generic(t, H_TABLE_SET, 2, false, rd_u32(t), 0, 0);
+        return;
+    case OP_MEMORY_SIZE:
+        rd_byte(t);
+        op_generic(t, H_MEMORY_SIZE, 0, true, 0, 0, 0);
+        return;
+    case OP_MEMORY_GROW:
+        rd_byte(t);
+        op_generic(t, H_MEMORY_GROW, 1, true, 0, 0, 0);
+        return;
+    case OP_I32_CONST:
+        if (leb_s32(&t->p, t->end, (int32_t *)&a) != LEB_OK)
+            fail(t, "malformed i32.const");
+        push(t, E_CONST, 0, a);
+        return;
+    case OP_I64_CONST:
+        if (leb_s64(&t->p, t->end, &sv) != LEB_OK)
+            fail(t, "malformed i64.const");
+        push(t, E_CONST, 0, (uint64_t)sv);
+        return;
+    case OP_F32_CONST:
+        push(t, E_CONST, 0, rd_bytes_le(t, 4));
+        return;
+    case OP_F64_CONST:
+        push(t, E_CONST, 0, rd_bytes_le(t, 8));
+        return;
+    case OP_REF_NULL:
+        rd_byte(t);
+        push(t, E_CONST, 0, 0);
+        return;
+    case OP_REF_FUNC:
+        op_generic(t, H_REF_FUNC, 0, true, rd_u32(t), 0, 0);
+        return;
+    case OP_MEMORY_INIT:
+        a = rd_u32(t);
+        rd_byte(t);
+        op_generic(t, H_MEMORY_INIT, 3, false, a, 0, 0);
+        return;
+    case OP_DATA_DROP:
+        op_generic(t, H_DATA_DROP, 0, false, rd_u32(t), 0, 0);
+        return;
+    case OP_MEMORY_COPY:
+        rd_byte(t);
+        rd_byte(t);
+        op_generic(t, H_MEMORY_COPY, 3, false, 0, 0, 0);
+        return;
+    case OP_MEMORY_FILL:
+        rd_byte(t);
+        op_generic(t, H_MEMORY_FILL, 3, false, 0, 0, 0);
+        return;
+    case OP_TABLE_INIT:
+        a = rd_u32(t);
+        b = rd_u32(t);
+        op_generic(t, H_TABLE_INIT, 3, false, a, b, 0);
+        return;
+    case OP_ELEM_DROP:
+        op_generic(t, H_ELEM_DROP, 0, false, rd_u32(t), 0, 0);
+        return;
+    case OP_TABLE_COPY:
+        a = rd_u32(t);
+        b = rd_u32(t);
+        op_generic(t, H_TABLE_COPY, 3, false, a, b, 0);
+        return;
+    case OP_TABLE_GROW:
+        op_generic(t, H_TABLE_GROW, 2, true, rd_u32(t), 0, 0);
+        return;
+    case OP_TABLE_SIZE:
+        op_generic(t, H_TABLE_SIZE, 0, true, rd_u32(t), 0, 0);
+        return;
+    case OP_TABLE_FILL:
+        op_generic(t, H_TABLE_FILL, 3, false, rd_u32(t), 0, 0);
+        return;
+    }
+
+    /* The rest is typed by the table's sig column: loads, stores, numeric. */
+    const char *sig = op_sig[op];
+    const char *gt = strchr(sig, '>');
+    if (!gt || sig[0] == '*')
+        fail(t, "unsupported instruction");
+    size_t npop = (size_t)(gt - sig), npush = strlen(gt + 1);
+    if (op_imm[op] == TI_MEMARG) {
+        rd_u32(t);                 /* alignment: a hint */
+        uint32_t off = rd_u32(t);
+        if (npush == 1) {
+            uint32_t as = pop_slot(t);
+            uint32_t d = home(t, t->h);
+            size_t at = emit_h(t, op);
+            emit_pair(t, d, as);
+            emit_u64(t, off);
+            push_temp(t);
+            set_last(t, at, op);
+        } else {
+            uint32_t vs = pop_slot(t), as = pop_slot(t);
+            emit_h(t, op);
+            emit_pair(t, as, vs);
+            emit_u64(t, off);
+        }
+        return;
+    }
+    if (op_imm[op] != TI_NONE || npush != 1)
+        fail(t, "unsupported instruction");
+    if (npop == 1)
+        op_unary(t, op);
+    else if (npop == 2)
+        op_binary(t, op);
+    else
+        fail(t, "unsupported instruction");
+}
+
+static void translate_body(T *t)
+{
+    const Module *m = t->m;
+    CompiledFunc *cf = t->cf;
+    const Func *fn = &m->funcs[cf->func_index - m->nfunc_imports];
+    t->p = fn->code;
+    t->end = fn->code + fn->code_len;
+    t->tempbase = cf->nparams + cf->nlocals;
+    t->last = SIZE_MAX;
+    Ctl *c = enter_block(t, C_FUNC, 0, cf->nresults, 0);
+    (void)c;
+    uint32_t dead_depth = 0;
+    while (t->nctl > 0) {
+        int op = rd_op(t);
+        if (t->ctl[t->nctl - 1].dead) {
+            /* Unreachable code: only track its nesting. */
+            if (op == OP_BLOCK || op == OP_LOOP || op == OP_IF) {
+                skip_imm(t, op);
+                dead_depth++;
+                continue;
+            }
+            if (op == OP_END && dead_depth > 0) {
+                dead_depth--;
+                continue;
+            }
+            if ((op != OP_END && op != OP_ELSE) || dead_depth > 0) {
+                skip_imm(t, op);
+                continue;
+            }
+        }
+        t->pending++;
+        translate_op(t, op);
+    }
+    if (t->p != t->end)
+        fail(t, "code after the function's end");
+}
+
+bool translate_func(CompiledFunc *cf)
+{
+    if (cf->code)
+        return true;
+    if (cf->error)
+        return false;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, init_op_lookup);
+
+    T *t = calloc(1, sizeof *t);
+    if (!t) {
+        cf->error = "out of memory";
+        return false;
+    }
+    t->cf = cf;
+    t->mod = cf->mod;
+    t->m = cf->mod->m;
+    t->hs = interp_handlers();
+    bool ok = false;
+    if (setjmp(t->fail) == 0) {
+        translate_body(t);
+        /* Branch targets were code indices while the buffer could move. */
+        for (size_t k = 0; k < t->ntgts; k++) {
+            Cell *c = &t->code[t->tgts[k]];
+            c->t = &t->code[c->u64];
+        }
+        cf->frame_slots = t->tempbase + t->max_h + 1;
+        if (cf->frame_slots < cf->nresults)
+            cf->frame_slots = cf->nresults;
+        cf->ncells = t->len;
+        cf->code = t->code;
+        t->code = NULL;
+        ok = true;
+    } else {
+        cf->error = t->err;
+    }
+    free(t->code);
+    free(t->stk);
+    free(t->ctl);
+    free(t->tgts);
+    free(t);
+    return ok;
+}
+
+CompiledFunc *code_get(lw_module *mod, uint32_t i)
+{
+    const Module *m = mod->m;
+    if (i >= m->nfuncs - m->nfunc_imports)
+        return NULL;
+    if (mod->code[i])
+        return mod->code[i];
+    CompiledFunc *cf = calloc(1, sizeof *cf);
+    if (!cf)
+        return NULL;
+    const Func *fn = &m->funcs[i];
+    const FuncType *ft = &m->types[fn->type];
+    cf->mod = mod;
+    cf->func_index = m->nfunc_imports + i;
+    cf->nparams = ft->nparams;
+    cf->nresults = ft->nresults;
+    cf->nlocals = fn->nlocals;
+    mod->code[i] = cf;
+    return cf;
+}
+
+void compiled_func_free(CompiledFunc *cf)
+{
+    if (!cf)
+        return;
+    free((void *)cf->code);
+    free(cf);
+}

@@ -1,0 +1,129 @@
+/*
+ * Threaded code: the form a wasm function body runs in.
+ *
+ * translate.c turns a validated body into an array of Cells.  An
+ * instruction is one handler address (direct threading: interp.c jumps to
+ * it with `goto *ip->h`) followed by operand cells.  Operands are frame
+ * slot indices (the frame is `uint64_t *fp`: params, then locals, then the
+ * operand stack, every value one slot), immediates, branch targets (Cell
+ * pointers) or fuel amounts.  Block results and branch values are moved at
+ * translation time, so the interpreter has no value stack of its own.
+ *
+ * Handlers: every wasm opcode has the handler id H_<id> == OP_<id> (many are
+ * never emitted: block, local.get, drop ... vanish into operands), followed
+ * by the extra handlers listed below (immediate variants, fused
+ * compare-and-branch, moves, calls, fuel).
+ */
+#ifndef LEONARDO_TRANSLATE_H
+#define LEONARDO_TRANSLATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "interp/runtime.h"
+
+typedef union Cell {
+    const void *h;                  /* handler address */
+    const union Cell *t;            /* branch target */
+    uint64_t u64;                   /* immediate */
+    struct { uint32_t a, b; } s;    /* two slot indices (or a slot and a small count) */
+    const void *p;                  /* a pointer (CompiledFunc *) */
+} Cell;
+
+/*
+ * Binary i32/i64 operations that also come with an immediate right operand
+ * (`x op const`, the common shape of loop counters and masks).
+ */
+#define LW_IMM_OPS(X) \
+    X(I32_ADD) X(I32_SUB) X(I32_MUL) X(I32_AND) X(I32_OR) X(I32_XOR) \
+    X(I32_SHL) X(I32_SHR_S) X(I32_SHR_U) X(I32_ROTL) X(I32_ROTR) \
+    X(I32_EQ) X(I32_NE) X(I32_LT_S) X(I32_LT_U) X(I32_GT_S) X(I32_GT_U) \
+    X(I32_LE_S) X(I32_LE_U) X(I32_GE_S) X(I32_GE_U) \
+    X(I64_ADD) X(I64_SUB) X(I64_MUL) X(I64_AND) X(I64_OR) X(I64_XOR) \
+    X(I64_SHL) X(I64_SHR_S) X(I64_SHR_U) X(I64_ROTL) X(I64_ROTR) \
+    X(I64_EQ) X(I64_NE) X(I64_LT_S) X(I64_LT_U) X(I64_GT_S) X(I64_GT_U) \
+    X(I64_LE_S) X(I64_LE_U) X(I64_GE_S) X(I64_GE_U)
+
+/*
+ * Integer comparisons that fuse with a following br_if / if into one
+ * conditional branch: X(name, C operator, 32-bit type, 64-bit type, negation).
+ */
+#define LW_CMP_OPS(X) \
+    X(EQ, ==, uint32_t, uint64_t, NE)  X(NE, !=, uint32_t, uint64_t, EQ) \
+    X(LT_S, <, int32_t, int64_t, GE_S) X(LT_U, <, uint32_t, uint64_t, GE_U) \
+    X(GT_S, >, int32_t, int64_t, LE_S) X(GT_U, >, uint32_t, uint64_t, LE_U) \
+    X(LE_S, <=, int32_t, int64_t, GT_S) X(LE_U, <=, uint32_t, uint64_t, GT_U) \
+    X(GE_S, >=, int32_t, int64_t, LT_S) X(GE_U, >=, uint32_t, uint64_t, LT_U)
+
+/*
+ * The extra handlers, X(id, format).  The format names the operand cells
+ * after the handler, one character each (the disassembler reads it):
+ *   p  a pair of 32-bit values "a,b"    i  a 64-bit immediate
+ *   t  a branch target                  f  a function (CompiledFunc *)
+ *   n  a fuel amount (32 bits) and 0
+ */
+#define LW_EXTRA_HANDLERS(X) \
+    X(MOV, "p")            /* [dst|src]            fp[dst] = fp[src] */ \
+    X(CONST, "pi")         /* [dst|-][imm]         fp[dst] = imm */ \
+    X(CHARGE, "n")         /* [n|-]                fuel -= n: a run falling into a join */ \
+    X(JMP, "nt")           /* [n|-][target]        charge, jump (checks fuel: may be a back-edge) */ \
+    X(JMP_IF, "pt")        /* [cond|n][target]     charge, jump if cond != 0 */ \
+    X(JMP_UNLESS, "pt")    /* [cond|n][target]     charge, jump if cond == 0 */ \
+    X(JMP_TABLE, "pi")     /* [index|n][count][count+1 targets] */ \
+    X(RET, "n")            /* [n|-]                results already in fp[0..) */ \
+    X(CALL_LOCAL, "pf")    /* [args|n][callee]     callee defined in this module */ \
+    X(CALL_IMPORT, "pp")   /* [args|n][func|-]     through inst->funcs[] */ \
+    X(CALL_IND, "ppp")     /* [args|n][type|table][index|-] */ \
+    X(EXIT, "")            /* the entry frame returned (its ret_ip) */
+
+enum {
+#define OP(id, text, prefix, code, imm, sig) H_##id,
+#include "decode/opcodes.def"
+#undef OP
+#define X(id, fmt) H_##id,
+    LW_EXTRA_HANDLERS(X)
+#undef X
+#define X(id) H_##id##_IMM,
+    LW_IMM_OPS(X)
+#undef X
+/* fused: [a|b][n|-][target] and [a|n][imm][target] */
+#define X(id, op, t32, t64, neg) H_JMP_I32_##id, H_JMP_I32_##id##_IMM, H_JMP_I64_##id, H_JMP_I64_##id##_IMM,
+    LW_CMP_OPS(X)
+#undef X
+    H__COUNT
+};
+
+/* A translated function; shared by every instance of its module. */
+struct CompiledFunc {
+    const Cell *code;        /* NULL until translated */
+    size_t ncells;
+    lw_module *mod;
+    uint32_t func_index;     /* in the module's function index space */
+    uint32_t nparams, nresults;
+    uint32_t nlocals;        /* declared locals (zeroed on entry), after the params */
+    uint32_t frame_slots;    /* params + locals + deepest operand stack */
+    const char *error;       /* why translation failed (static), or NULL */
+};
+
+/*
+ * The compiled function for defined function `defined_idx` of `mod`; the
+ * shell is made on first use, the body is translated by translate_func().
+ * NOTE: not yet thread-safe; module instances shared across threads will
+ * need a compare-and-swap on mod->code[] and on cf->code.
+ */
+CompiledFunc *code_get(lw_module *mod, uint32_t defined_idx);
+
+/* Translate cf's body if not done yet.  False (and cf->error) on failure. */
+bool translate_func(CompiledFunc *cf);
+
+/* Free one compiled function (lw_module_free calls this for mod->code[i]). */
+void compiled_func_free(CompiledFunc *cf);
+
+/* interp.c: the handler address table, indexed by H_*. */
+const void *const *interp_handlers(void);
+
+/* disasm.c: print the translated code of cf to `out`. */
+#include <stdio.h>
+void disasm_func(FILE *out, const CompiledFunc *cf);
+const char *handler_name(int h);
+
+#endif
