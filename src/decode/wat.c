@@ -37,15 +37,7 @@ static void *owned_alloc(WatParser *p, size_t n)
     return m;
 }
 
-static _Noreturn void unexpected(WatParser *p)
-{
-    const WatToken *t = wat_cur(p);
-    if (t->kind == TOK_EOF) wat_fail(p, t, "unexpected end of input");
-    /* Like the reference interpreter: a reserved token is an unknown operator. */
-    if (t->kind == TOK_RESERVED)
-        wat_fail(p, t, "unknown operator %.*s", (int)(t->len > 40 ? 40 : t->len), t->text);
-    wat_fail(p, t, "unexpected token \"%.*s\"", (int)(t->len > 40 ? 40 : t->len), t->text);
-}
+#define unexpected wat_unexpected
 
 /* Append the decoded contents of the string token at the cursor to b. */
 static void string_into(WatParser *p, WBuf *b)
@@ -175,8 +167,6 @@ static void scan_field(WatParser *p)
     } else if (wat_tok_is(kw, "data")) {
         bind_next(p, SP_DATA);
     } else if (!wat_tok_is(kw, "export") && !wat_tok_is(kw, "start")) {
-        if (kw->kind == TOK_KEYWORD || kw->kind == TOK_RESERVED)
-            wat_fail(p, kw, "unknown operator %.*s", (int)(kw->len > 40 ? 40 : kw->len), kw->text);
         p->pos = start + 1;
         unexpected(p);
     }

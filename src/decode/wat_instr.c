@@ -143,15 +143,37 @@ bool wat_at_sexpr(const WatParser *p, const char *keyword)
     return wat_cur(p)->kind == TOK_LPAREN && wat_tok_is(wat_peek(p, 1), keyword);
 }
 
-static _Noreturn void unexpected(WatParser *p)
+typedef struct OpInfo OpInfo;
+static const OpInfo *lookup_op(const WatToken *t);
+
+/* Whether a keyword belongs to the text format's grammar (not an instruction). */
+static bool grammar_keyword(const WatToken *t)
+{
+    static const char *const words[] = {
+        "module", "type", "func", "param", "result", "local", "import", "export", "table",
+        "memory", "global", "elem", "data", "start", "offset", "item", "declare", "mut",
+        "then", "else", "end", "block", "loop", "if", "i32", "i64", "f32", "f64", "v128",
+        "funcref", "externref", "extern", "binary", "quote", "nan:arithmetic", "nan:canonical",
+    };
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (wat_tok_is(t, words[i])) return true;
+    return (t->len > 7 && memcmp(t->text, "offset=", 7) == 0) ||
+           (t->len > 6 && memcmp(t->text, "align=", 6) == 0);
+}
+
+/* The error for a token the grammar does not allow here.  Like the
+   reference interpreter, a reserved token or a keyword that is no word of
+   the language is an "unknown operator". */
+_Noreturn void wat_unexpected(WatParser *p)
 {
     const WatToken *t = wat_cur(p);
+    int n = (int)(t->len > 40 ? 40 : t->len);
     if (t->kind == TOK_EOF) wat_fail(p, t, "unexpected end of input");
-    /* Like the reference interpreter: a reserved token is an unknown operator. */
-    if (t->kind == TOK_RESERVED)
-        wat_fail(p, t, "unknown operator %.*s", (int)(t->len > 40 ? 40 : t->len), t->text);
-    wat_fail(p, t, "unexpected token \"%.*s\"", (int)(t->len > 40 ? 40 : t->len), t->text);
+    if (t->kind == TOK_RESERVED || (t->kind == TOK_KEYWORD && !grammar_keyword(t) && !lookup_op(t)))
+        wat_fail(p, t, "unknown operator %.*s", n, t->text);
+    wat_fail(p, t, "unexpected token \"%.*s\"", n, t->text);
 }
+#define unexpected wat_unexpected
 
 void wat_expect_lparen(WatParser *p)
 {
@@ -325,6 +347,11 @@ uint32_t wat_parse_sig(WatParser *p, int mode)
         while (wat_at_valtype(p)) wbuf_byte(p, &p->tresults, wat_parse_valtype(p));
         wat_expect_rparen(p);
     }
+    /* Clauses out of order are a syntax error, before any type check. */
+    if (wat_at_sexpr(p, "type") || wat_at_sexpr(p, "param")) {
+        p->pos++;
+        unexpected(p);
+    }
     uint32_t np = (uint32_t)p->tparams.len, nr = (uint32_t)p->tresults.len;
     /* A numeric index past the types is left for the validator to reject,
        unless a signature beside it would need the type to check against. */
@@ -334,7 +361,7 @@ uint32_t wat_parse_sig(WatParser *p, int mode)
         const WType *t = &p->types[type_idx];
         if ((np || nr) && !(same_types(t->params, t->nparams, p->tparams.data, np) &&
                             same_types(t->results, t->nresults, p->tresults.data, nr)))
-            wat_fail(p, type_tok, "inconsistent type");
+            wat_fail(p, type_tok, "inconsistent type: inline function type does not match");
         if (np == 0) {
             /* The type's parameters, unnamed. */
             p->tparams.len = 0;
@@ -369,11 +396,11 @@ enum {
     WIMM_DATA, WIMM_MEM2, WIMM_V128, WIMM_SHUFFLE, WIMM_LANE, WIMM_MEMARG_LANE,
 };
 
-typedef struct {
+struct OpInfo {
     const char *text;
     uint8_t prefix, imm;
     uint32_t code;
-} OpInfo;
+};
 
 static const OpInfo op_info[] = {
 #define OP(id, text, prefix, code, imm, sig) { text, prefix, WIMM_##imm, code },
@@ -568,11 +595,7 @@ static void parse_op(WatParser *p, WBuf *out)
 {
     const WatToken *t = wat_cur(p);
     const OpInfo *op = lookup_op(t);
-    if (!op) {
-        if (t->kind == TOK_KEYWORD || t->kind == TOK_RESERVED)
-            wat_fail(p, t, "unknown operator %.*s", (int)(t->len > 40 ? 40 : t->len), t->text);
-        unexpected(p);
-    }
+    if (!op) unexpected(p);
     wat_advance(p);
     if (op->code == 0x1B && op->prefix == 0 && wat_at_sexpr(p, "result")) {
         /* Typed select: `select (result t)*`. */

@@ -109,6 +109,7 @@ static inline void wat_advance(WatParser *p)
     if (p->pos + 1 < p->ntoks) p->pos++;
 }
 bool wat_tok_is(const WatToken *t, const char *keyword);
+_Noreturn void wat_unexpected(WatParser *p);
 /* Whether the next tokens are "(" keyword. */
 bool wat_at_sexpr(const WatParser *p, const char *keyword);
 void wat_expect_lparen(WatParser *p);
