@@ -11,7 +11,9 @@
  * translator relies on it when it retargets a result into a local that
  * the instruction also reads.
  */
+#include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include "interp/translate.h"
 #include "interp/numeric.h"
@@ -203,8 +205,10 @@ op_CALL_IND: {
     if (UNLIKELY(i >= tab->size))
         TRAP("undefined element");
     cfn = (lw_func *)(uintptr_t)tab->elems[i];
-    if (UNLIKELY(!cfn))
-        TRAP("uninitialized element");
+    if (UNLIKELY(!cfn)) {
+        snprintf(ex->trap_buf, sizeof ex->trap_buf, "uninitialized element %" PRIu32, i);
+        TRAP(ex->trap_buf);
+    }
     if (UNLIKELY(cfn->sig != inst->types[PA(2)]))
         TRAP("indirect call type mismatch");
     nfp = fp + PA(1);

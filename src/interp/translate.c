@@ -1020,6 +1020,9 @@ static void translate_op(T *t, int op)
         rd_byte(t);
         push(t, E_CONST, 0, 0);
         return;
+    case OP_REF_IS_NULL:
+        op_unary(t, H_REF_IS_NULL);
+        return;
     case OP_REF_FUNC:
         op_generic(t, H_REF_FUNC, 0, true, rd_u32(t), 0, 0);
         return;
