@@ -447,108 +447,145 @@ static bool op_is_const(uint16_t op)
            op == OP_GLOBAL_GET;
 }
 
+/* The scanner keeps its cursor in a local (so it can live in a register)
+   and syncs d->p only around the checked readers. */
+static inline uint32_t scan_u32(Dec *d, const uint8_t **pp, const uint8_t *end)
+{
+    const uint8_t *p = *pp;
+    if (p < end && *p < 0x80) {
+        *pp = p + 1;
+        return *p;
+    }
+    d->p = p;
+    uint32_t v = rd_u32(d);
+    *pp = d->p;
+    return v;
+}
+
 /*
  * Scan an instruction sequence up to and including the `end` that closes
  * it, checking opcodes, immediates and block structure.  An `else` outside
  * an `if` (or a second one) stops the enclosing sequence where an `end` was
- * due, hence the reference interpreter's "END opcode expected".
+ * due, hence the reference interpreter's "END opcode expected".  `info`,
+ * when not NULL, receives what constant expressions need.
  */
 static void scan_expr(Dec *d, ExprInfo *info)
 {
     const OpInfo *ops = d->ot->ops;
+    const uint16_t *by_byte = d->ot->by_byte;
+    const uint8_t *p = d->p, *end = d->end;
     size_t depth = 0;
-    info->count = 0;
-    info->nonconst = false;
-    info->first_op = OP_ILLEGAL;
-    info->first_imm = 0;
+    if (info) {
+        info->count = 0;
+        info->nonconst = false;
+        info->first_op = OP_ILLEGAL;
+        info->first_imm = 0;
+    }
 
     for (;;) {
-        const uint8_t *at = d->p;
-        if (d->p >= d->end)
+        const uint8_t *at = p;
+        if (p >= end)
             dec_fail(d, at, "unexpected end of section or function: END opcode expected");
-        uint8_t b = *d->p++;
-        uint16_t op;
-        if (b == 0xFC) {
-            uint32_t sub = rd_u32(d);
-            op = sub < OPS_FC_MAX ? d->ot->by_fc[sub] : OP_ILLEGAL;
-            if (op == OP_ILLEGAL)
-                dec_fail(d, at, "illegal opcode 0xfc %u", sub);
-        } else if (b == 0xFD) {
-            dec_fail(d, at, "illegal opcode 0xfd: SIMD instructions are not supported");
-        } else {
-            op = d->ot->by_byte[b];
-            if (op == OP_ILLEGAL)
+        uint8_t b = *p++;
+        uint16_t op = by_byte[b];
+        if (op == OP_ILLEGAL) {
+            if (b == 0xFC) {
+                uint32_t sub = scan_u32(d, &p, end);
+                op = sub < OPS_FC_MAX ? d->ot->by_fc[sub] : OP_ILLEGAL;
+                if (op == OP_ILLEGAL)
+                    dec_fail(d, at, "illegal opcode 0xfc %u", sub);
+            } else if (b == 0xFD) {
+                dec_fail(d, at, "illegal opcode 0xfd: SIMD instructions are not supported");
+            } else {
                 dec_fail(d, at, "illegal opcode 0x%02x", b);
+            }
         }
 
         uint64_t imm = 0;
         switch (ops[op].imm) {
         case IMM_NONE:
             break;
-        case IMM_BLOCK:
-            rd_blocktype(d);
-            break;
         case IMM_LABEL: case IMM_FUNC: case IMM_LOCAL: case IMM_GLOBAL:
         case IMM_TABLE: case IMM_ELEM: case IMM_DATA:
-            imm = rd_u32(d);
+            imm = scan_u32(d, &p, end);
             break;
-        case IMM_BR_TABLE: {
-            uint32_t n = rd_count(d);
-            for (uint32_t i = 0; i < n; i++)
-                rd_u32(d);
-            rd_u32(d);
-            break;
-        }
         case IMM_CALL_IND: case IMM_TABLE2: case IMM_ELEM_TABLE:
-            rd_u32(d);
-            rd_u32(d);
+            scan_u32(d, &p, end);
+            scan_u32(d, &p, end);
             break;
         case IMM_MEMARG: {
-            const uint8_t *a = d->p;
-            uint32_t align = rd_u32(d);
+            const uint8_t *a = p;
+            uint32_t align = scan_u32(d, &p, end);
             if (align >= 32)
                 dec_fail(d, a, "malformed memop flags: alignment exponent %u", align);
-            rd_u32(d);
+            scan_u32(d, &p, end);
             break;
         }
-        case IMM_MEM:
-            rd_zero_byte(d);
-            break;
-        case IMM_MEM2:
-            rd_zero_byte(d);
-            rd_zero_byte(d);
-            break;
-        case IMM_DATA_MEM:
-            rd_u32(d);
-            rd_zero_byte(d);
-            break;
         case IMM_I32:
+            if (p < end && *p < 0x40) {   /* small non-negative: one byte */
+                imm = *p++;
+                break;
+            }
+            d->p = p;
             imm = (uint32_t)rd_s32(d);
+            p = d->p;
             break;
         case IMM_I64:
+            d->p = p;
             imm = (uint64_t)rd_s64(d);
+            p = d->p;
             break;
         case IMM_F32:
         case IMM_F64: {
             unsigned n = ops[op].imm == IMM_F32 ? 4 : 8;
-            if (remaining(d) < n)
+            if ((size_t)(end - p) < n) {
+                d->p = p;
                 fail_end(d);
+            }
             for (unsigned i = 0; i < n; i++)
-                imm |= (uint64_t)d->p[i] << (8 * i);
-            d->p += n;
+                imm |= (uint64_t)p[i] << (8 * i);
+            p += n;
             break;
         }
-        case IMM_SELECT_T: {
-            uint32_t n = rd_count(d);
-            for (uint32_t i = 0; i < n; i++)
-                rd_valtype(d);
-            break;
-        }
-        case IMM_REFTYPE:
-            imm = rd_reftype(d);
-            break;
         default:
-            dec_fail(d, at, "unsupported instruction %s", ops[op].text);
+            /* The rarer immediates go through the checked readers. */
+            d->p = p;
+            switch (ops[op].imm) {
+            case IMM_BLOCK:
+                rd_blocktype(d);
+                break;
+            case IMM_BR_TABLE: {
+                uint32_t n = rd_count(d);
+                for (uint32_t i = 0; i < n; i++)
+                    rd_u32(d);
+                rd_u32(d);
+                break;
+            }
+            case IMM_MEM:
+                rd_zero_byte(d);
+                break;
+            case IMM_MEM2:
+                rd_zero_byte(d);
+                rd_zero_byte(d);
+                break;
+            case IMM_DATA_MEM:
+                rd_u32(d);
+                rd_zero_byte(d);
+                break;
+            case IMM_SELECT_T: {
+                uint32_t n = rd_count(d);
+                for (uint32_t i = 0; i < n; i++)
+                    rd_valtype(d);
+                break;
+            }
+            case IMM_REFTYPE:
+                imm = rd_reftype(d);
+                break;
+            default:
+                dec_fail(d, at, "unsupported instruction %s", ops[op].text);
+            }
+            p = d->p;
+            break;
         }
 
         switch (op) {
@@ -565,8 +602,10 @@ static void scan_expr(Dec *d, ExprInfo *info)
             d->blk[depth - 1] = BLK_PLAIN;
             break;
         case OP_END:
-            if (depth == 0)
+            if (depth == 0) {
+                d->p = p;
                 return;
+            }
             depth--;
             break;
         case OP_MEMORY_INIT:
@@ -577,13 +616,15 @@ static void scan_expr(Dec *d, ExprInfo *info)
         default:
             break;
         }
-        if (info->count == 0) {
-            info->first_op = op;
-            info->first_imm = imm;
+        if (info) {
+            if (info->count == 0) {
+                info->first_op = op;
+                info->first_imm = imm;
+            }
+            if (!op_is_const(op))
+                info->nonconst = true;
+            info->count++;
         }
-        if (!op_is_const(op))
-            info->nonconst = true;
-        info->count++;
     }
 }
 
@@ -903,9 +944,8 @@ static void dec_code(Dec *d)
 
         f->code = d->p;
         f->code_offset = (uint32_t)(d->p - d->base);
-        ExprInfo info;
         d->in_code = true;
-        scan_expr(d, &info);
+        scan_expr(d, NULL);
         d->in_code = false;
         f->code_len = (uint32_t)(d->p - f->code);
         if (d->p != body_end)

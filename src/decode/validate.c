@@ -340,6 +340,32 @@ static const FuncType *func_type_of(Val *v, uint32_t f)
 /* ------------------------------------------------------------------------ */
 /* Function bodies                                                          */
 
+/* The stack effect of an op whose `sig` is plain, with a fast path for the
+   common case where the operands are already on top with the right types. */
+static inline __attribute__((always_inline)) void sig_effect(Val *v, const OpInfo *o)
+{
+    uint32_t n = v->nvals, avail = n - top(v)->height;
+    ValType *s = v->vals;
+    if (o->npop == 2 && avail >= 2 && s[n - 1] == o->pop[1] && s[n - 2] == o->pop[0]) {
+        if (o->push) {           /* binary op: the result replaces the operands */
+            s[n - 2] = o->push;
+            v->nvals = n - 1;
+            return;
+        }
+        v->nvals = n - 2;
+    } else if (o->npop == 1 && avail >= 1 && s[n - 1] == o->pop[0]) {
+        if (o->push) {
+            s[n - 1] = o->push;
+            return;
+        }
+        v->nvals = n - 1;
+    } else {
+        pop_vals(v, o->pop, o->npop);
+    }
+    if (o->push)
+        push(v, o->push);
+}
+
 /* The immediates and stack effect of an op whose `sig` is plain. */
 static inline const uint8_t *simple_op(Val *v, const OpInfo *o, const uint8_t *p, const uint8_t *end)
 {
@@ -410,17 +436,7 @@ static inline const uint8_t *simple_op(Val *v, const OpInfo *o, const uint8_t *p
         val_fail(v, "unsupported instruction %s", o->text);
     }
 
-    /* Fast path: the operands are already there with the right types. */
-    uint32_t n = v->nvals, avail = n - top(v)->height;
-    const ValType *s = v->vals;
-    if (o->npop == 2 && avail >= 2 && s[n - 1] == o->pop[1] && s[n - 2] == o->pop[0])
-        v->nvals = n - 2;
-    else if (o->npop == 1 && avail >= 1 && s[n - 1] == o->pop[0])
-        v->nvals = n - 1;
-    else
-        pop_vals(v, o->pop, o->npop);
-    if (o->push)
-        push(v, o->push);
+    sig_effect(v, o);
     return p;
 }
 
@@ -460,7 +476,10 @@ static void validate_body(Val *v, uint32_t fidx)
             val_fail(v, "illegal opcode (module not from module_decode?)");
         const OpInfo *o = &ops[op];
         if (o->simple) {
-            p = simple_op(v, o, p, end);
+            if (o->imm == IMM_NONE)
+                sig_effect(v, o);
+            else
+                p = simple_op(v, o, p, end);
             continue;
         }
 
