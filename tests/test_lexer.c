@@ -122,6 +122,10 @@ START_TEST(comments)
     ck_assert_int_eq(t[0].kind, TOK_KEYWORD);
     ck_assert_int_eq(lex_all("a;;b\nc", t, 8, &err), 3);
     ck_assert_int_eq(lex_all("(;;)", t, 8, &err), 1);
+    /* A line comment ends at LF, CR or CR LF; each counts one line. */
+    ck_assert_int_eq(lex_all(";;a\rb;;c\r\nd", t, 8, &err), 3);
+    ck_assert_uint_eq(t[0].line, 2);
+    ck_assert_uint_eq(t[1].line, 3);
     ck_assert(lex_fails("(; (; ;)", "unclosed comment"));
     ck_assert(lex_fails(";; \xff\n", "malformed UTF-8"));
     ck_assert(lex_fails("a ; b", "unexpected character"));

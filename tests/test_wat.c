@@ -314,6 +314,10 @@ START_TEST(numeric_type_index_is_left_to_validator)
     uint8_t *b = wat_to_wasm(text, strlen(text), "t.wat", &n, &err);
     ck_assert_ptr_nonnull(b);
     free(b);
+    /* The largest index is an index too, not "no type given". */
+    CHECK("(type (func)) (func (call_indirect (type 0xffffffff) (i32.const 0)))",
+          HEADER, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00,
+          CODE1(0x41, 0x00, 0x11, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x00, 0x0B));
 }
 END_TEST
 

@@ -137,7 +137,8 @@ static void scan_field(WatParser *p)
         if (!wat_at_sexpr(p, "func")) unexpected(p);
         p->pos += 2;
         if (wat_at_sexpr(p, "type")) unexpected(p);
-        wat_parse_sig(p, TU_IGNORE_IDS);
+        uint32_t unused;
+        wat_parse_sig(p, TU_IGNORE_IDS, &unused);
         wat_expect_rparen(p);
         wat_expect_rparen(p);
         wat_add_type(p, p->tparams.data, (uint32_t)p->tparams.len,

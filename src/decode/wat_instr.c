@@ -308,14 +308,14 @@ uint32_t wat_add_type(WatParser *p, const ValType *params, uint32_t np,
  * A type use: `(type x)? (param ...)* (result ...)*`, the parameters and
  * results left in p->tparams and p->tresults.  With TU_BIND_LOCALS the
  * parameters become the function's first locals, named where they have ids.
- * Returns the type index, or UINT32_MAX when there is no `(type x)` and the
- * caller should decide (see parse_blocktype); callers wanting an index
- * always use wat_parse_typeuse.
+ * Returns whether there was a `(type x)`, and x in *idx; without one the
+ * caller decides (see parse_blocktype); callers wanting an index in every
+ * case use wat_parse_typeuse.
  */
-uint32_t wat_parse_sig(WatParser *p, int mode)
+bool wat_parse_sig(WatParser *p, int mode, uint32_t *idx)
 {
     const WatToken *type_tok = NULL;
-    uint32_t type_idx = UINT32_MAX;
+    uint32_t type_idx = 0;
     p->tparams.len = p->tresults.len = 0;
     if (wat_at_sexpr(p, "type")) {
         type_tok = wat_peek(p, 2);
@@ -355,9 +355,9 @@ uint32_t wat_parse_sig(WatParser *p, int mode)
     uint32_t np = (uint32_t)p->tparams.len, nr = (uint32_t)p->tresults.len;
     /* A numeric index past the types is left for the validator to reject,
        unless a signature beside it would need the type to check against. */
-    if (type_idx != UINT32_MAX && type_idx >= p->ntypes && (np || nr))
+    if (type_tok && type_idx >= p->ntypes && (np || nr))
         wat_fail(p, type_tok, "unknown type");
-    if (type_idx != UINT32_MAX && type_idx < p->ntypes) {
+    if (type_tok && type_idx < p->ntypes) {
         const WType *t = &p->types[type_idx];
         if ((np || nr) && !(same_types(t->params, t->nparams, p->tparams.data, np) &&
                             same_types(t->results, t->nresults, p->tresults.data, nr)))
@@ -369,13 +369,14 @@ uint32_t wat_parse_sig(WatParser *p, int mode)
         }
     }
     if (mode == TU_BIND_LOCALS) p->nlocals = (uint32_t)p->tparams.len;
-    return type_idx;
+    *idx = type_idx;
+    return type_tok != NULL;
 }
 
 uint32_t wat_parse_typeuse(WatParser *p, int mode)
 {
-    uint32_t idx = wat_parse_sig(p, mode);
-    if (idx != UINT32_MAX) return idx;
+    uint32_t idx;
+    if (wat_parse_sig(p, mode, &idx)) return idx;
     return wat_type_index(p, p->tparams.data, (uint32_t)p->tparams.len,
                           p->tresults.data, (uint32_t)p->tresults.len);
 }
@@ -498,8 +499,8 @@ static uint32_t parse_label(WatParser *p)
 /* Block type: empty, one result type, or a type index (s33). */
 static void parse_blocktype(WatParser *p, WBuf *out)
 {
-    uint32_t idx = wat_parse_sig(p, TU_NO_IDS);
-    if (idx == UINT32_MAX) {
+    uint32_t idx;
+    if (!wat_parse_sig(p, TU_NO_IDS, &idx)) {
         if (p->tparams.len == 0 && p->tresults.len == 0) {
             wbuf_byte(p, out, 0x40);
             return;

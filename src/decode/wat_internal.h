@@ -128,9 +128,9 @@ bool wat_at_valtype(const WatParser *p);
 /* Type uses: how ids on parameters are treated. */
 enum { TU_BIND_LOCALS, TU_IGNORE_IDS, TU_NO_IDS };
 uint32_t wat_parse_typeuse(WatParser *p, int mode);
-/* The same, but UINT32_MAX when there is no `(type x)` (the signature is
-   then in p->tparams and p->tresults). */
-uint32_t wat_parse_sig(WatParser *p, int mode);
+/* The same, but false when there is no `(type x)`: the signature is then
+   only in p->tparams and p->tresults. */
+bool wat_parse_sig(WatParser *p, int mode, uint32_t *idx);
 /* Append a type definition, whether or not an equal one exists. */
 uint32_t wat_add_type(WatParser *p, const ValType *params, uint32_t np,
                       const ValType *results, uint32_t nr);

@@ -101,7 +101,8 @@ static int peek(const WatLexer *lx, size_t ahead)
 /* Skip one character of comment text: a newline, or a well-formed UTF-8 character. */
 static bool skip_comment_char(WatLexer *lx, WasmError *err)
 {
-    if (lx->src[lx->pos] == '\n') {
+    char c = lx->src[lx->pos];
+    if (c == '\n' || (c == '\r' && peek(lx, 1) != '\n')) {
         advance_newline(lx);
         return true;
     }
@@ -119,12 +120,13 @@ static bool skip_space(WatLexer *lx, WasmError *err)
 {
     for (;;) {
         int c = peek(lx, 0);
-        if (c == ' ' || c == '\t' || c == '\r') {
+        if (c == ' ' || c == '\t' || (c == '\r' && peek(lx, 1) == '\n')) {
             advance(lx, 1);
-        } else if (c == '\n') {
+        } else if (c == '\n' || c == '\r') {
+            /* A newline is LF, CR or CR LF. */
             advance_newline(lx);
         } else if (c == ';' && peek(lx, 1) == ';') {
-            while (lx->pos < lx->len && lx->src[lx->pos] != '\n')
+            while (lx->pos < lx->len && lx->src[lx->pos] != '\n' && lx->src[lx->pos] != '\r')
                 if (!skip_comment_char(lx, err)) return false;
         } else if (c == '(' && peek(lx, 1) == ';') {
             uint32_t line = lx->line, col = lx->col;
