@@ -64,7 +64,7 @@ for entry in "${programs[@]}"; do
     fi
     native=$(elapsed "$t0" "$t1")
     leo=$(elapsed "$t1" "$t2")
-    ratio=$(awk -v l="$leo" -v n="$native" 'BEGIN { printf "%.2f", n > 0 ? l / n : 0 }')
+    ratio=$(awk -v l="$leo" -v n="$native" 'BEGIN { printf "%.2f", (n > 0 ? l / n : 0) }')
     ratios+=("$ratio")
     echo "bench $name $leo $native $ratio    # $(tail -n 1 "$out/$name.native.out")"
 done
