@@ -745,10 +745,20 @@ static void parse_op(WatParser *p, WBuf *out)
 
 static void parse_block_rest(WatParser *p, WBuf *out, bool is_if);
 
+/* Nesting is parsed by recursion, so its depth is bounded to keep the
+   stack bounded on hostile input. */
+enum { MAX_NESTING = 10000 };
+
+static void enter(WatParser *p)
+{
+    if (++p->depth > MAX_NESTING) wat_fail(p, wat_cur(p), "nesting too deep");
+}
+
 /* A plain block, loop or if: `block $l? bt instr* end $l?`. */
 static void parse_plain_block(WatParser *p, WBuf *out)
 {
     const WatToken *t = wat_cur(p);
+    enter(p);
     bool is_if = wat_tok_is(t, "if");
     wbuf_byte(p, out, wat_tok_is(t, "block") ? 0x02 : wat_tok_is(t, "loop") ? 0x03 : 0x04);
     wat_advance(p);
@@ -773,6 +783,7 @@ static void parse_block_rest(WatParser *p, WBuf *out, bool is_if)
     match_label(p);
     wbuf_byte(p, out, 0x0B);
     p->nlabels--;
+    p->depth--;
 }
 
 void wat_parse_instrs(WatParser *p, WBuf *out)
@@ -810,6 +821,7 @@ static void rotate(WBuf *out, size_t from, size_t mid)
    `(if $l? bt folded* (then instr*) (else instr*)?)`. */
 void wat_parse_folded(WatParser *p, WBuf *out)
 {
+    enter(p);
     wat_expect_lparen(p);
     const WatToken *t = wat_cur(p);
     if (wat_tok_is(t, "block") || wat_tok_is(t, "loop")) {
@@ -855,4 +867,5 @@ void wat_parse_folded(WatParser *p, WBuf *out)
         rotate(out, at, mid);
     }
     wat_expect_rparen(p);
+    p->depth--;
 }

@@ -61,6 +61,7 @@ typedef struct WatParser {
     uint32_t nlocals;             /* parameters and locals */
     const WatToken **labels;      /* label stack; NULL where unnamed */
     size_t nlabels, labels_cap;
+    unsigned depth;               /* nesting of blocks and folded instructions */
     WBuf tparams, tresults;       /* scratch for type uses */
     bool uses_data_count;         /* memory.init or data.drop seen */
     WBuf fbody, flocals;          /* scratch: a function's code entry and local types */
