@@ -424,6 +424,60 @@ START_TEST(module_cache)
 }
 END_TEST
 
+START_TEST(wat_globals_and_exports)
+{
+    static const char text[] =
+        "(module\n"
+        "  (import \"env\" \"base\" (global i32))\n"
+        "  (func $f (export \"f\") (param i64) (result f32) (f32.const 1))\n"
+        "  (global (export \"copy\") i32 (global.get 0))\n"
+        "  (global (export \"fref\") funcref (ref.func $f))\n"
+        "  (global (export \"f64\") (mut f64) (f64.const -0.5))\n"
+        "  (table (export \"t\") 3 funcref)\n"
+        "  (elem (i32.const 1) $f))\n";
+    lw_error err;
+    lw_module *m = lw_module_load_wat(text, sizeof text - 1, "test.wat", &err);
+    ck_assert_msg(m != NULL, "%s", err.msg);
+    lw_store *s = lw_store_new();
+    lw_global *base = lw_global_new(s, (lw_value){ .type = LW_I32, .of.i32 = 99 }, false);
+    lw_store_define(s, "env", "base", (lw_extern){ .kind = LW_EXTERN_GLOBAL, .of.global = base });
+    lw_instance *inst = lw_instantiate(s, m, NULL, &err);
+    ck_assert_msg(inst != NULL, "%s", err.msg);
+
+    lw_extern f, e;
+    ck_assert(lw_instance_export(inst, "f", &f));
+    ck_assert_int_eq(f.kind, LW_EXTERN_FUNC);
+    const lw_valtype *params, *results;
+    uint32_t np, nr;
+    lw_func_type(f.of.func, &params, &np, &results, &nr);
+    ck_assert_uint_eq(np, 1);
+    ck_assert_uint_eq(nr, 1);
+    ck_assert_int_eq(params[0], LW_I64);
+    ck_assert_int_eq(results[0], LW_F32);
+
+    ck_assert(lw_instance_export(inst, "copy", &e));
+    ck_assert_uint_eq(lw_global_get(e.of.global).of.i32, 99);
+    ck_assert(lw_instance_export(inst, "fref", &e));
+    lw_value v = lw_global_get(e.of.global);
+    ck_assert_int_eq(v.type, LW_FUNCREF);
+    ck_assert_ptr_eq(v.of.func, f.of.func);
+    ck_assert(lw_instance_export(inst, "f64", &e));
+    ck_assert_uint_eq(lw_global_get(e.of.global).of.f64, 0xBFE0000000000000ull);
+    ck_assert(e.of.global->mut);
+    ck_assert(lw_instance_export(inst, "t", &e));
+    ck_assert_uint_eq(lw_table_size(e.of.table), 3);
+    ck_assert_uint_eq(e.of.table->elems[0], 0);
+    ck_assert_ptr_eq((lw_func *)(uintptr_t)e.of.table->elems[1], f.of.func);
+    lw_store_free(s);
+    lw_module_free(m);   /* after the store: either order is fine */
+
+    ck_assert_ptr_null(lw_module_load_wat("(module (func (i32.add)))", 25, "bad.wat", &err));
+    ck_assert_int_eq(err.kind, LW_ERR_INVALID);
+    ck_assert_ptr_null(lw_module_load_wat("(module (fun))", 14, "bad.wat", &err));
+    ck_assert_int_eq(err.kind, LW_ERR_MALFORMED);
+}
+END_TEST
+
 static Suite *runtime_suite(void)
 {
     Suite *s = suite_create("runtime");
@@ -444,6 +498,7 @@ static Suite *runtime_suite(void)
     tcase_add_test(tc, elem_trap_keeps_earlier_writes);
     tcase_add_test(tc, exports_and_register);
     tcase_add_test(tc, module_cache);
+    tcase_add_test(tc, wat_globals_and_exports);
     suite_add_tcase(s, tc);
     return s;
 }
