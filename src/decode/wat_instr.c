@@ -516,17 +516,38 @@ static void parse_blocktype(WatParser *p, WBuf *out)
 }
 
 /* Natural alignment (log2) of a memory access, from its mnemonic:
-   i32.load16_s accesses 2 bytes, f64.store 8. */
+   i32.load16_s accesses 2 bytes, f64.store 8, v128.load8x8_s 8 (8 lanes
+   of 8 bits), v128.load 16. */
 static uint32_t natural_align(const char *text)
 {
     const char *dot = strchr(text, '.');
     const char *op = dot ? dot + 1 : text;
     const char *digits = op;
     while (*digits && (*digits < '0' || *digits > '9')) digits++;
-    unsigned bits = *digits ? (unsigned)atoi(digits) : (unsigned)atoi(text + 1);
+    unsigned bits;
+    if (*digits) {
+        char *end;
+        bits = (unsigned)strtoul(digits, &end, 10);
+        if (*end == 'x') bits *= (unsigned)strtoul(end + 1, NULL, 10);
+    } else {
+        bits = (unsigned)strtoul(text + 1, NULL, 10);  /* i32.load: 32 */
+    }
     uint32_t a = 0;
     while ((8u << a) < bits) a++;
     return a;
+}
+
+/* The number after `offset=` or `align=`: an unsigned literal, else the
+   keyword as a whole is unknown. */
+static uint32_t memarg_value(WatParser *p, const WatToken *t, size_t skip)
+{
+    const char *v = t->text + skip;
+    size_t n = t->len - skip;
+    uint32_t x;
+    if (!wat_is_int_literal(v, n) || v[0] == '-' || v[0] == '+')
+        wat_fail(p, t, "unknown operator %.*s", (int)(t->len > 40 ? 40 : t->len), t->text);
+    if (!wat_parse_u32(v, n, &x)) wat_fail(p, t, "i32 constant out of range");
+    return x;
 }
 
 static void parse_memarg(WatParser *p, WBuf *out, const char *mnemonic)
@@ -534,17 +555,12 @@ static void parse_memarg(WatParser *p, WBuf *out, const char *mnemonic)
     uint32_t offset = 0, align = natural_align(mnemonic);
     const WatToken *t = wat_cur(p);
     if (t->kind == TOK_KEYWORD && t->len > 7 && memcmp(t->text, "offset=", 7) == 0) {
-        if (!wat_is_int_literal(t->text + 7, t->len - 7)) unexpected(p);
-        if (!wat_parse_u32(t->text + 7, t->len - 7, &offset))
-            wat_fail(p, t, "i32 constant out of range");
+        offset = memarg_value(p, t, 7);
         wat_advance(p);
         t = wat_cur(p);
     }
     if (t->kind == TOK_KEYWORD && t->len > 6 && memcmp(t->text, "align=", 6) == 0) {
-        uint32_t a;
-        if (!wat_is_int_literal(t->text + 6, t->len - 6)) unexpected(p);
-        if (!wat_parse_u32(t->text + 6, t->len - 6, &a))
-            wat_fail(p, t, "i32 constant out of range");
+        uint32_t a = memarg_value(p, t, 6);
         if (a == 0 || (a & (a - 1)) != 0) wat_fail(p, t, "alignment must be a power of two");
         for (align = 0; (1u << align) < a; align++) {}
         wat_advance(p);
@@ -589,6 +605,92 @@ static void parse_const(WatParser *p, WBuf *out, int imm)
     }
     }
     wat_advance(p);
+}
+
+/* ---- SIMD immediates ---- */
+
+/* A lane index: a u8 literal.  As the reference interpreter words it, a
+   shuffle's bad index is a "malformed lane index", while another lane
+   operand that is no unsigned integer is an unexpected token. */
+static uint8_t parse_lane_index(WatParser *p, bool shuffle)
+{
+    const WatToken *t = wat_cur(p);
+    uint32_t v;
+    bool is_uint = t->kind == TOK_NUMBER && wat_is_int_literal(t->text, t->len) &&
+                   t->text[0] != '-' && t->text[0] != '+';
+    if (!is_uint && !(shuffle && t->kind == TOK_NUMBER)) unexpected(p);
+    if (!is_uint || !wat_parse_u32(t->text, t->len, &v) || v > 255)
+        wat_fail(p, t, "malformed lane index");
+    wat_advance(p);
+    return (uint8_t)v;
+}
+
+/* An integer lane of `bits` bits: unsigned up to 2^bits-1 or signed. */
+static uint64_t parse_int_lane(WatParser *p, unsigned bits)
+{
+    const WatToken *t = wat_cur(p);
+    uint64_t v;
+    if (!wat_is_int_literal(t->text, t->len)) unexpected(p);
+    wat_advance(p);
+    if (bits == 64) {
+        if (!wat_parse_i64(t->text, t->len, &v)) wat_fail(p, t, "constant out of range");
+        return v;
+    }
+    uint32_t u;
+    if (!wat_parse_i32(t->text, t->len, &u)) wat_fail(p, t, "constant out of range");
+    int64_t lo = -((int64_t)1 << (bits - 1)), hi = ((int64_t)1 << bits) - 1;
+    int64_t val = t->text[0] == '-' ? (int64_t)(int32_t)u : (int64_t)u;
+    if (t->text[0] == '+') hi = ((int64_t)1 << (bits - 1)) - 1;
+    if (val < lo || val > hi) wat_fail(p, t, "constant out of range");
+    return (uint64_t)val;
+}
+
+/* `v128.const shape lane*`: 16 bytes, little endian lanes. */
+static void parse_v128_const(WatParser *p, WBuf *out)
+{
+    static const struct { const char *name; unsigned lanes, bits; bool fp; } shapes[] = {
+        { "i8x16", 16, 8, false }, { "i16x8", 8, 16, false }, { "i32x4", 4, 32, false },
+        { "i64x2", 2, 64, false }, { "f32x4", 4, 32, true }, { "f64x2", 2, 64, true },
+    };
+    size_t s = 0;
+    while (s < sizeof shapes / sizeof shapes[0] && !wat_tok_is(wat_cur(p), shapes[s].name)) s++;
+    if (s == sizeof shapes / sizeof shapes[0]) unexpected(p);
+    wat_advance(p);
+    uint8_t bytes[16];
+    unsigned size = shapes[s].bits / 8;
+    for (unsigned i = 0; i < shapes[s].lanes; i++) {
+        const WatToken *t = wat_cur(p);
+        if (t->kind == TOK_KEYWORD || t->kind == TOK_RESERVED) unexpected(p);
+        if (t->kind != TOK_NUMBER) wat_fail(p, t, "wrong number of lane literals");
+        uint64_t v;
+        if (!shapes[s].fp) {
+            v = parse_int_lane(p, shapes[s].bits);
+        } else {
+            uint32_t f;
+            bool ok = size == 4 ? wat_parse_f32(t->text, t->len, &f) : wat_parse_f64(t->text, t->len, &v);
+            if (!ok) wat_fail(p, t, "constant out of range");
+            if (size == 4) v = f;
+            wat_advance(p);
+        }
+        for (unsigned b = 0; b < size; b++) bytes[i * size + b] = (uint8_t)(v >> (8 * b));
+    }
+    if (wat_cur(p)->kind == TOK_NUMBER) wat_fail(p, wat_cur(p), "wrong number of lane literals");
+    wbuf_bytes(p, out, bytes, sizeof bytes);
+}
+
+/* `i8x16.shuffle` takes exactly 16 lane indices. */
+static void parse_shuffle(WatParser *p, WBuf *out)
+{
+    uint8_t lanes[16];
+    unsigned n = 0;
+    const WatToken *first = wat_cur(p);
+    while (wat_cur(p)->kind == TOK_NUMBER) {
+        uint8_t l = parse_lane_index(p, true);
+        if (n < 16) lanes[n] = l;
+        n++;
+    }
+    if (n != 16) wat_fail(p, first, "invalid lane length");
+    wbuf_bytes(p, out, lanes, sizeof lanes);
 }
 
 /* A plain instruction other than block, loop and if: mnemonic and immediates. */
@@ -736,6 +838,25 @@ static void parse_op(WatParser *p, WBuf *out)
         wbuf_byte(p, out, 0);
         break;
     }
+    case WIMM_V128:
+        emit_op(p, out, op);
+        parse_v128_const(p, out);
+        break;
+    case WIMM_SHUFFLE:
+        emit_op(p, out, op);
+        parse_shuffle(p, out);
+        break;
+    case WIMM_LANE: {
+        uint8_t lane = parse_lane_index(p, false);
+        emit_op(p, out, op);
+        wbuf_byte(p, out, lane);
+        break;
+    }
+    case WIMM_MEMARG_LANE:
+        emit_op(p, out, op);
+        parse_memarg(p, out, op->text);
+        wbuf_byte(p, out, parse_lane_index(p, false));
+        break;
     default:
         wat_fail(p, t, "unsupported instruction %s", op->text);
     }
