@@ -218,6 +218,50 @@ expect "demo fib" 0 '^2880067194370816120$' '' -- "$LEO" run --invoke fib "$ROOT
 # ---- real C programs built with wasi-libc, when the toolchain is here ----
 
 if echo 'int main(void){return 0;}' | clang --target=wasm32-wasi -x c - -o "$T/probe.wasm" 2>/dev/null; then
+    # wasi-libc's startup, argv, getenv, stdin, clocks, getentropy, malloc, exit status.
+    cat >"$T/wasi.c" <<'CEOF'
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+    printf("argc=%d argv1=%s\n", argc, argc > 1 ? argv[1] : "(none)");
+    const char *g = getenv("GREETING");
+    printf("GREETING=%s\n", g ? g : "(unset)");
+    char line[100];
+    if (fgets(line, sizeof line, stdin))
+        printf("stdin=%s", line);
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    int mono = b.tv_sec > a.tv_sec || (b.tv_sec == a.tv_sec && b.tv_nsec >= a.tv_nsec);
+    printf("clock %s\n", mono && time(NULL) > 1600000000 ? "ok" : "bad");
+    unsigned char r[32] = {0};
+    int nonzero = 0;
+    if (getentropy(r, sizeof r) == 0)
+        for (int i = 0; i < 32; i++)
+            nonzero += r[i] != 0;
+    printf("random %s\n", nonzero > 16 ? "ok" : "bad");
+    char *p = malloc(1 << 20);
+    memset(p, 1, 1 << 20);
+    printf("malloc %s\n", p[12345] == 1 ? "ok" : "bad");
+    fprintf(stderr, "to stderr\n");
+    return 3;
+}
+CEOF
+    clang --target=wasm32-wasi -O2 "$T/wasi.c" -o "$T/wasi.wasm"
+    expect "C program: argv, environ, stdin, exit status" 3 'argc=2 argv1=xyz' 'to stderr' -- \
+        sh -c 'echo "a line" | "$0" run --env GREETING=hello "$1" xyz' "$LEO" "$T/wasi.wasm"
+    for what in 'GREETING=hello' 'stdin=a line' 'clock ok' 'random ok' 'malloc ok'; do
+        if grep -qx "$what" "$T/out"; then
+            pass=$((pass + 1)); echo "ok - C program: $what"
+        else
+            fail=$((fail + 1)); echo "not ok - C program: no line '$what'"; sed 's/^/  stdout: /' "$T/out"
+        fi
+    done
     expect "C benchmarks (quick sizes) agree with native" 0 'bench geomean' '' -- \
         env BENCH_OUT="$T/bench" bash "$ROOT/bench/run.sh" --quick "$LEO"
 else
