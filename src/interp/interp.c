@@ -111,6 +111,13 @@ op_CONST:
     fp[PA(1)] = IMM(2);
     ip += 3;
     NEXT();
+op_CONSTS: {
+    const uint64_t *v = ip[2].p;
+    for (volatile uint64_t *d = fp + PA(1), *e = d + PB(1); d < e; d++)
+        *d = *v++;
+    ip += 3;
+    NEXT();
+}
 op_CHARGE:
     CHARGE_FUEL(PA(1));
     ip += 2;
@@ -177,7 +184,9 @@ op_CALL_LOCAL: {
         TRAP(ccf->error);
     if (UNLIKELY(fr + 1 >= frames_end || nfp + ccf->frame_slots > stack_end))
         TRAP("call stack exhausted");
-    for (uint64_t *l = nfp + ccf->nparams, *e = l + ccf->nlocals; l < e; l++)
+    /* volatile: keeps GCC from making this a memset call, whose register
+       spills would cost every call */
+    for (volatile uint64_t *l = nfp + ccf->nparams, *e = l + ccf->nlocals; l < e; l++)
         *l = 0;
     lw_memory *mp = fr->mem;
     fr++;
@@ -230,7 +239,9 @@ call_func: {
         TRAP(ccf->error);
     if (UNLIKELY(fr + 1 >= frames_end || nfp + ccf->frame_slots > stack_end))
         TRAP("call stack exhausted");
-    for (uint64_t *l = nfp + ccf->nparams, *e = l + ccf->nlocals; l < e; l++)
+    /* volatile: keeps GCC from making this a memset call, whose register
+       spills would cost every call */
+    for (volatile uint64_t *l = nfp + ccf->nparams, *e = l + ccf->nlocals; l < e; l++)
         *l = 0;
     fr++;
     fr->ret_ip = cret;

@@ -88,6 +88,9 @@ static void init_op_lookup(void)
     }
 }
 
+/* Constant slots per function, at most (each costs a store per call). */
+#define MAX_CONST_SLOTS 32
+
 /* ---- translator state ---- */
 
 enum { E_TEMP, E_LOCAL, E_CONST };
@@ -127,6 +130,11 @@ typedef struct {
     size_t *tgts;         /* cells that hold a code index to turn into a pointer */
     size_t ntgts, tgts_cap;
     uint32_t tempbase;
+    uint32_t zero;        /* a slot that is always 0: after the declared locals */
+    uint32_t cbase, ncmax; /* constant slots: ncmax of them from cbase (see operand()) */
+    uint32_t nconsts;
+    uint64_t *consts;
+    uint32_t loops;       /* loops enclosing the current instruction */
     uint32_t pending;
     uint32_t nalias;
     /* Peephole: the last instruction, when it wrote the top entry's home slot. */
@@ -377,6 +385,19 @@ static uint32_t operand(T *t, Ent e, uint32_t i)
         return home(t, i);
     if (e.kind == E_LOCAL)
         return e.slot;
+    if (e.val == 0)
+        return t->zero;
+    if (t->loops) {
+        /* Inside a loop a constant operand gets a slot of its own, set once
+           on function entry, rather than a CONST on every iteration. */
+        for (uint32_t k = 0; k < t->nconsts; k++)
+            if (t->consts[k] == e.val)
+                return t->cbase + k;
+        if (t->nconsts < t->ncmax) {
+            t->consts[t->nconsts] = e.val;
+            return t->cbase + t->nconsts++;
+        }
+    }
     emit_h(t, H_CONST);
     emit_pair(t, home(t, i), 0);
     emit_u64(t, e.val);
@@ -656,6 +677,8 @@ static Ctl *enter_block(T *t, uint8_t kind, uint32_t np, uint32_t nr, uint32_t s
     Ctl *c = &t->ctl[t->nctl++];
     memset(c, 0, sizeof *c);
     c->kind = kind;
+    if (kind == C_LOOP)
+        t->loops++;
     c->nparams = np;
     c->nresults = nr;
     c->height = t->h - skip - np;
@@ -686,6 +709,8 @@ static void end_block(T *t)
         t->last = SIZE_MAX;
     }
     bool dead = c->dead && !join;
+    if (c->kind == C_LOOP)
+        t->loops--;
     t->nctl--;
     if (dead) {
         set_height(t, c->height);
@@ -785,7 +810,7 @@ static void op_binary(T *t, int op)
 
 static void op_local_set(T *t, uint32_t x, bool tee)
 {
-    if (x >= t->tempbase)
+    if (x >= t->zero)
         fail(t, "unknown local");
     Ent top = t->stk[t->h - 1];
     if (top.kind == E_LOCAL && top.slot == x) {
@@ -972,7 +997,7 @@ static void translate_op(T *t, int op)
         return;
     case OP_LOCAL_GET:
         a = rd_u32(t);
-        if (a >= t->tempbase)
+        if (a >= t->zero)
             fail(t, "unknown local");
         push(t, E_LOCAL, a, 0);
         return;
@@ -1075,7 +1100,14 @@ static void translate_op(T *t, int op)
     size_t npop = (size_t)(gt - sig), npush = strlen(gt + 1);
     if (op_imm[op] == TI_MEMARG) {
         rd_u32(t);                 /* alignment: a hint */
-        uint32_t off = rd_u32(t);
+        uint64_t off = rd_u32(t);
+        /* A constant address joins the offset (their sum is the 33-bit
+           effective address either way) and the zero slot stands in. */
+        uint32_t ai = t->h - (npush == 1 ? 1 : 2);
+        if (t->stk[ai].kind == E_CONST) {
+            off += (uint32_t)t->stk[ai].val;
+            t->stk[ai].val = 0;
+        }
         if (npush == 1) {
             uint32_t as = pop_slot(t);
             uint32_t d = home(t, t->h);
@@ -1109,8 +1141,28 @@ static void translate_body(T *t)
     const Func *fn = &m->funcs[cf->func_index - m->nfunc_imports];
     t->p = fn->code;
     t->end = fn->code + fn->code_len;
-    t->tempbase = cf->nparams + cf->nlocals;
+    /* Count the constants (an upper bound on the constant slots needed). */
+    uint32_t nconst = 0;
+    while (t->p < t->end && nconst < MAX_CONST_SLOTS) {
+        int op = rd_op(t);
+        if (op == OP_I32_CONST || op == OP_I64_CONST || op == OP_F32_CONST || op == OP_F64_CONST)
+            nconst++;
+        skip_imm(t, op);
+    }
+    t->p = fn->code;
+    t->zero = cf->nparams + cf->nlocals - 1;
+    t->cbase = t->zero + 1;
+    t->ncmax = nconst;
+    t->consts = calloc(nconst ? nconst : 1, sizeof *t->consts);
+    if (!t->consts)
+        fail(t, "out of memory");
+    t->tempbase = t->cbase + nconst;
     t->last = SIZE_MAX;
+    /* Room for the entry instruction that sets the constant slots; the
+       code starts after it when there are none. */
+    emit_h(t, H_CONSTS);
+    emit_pair(t, t->cbase, 0);
+    emit_u64(t, 0);
     Ctl *c = enter_block(t, C_FUNC, 0, cf->nresults, 0);
     (void)c;
     uint32_t dead_depth = 0;
@@ -1165,11 +1217,21 @@ bool translate_func(CompiledFunc *cf)
             Cell *c = &t->code[t->tgts[k]];
             c->t = &t->code[c->u64];
         }
+        size_t entry = 0;
+        if (t->nconsts) {
+            t->code[1].s.b = t->nconsts;
+            t->code[2].p = t->consts;
+            cf->consts = t->consts;
+            t->consts = NULL;
+        } else {
+            entry = 3;
+        }
         cf->frame_slots = t->tempbase + t->max_h + 1;
         if (cf->frame_slots < cf->nresults)
             cf->frame_slots = cf->nresults;
-        cf->ncells = t->len;
-        cf->code = t->code;
+        cf->ncells = t->len - entry;
+        cf->code = t->code + entry;
+        cf->code_base = t->code;
         t->code = NULL;
         ok = true;
     } else {
@@ -1179,6 +1241,7 @@ bool translate_func(CompiledFunc *cf)
     free(t->stk);
     free(t->ctl);
     free(t->tgts);
+    free(t->consts);
     free(t);
     return ok;
 }
@@ -1199,7 +1262,7 @@ CompiledFunc *code_get(lw_module *mod, uint32_t i)
     cf->func_index = m->nfunc_imports + i;
     cf->nparams = ft->nparams;
     cf->nresults = ft->nresults;
-    cf->nlocals = fn->nlocals;
+    cf->nlocals = fn->nlocals + 1;   /* + the zero slot */
     mod->code[i] = cf;
     return cf;
 }
@@ -1208,6 +1271,7 @@ void compiled_func_free(CompiledFunc *cf)
 {
     if (!cf)
         return;
-    free((void *)cf->code);
+    free(cf->code_base);
+    free(cf->consts);
     free(cf);
 }

@@ -30,8 +30,8 @@ typedef union Cell {
 } Cell;
 
 /*
- * Binary i32/i64 operations that also come with an immediate right operand
- * (`x op const`, the common shape of loop counters and masks).
+ * Binary operations that also come with an immediate right operand
+ * (`x op const`, the common shape of loop counters, masks and scalings).
  */
 #define LW_IMM_OPS(X) \
     X(I32_ADD) X(I32_SUB) X(I32_MUL) X(I32_AND) X(I32_OR) X(I32_XOR) \
@@ -41,7 +41,9 @@ typedef union Cell {
     X(I64_ADD) X(I64_SUB) X(I64_MUL) X(I64_AND) X(I64_OR) X(I64_XOR) \
     X(I64_SHL) X(I64_SHR_S) X(I64_SHR_U) X(I64_ROTL) X(I64_ROTR) \
     X(I64_EQ) X(I64_NE) X(I64_LT_S) X(I64_LT_U) X(I64_GT_S) X(I64_GT_U) \
-    X(I64_LE_S) X(I64_LE_U) X(I64_GE_S) X(I64_GE_U)
+    X(I64_LE_S) X(I64_LE_U) X(I64_GE_S) X(I64_GE_U) \
+    X(F32_ADD) X(F32_SUB) X(F32_MUL) X(F32_DIV) \
+    X(F64_ADD) X(F64_SUB) X(F64_MUL) X(F64_DIV)
 
 /*
  * Integer comparisons that fuse with a following br_if / if into one
@@ -63,6 +65,7 @@ typedef union Cell {
  */
 #define LW_EXTRA_HANDLERS(X) \
     X(MOV, "p")            /* [dst|src]            fp[dst] = fp[src] */ \
+    X(CONSTS, "pi")        /* [base|k][values *]   function entry: set k constant slots */ \
     X(CONST, "pi")         /* [dst|-][imm]         fp[dst] = imm */ \
     X(CHARGE, "n")         /* [n|-]                fuel -= n: a run falling into a join */ \
     X(JMP, "nt")           /* [n|-][target]        charge, jump (checks fuel: may be a back-edge) */ \
@@ -94,12 +97,15 @@ enum {
 
 /* A translated function; shared by every instance of its module. */
 struct CompiledFunc {
-    const Cell *code;        /* NULL until translated */
+    const Cell *code;        /* NULL until translated; the entry point */
+    Cell *code_base;         /* the allocation (code may start after a CONSTS) */
+    uint64_t *consts;        /* values for the constant slots, or NULL */
     size_t ncells;
     lw_module *mod;
     uint32_t func_index;     /* in the module's function index space */
     uint32_t nparams, nresults;
-    uint32_t nlocals;        /* declared locals (zeroed on entry), after the params */
+    uint32_t nlocals;        /* slots zeroed on entry, after the params: the declared
+                                locals, then one that stays zero (operand for 0 constants) */
     uint32_t frame_slots;    /* params + locals + deepest operand stack */
     const char *error;       /* why translation failed (static), or NULL */
 };
