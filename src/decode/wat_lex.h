@@ -18,7 +18,7 @@ typedef enum {
     TOK_EOF,
     TOK_LPAREN,
     TOK_RPAREN,
-    TOK_KEYWORD,   /* starts with a lowercase letter: module, i32.add, offset=4, nan:0x1 ... */
+    TOK_KEYWORD,   /* starts with a lowercase letter: module, i32.add, offset=4, nan:canonical ... */
     TOK_ID,        /* $name */
     TOK_STRING,    /* "..." with its quotes; decode with wat_string() */
     TOK_NUMBER,    /* integer or float literal, signed or not, inf, nan, nan:0x... */
