@@ -125,6 +125,53 @@ cat >"$T/efault.wat" <<'EOF'
     (call $exit (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
 EOF
 
+# Every WASI function given pointers outside its one-page memory answers
+# EFAULT (21), bad descriptors EBADF (8), a bad clock EINVAL (28).  The exit
+# status is the number of the first check that failed, 0 if none.
+cat >"$T/wasi_bounds.wat" <<'EOF'
+(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_seek" (func $fd_seek (param i32 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_close" (func $fd_close (param i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_fdstat_get" (func $fdstat (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_prestat_get" (func $prestat (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "args_sizes_get" (func $args_sizes (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "args_get" (func $args_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "environ_sizes_get" (func $env_sizes (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "clock_time_get" (func $clock (param i32 i64 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "random_get" (func $random (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory 1)
+  (func $want (param $got i32) (param $want i32) (param $check i32)
+    (if (i32.ne (local.get $got) (local.get $want)) (then (call $exit (local.get $check)))))
+  (func (export "_start")
+    (call $want (call $fd_write (i32.const 1) (i32.const 0xfffffff8) (i32.const 1) (i32.const 0)) (i32.const 21) (i32.const 1))
+    (call $want (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 0xfffffffe)) (i32.const 21) (i32.const 2))
+    (call $want (call $fd_write (i32.const 1) (i32.const 0) (i32.const 0x20000000) (i32.const 8)) (i32.const 21) (i32.const 3))
+    ;; an iovec whose buffer runs past the end
+    (i32.store (i32.const 0) (i32.const 65000))
+    (i32.store (i32.const 4) (i32.const 1000))
+    (call $want (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)) (i32.const 21) (i32.const 4))
+    (call $want (call $fd_read (i32.const 0) (i32.const 0xfffffff8) (i32.const 1) (i32.const 0)) (i32.const 21) (i32.const 5))
+    (call $want (call $args_sizes (i32.const 0xffffffff) (i32.const 0)) (i32.const 21) (i32.const 6))
+    (call $want (call $args_get (i32.const 65535) (i32.const 0)) (i32.const 21) (i32.const 7))
+    (call $want (call $args_get (i32.const 0) (i32.const 65535)) (i32.const 21) (i32.const 8))
+    (call $want (call $env_sizes (i32.const 0) (i32.const 65534)) (i32.const 21) (i32.const 9))
+    (call $want (call $clock (i32.const 1) (i64.const 0) (i32.const 65530)) (i32.const 21) (i32.const 10))
+    (call $want (call $clock (i32.const 99) (i64.const 0) (i32.const 0)) (i32.const 28) (i32.const 11))
+    (call $want (call $random (i32.const 65500) (i32.const 100)) (i32.const 21) (i32.const 12))
+    (call $want (call $fdstat (i32.const 1) (i32.const 65520)) (i32.const 21) (i32.const 13))
+    (call $want (call $fd_seek (i32.const 1) (i64.const 0) (i32.const 0) (i32.const 65535)) (i32.const 21) (i32.const 14))
+    (call $want (call $fd_write (i32.const 7) (i32.const 0) (i32.const 0) (i32.const 0)) (i32.const 8) (i32.const 15))
+    (call $want (call $prestat (i32.const 3) (i32.const 0)) (i32.const 8) (i32.const 16))
+    (call $want (call $fd_close (i32.const 5)) (i32.const 8) (i32.const 17))
+    ;; and the good cases still work
+    (call $want (call $clock (i32.const 0) (i64.const 0) (i32.const 65528)) (i32.const 0) (i32.const 18))
+    (call $want (call $random (i32.const 65436) (i32.const 100)) (i32.const 0) (i32.const 19))
+    (call $want (call $fdstat (i32.const 1) (i32.const 65512)) (i32.const 0) (i32.const 20))))
+EOF
+
 cat >"$T/invalid.wat" <<'EOF'
 (module (func (export "_start") (result i32) (i64.const 1)))
 EOF
@@ -190,6 +237,7 @@ fi
 expect "args" 0 '^first-arg$' '' -- "$LEO" run "$T/args.wat" first-arg second
 expect "--env" 0 '^GREETING=hi there$' '' -- "$LEO" run --env "GREETING=hi there" "$T/environ.wat"
 expect "fd_write EFAULT on a bad iovec" 21 '' '' -- "$LEO" run "$T/efault.wat"
+expect "every WASI function checks its pointers" 0 '' '' -- "$LEO" run "$T/wasi_bounds.wat"
 expect "--dir is not supported yet" 0 'hello' 'not yet supported' -- "$LEO" run --dir /tmp::/tmp "$T/hello.wat"
 expect "--fuel runs out" 70 '' 'trap: out of fuel' -- "$LEO" run --fuel 100000 --invoke spin "$T/math.wat"
 
