@@ -37,30 +37,18 @@ static void *owned_alloc(WatParser *p, size_t n)
     return m;
 }
 
-#define unexpected wat_unexpected
-
 /* Append the decoded contents of the string token at the cursor to b. */
 static void string_into(WatParser *p, WBuf *b)
 {
     const WatToken *t = wat_cur(p);
     uint8_t *s;
     size_t n;
-    if (t->kind != TOK_STRING) unexpected(p);
+    if (t->kind != TOK_STRING) wat_unexpected(p);
+    /* Decoding never lengthens, so reserving first leaves nothing to fail
+       while `s` is held. */
+    wbuf_reserve(p, b, t->len);
     if (!wat_string(t, &s, &n)) wat_fail(p, t, "malformed string");
-    /* Copy then free at once, so a failed append leaks nothing. */
-    size_t at = b->len;
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n) cap *= 2;
-        uint8_t *d = realloc(b->data, cap);
-        if (!d) {
-            free(s);
-            wat_fail(p, t, "out of memory");
-        }
-        b->data = d;
-        b->cap = cap;
-    }
-    if (n) memcpy(b->data + at, s, n);
+    memcpy(b->data + b->len, s, n);
     b->len += n;
     free(s);
     wat_advance(p);
@@ -83,7 +71,7 @@ static void skip_sexpr(WatParser *p)
     size_t depth = 0;
     do {
         const WatToken *t = wat_cur(p);
-        if (t->kind == TOK_EOF) unexpected(p);
+        if (t->kind == TOK_EOF) wat_unexpected(p);
         if (t->kind == TOK_LPAREN) depth++;
         else if (t->kind == TOK_RPAREN) depth--;
         wat_advance(p);
@@ -129,14 +117,14 @@ static void scan_field(WatParser *p)
 {
     size_t start = p->pos;
     const WatToken *kw = wat_peek(p, 1);
-    if (wat_cur(p)->kind != TOK_LPAREN) unexpected(p);
+    if (wat_cur(p)->kind != TOK_LPAREN) wat_unexpected(p);
     p->pos += 2;
     int space = space_of_keyword(kw);
     if (wat_tok_is(kw, "type")) {
         bind_next(p, SP_TYPE);
-        if (!wat_at_sexpr(p, "func")) unexpected(p);
+        if (!wat_at_sexpr(p, "func")) wat_unexpected(p);
         p->pos += 2;
-        if (wat_at_sexpr(p, "type")) unexpected(p);
+        if (wat_at_sexpr(p, "type")) wat_unexpected(p);
         uint32_t unused;
         wat_parse_sig(p, TU_IGNORE_IDS, &unused);
         wat_expect_rparen(p);
@@ -147,7 +135,7 @@ static void scan_field(WatParser *p)
         scan_import_order(p, kw);
         while (wat_cur(p)->kind == TOK_STRING) wat_advance(p);
         int s = wat_cur(p)->kind == TOK_LPAREN ? space_of_keyword(wat_peek(p, 1)) : -1;
-        if (s < 0) unexpected(p);
+        if (s < 0) wat_unexpected(p);
         p->pos += 2;
         bind_next(p, s);
     } else if (space >= 0) {
@@ -169,7 +157,7 @@ static void scan_field(WatParser *p)
         bind_next(p, SP_DATA);
     } else if (!wat_tok_is(kw, "export") && !wat_tok_is(kw, "start")) {
         p->pos = start + 1;
-        unexpected(p);
+        wat_unexpected(p);
     }
     p->pos = start;
     skip_sexpr(p);
@@ -278,7 +266,7 @@ static void parse_import(WatParser *p)
     parse_name(p, out);
     wat_expect_lparen(p);
     int space = space_of_keyword(wat_cur(p));
-    if (space < 0) unexpected(p);
+    if (space < 0) wat_unexpected(p);
     wat_advance(p);
     const WatToken *id = wat_cur(p);
     uint32_t idx = p->counts[space]++;
@@ -457,7 +445,7 @@ static void parse_elem(WatParser *p)
             p->pos += 2;
             table = wat_parse_index(p, SP_TABLE);
             wat_expect_rparen(p);
-            if (wat_cur(p)->kind != TOK_LPAREN) unexpected(p);
+            if (wat_cur(p)->kind != TOK_LPAREN) wat_unexpected(p);
         }
         if (wat_cur(p)->kind == TOK_LPAREN) {
             mode = SEG_ACTIVE;
@@ -473,7 +461,7 @@ static void parse_elem(WatParser *p)
         type = wat_parse_reftype(p);
         exprs = true;
     } else if (mode != SEG_ACTIVE) {
-        unexpected(p);
+        wat_unexpected(p);
     }
     WBuf *items = &p->fbody;
     uint32_t count;
@@ -500,7 +488,7 @@ static void parse_table(WatParser *p)
     }
     /* `reftype (elem ...)`: a table exactly as large as its inline segment. */
     ValType type = wat_parse_reftype(p);
-    if (!wat_at_sexpr(p, "elem")) unexpected(p);
+    if (!wat_at_sexpr(p, "elem")) wat_unexpected(p);
     p->pos += 2;
     bool exprs = wat_cur(p)->kind == TOK_LPAREN;
     WBuf *items = &p->fbody;
@@ -590,7 +578,7 @@ static void parse_data(WatParser *p)
         p->pos += 2;
         mem = wat_parse_index(p, SP_MEM);
         wat_expect_rparen(p);
-        if (wat_cur(p)->kind != TOK_LPAREN) unexpected(p);
+        if (wat_cur(p)->kind != TOK_LPAREN) wat_unexpected(p);
     }
     if (wat_cur(p)->kind == TOK_LPAREN) {
         mode = SEG_ACTIVE;
@@ -624,7 +612,7 @@ static void parse_export(WatParser *p)
     parse_name(p, out);
     wat_expect_lparen(p);
     int space = space_of_keyword(wat_cur(p));
-    if (space < 0) unexpected(p);
+    if (space < 0) wat_unexpected(p);
     wat_advance(p);
     static const uint8_t kinds[SP__COUNT] = {
         [SP_FUNC] = EXT_FUNC, [SP_TABLE] = EXT_TABLE, [SP_MEM] = EXT_MEMORY, [SP_GLOBAL] = EXT_GLOBAL,
@@ -786,7 +774,7 @@ static WBuf *module_strings(WatParser *p)
     b->len = 0;
     while (wat_cur(p)->kind == TOK_STRING) string_into(p, b);
     wat_expect_rparen(p);
-    if (wat_cur(p)->kind != TOK_EOF) unexpected(p);
+    if (wat_cur(p)->kind != TOK_EOF) wat_unexpected(p);
     return b;
 }
 
@@ -825,7 +813,7 @@ static uint8_t *parse_module(WatParser *p, size_t *out_len)
     p->pos = fields;
     while (wat_cur(p)->kind == TOK_LPAREN) parse_field(p);
     if (wrapped) wat_expect_rparen(p);
-    if (wat_cur(p)->kind != TOK_EOF) unexpected(p);
+    if (wat_cur(p)->kind != TOK_EOF) wat_unexpected(p);
 
     assemble(p, &p->out);
     /* The binary now belongs to the caller. */

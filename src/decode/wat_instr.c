@@ -30,7 +30,7 @@ _Noreturn void wat_fail(WatParser *p, const WatToken *at, const char *fmt, ...)
     longjmp(p->fail, 1);
 }
 
-static void wbuf_reserve(WatParser *p, WBuf *b, size_t extra)
+void wbuf_reserve(WatParser *p, WBuf *b, size_t extra)
 {
     if (b->len + extra <= b->cap) return;
     size_t cap = b->cap ? b->cap : 64;
@@ -173,23 +173,21 @@ _Noreturn void wat_unexpected(WatParser *p)
         wat_fail(p, t, "unknown operator %.*s", n, t->text);
     wat_fail(p, t, "unexpected token \"%.*s\"", n, t->text);
 }
-#define unexpected wat_unexpected
-
 void wat_expect_lparen(WatParser *p)
 {
-    if (wat_cur(p)->kind != TOK_LPAREN) unexpected(p);
+    if (wat_cur(p)->kind != TOK_LPAREN) wat_unexpected(p);
     wat_advance(p);
 }
 
 void wat_expect_rparen(WatParser *p)
 {
-    if (wat_cur(p)->kind != TOK_RPAREN) unexpected(p);
+    if (wat_cur(p)->kind != TOK_RPAREN) wat_unexpected(p);
     wat_advance(p);
 }
 
 void wat_expect_keyword(WatParser *p, const char *keyword)
 {
-    if (!wat_tok_is(wat_cur(p), keyword)) unexpected(p);
+    if (!wat_tok_is(wat_cur(p), keyword)) wat_unexpected(p);
     wat_advance(p);
 }
 
@@ -197,7 +195,7 @@ uint32_t wat_parse_u32_tok(WatParser *p)
 {
     const WatToken *t = wat_cur(p);
     uint32_t v;
-    if (t->kind != TOK_NUMBER || !wat_is_int_literal(t->text, t->len)) unexpected(p);
+    if (t->kind != TOK_NUMBER || !wat_is_int_literal(t->text, t->len)) wat_unexpected(p);
     if (!wat_parse_u32(t->text, t->len, &v)) wat_fail(p, t, "i32 constant out of range");
     wat_advance(p);
     return v;
@@ -252,7 +250,7 @@ bool wat_at_valtype(const WatParser *p)
 ValType wat_parse_valtype(WatParser *p)
 {
     int c = valtype_code(wat_cur(p));
-    if (c < 0) unexpected(p);
+    if (c < 0) wat_unexpected(p);
     wat_advance(p);
     return (ValType)c;
 }
@@ -260,7 +258,7 @@ ValType wat_parse_valtype(WatParser *p)
 ValType wat_parse_reftype(WatParser *p)
 {
     int c = valtype_code(wat_cur(p));
-    if (c != VT_FUNCREF && c != VT_EXTERNREF) unexpected(p);
+    if (c != VT_FUNCREF && c != VT_EXTERNREF) wat_unexpected(p);
     wat_advance(p);
     return (ValType)c;
 }
@@ -327,7 +325,7 @@ bool wat_parse_sig(WatParser *p, int mode, uint32_t *idx)
         p->pos += 2;
         if (wat_cur(p)->kind == TOK_ID) {
             const WatToken *id = wat_cur(p);
-            if (mode == TU_NO_IDS) unexpected(p);
+            if (mode == TU_NO_IDS) wat_unexpected(p);
             wat_advance(p);
             wbuf_byte(p, &p->tparams, wat_parse_valtype(p));
             if (mode == TU_BIND_LOCALS &&
@@ -350,7 +348,7 @@ bool wat_parse_sig(WatParser *p, int mode, uint32_t *idx)
     /* Clauses out of order are a syntax error, before any type check. */
     if (wat_at_sexpr(p, "type") || wat_at_sexpr(p, "param")) {
         p->pos++;
-        unexpected(p);
+        wat_unexpected(p);
     }
     uint32_t np = (uint32_t)p->tparams.len, nr = (uint32_t)p->tresults.len;
     /* A numeric index past the types is left for the validator to reject,
@@ -572,9 +570,9 @@ static void parse_memarg(WatParser *p, WBuf *out, const char *mnemonic)
 static void parse_const(WatParser *p, WBuf *out, int imm)
 {
     const WatToken *t = wat_cur(p);
-    if (t->kind != TOK_NUMBER) unexpected(p);
+    if (t->kind != TOK_NUMBER) wat_unexpected(p);
     if ((imm == WIMM_I32 || imm == WIMM_I64) && !wat_is_int_literal(t->text, t->len))
-        unexpected(p);
+        wat_unexpected(p);
     switch (imm) {
     case WIMM_I32: {
         uint32_t v;
@@ -618,7 +616,7 @@ static uint8_t parse_lane_index(WatParser *p, bool shuffle)
     uint32_t v;
     bool is_uint = t->kind == TOK_NUMBER && wat_is_int_literal(t->text, t->len) &&
                    t->text[0] != '-' && t->text[0] != '+';
-    if (!is_uint && !(shuffle && t->kind == TOK_NUMBER)) unexpected(p);
+    if (!is_uint && !(shuffle && t->kind == TOK_NUMBER)) wat_unexpected(p);
     if (!is_uint || !wat_parse_u32(t->text, t->len, &v) || v > 255)
         wat_fail(p, t, "malformed lane index");
     wat_advance(p);
@@ -630,7 +628,7 @@ static uint64_t parse_int_lane(WatParser *p, unsigned bits)
 {
     const WatToken *t = wat_cur(p);
     uint64_t v;
-    if (!wat_is_int_literal(t->text, t->len)) unexpected(p);
+    if (!wat_is_int_literal(t->text, t->len)) wat_unexpected(p);
     wat_advance(p);
     if (bits == 64) {
         if (!wat_parse_i64(t->text, t->len, &v)) wat_fail(p, t, "constant out of range");
@@ -654,13 +652,13 @@ static void parse_v128_const(WatParser *p, WBuf *out)
     };
     size_t s = 0;
     while (s < sizeof shapes / sizeof shapes[0] && !wat_tok_is(wat_cur(p), shapes[s].name)) s++;
-    if (s == sizeof shapes / sizeof shapes[0]) unexpected(p);
+    if (s == sizeof shapes / sizeof shapes[0]) wat_unexpected(p);
     wat_advance(p);
     uint8_t bytes[16];
     unsigned size = shapes[s].bits / 8;
     for (unsigned i = 0; i < shapes[s].lanes; i++) {
         const WatToken *t = wat_cur(p);
-        if (t->kind == TOK_KEYWORD || t->kind == TOK_RESERVED) unexpected(p);
+        if (t->kind == TOK_KEYWORD || t->kind == TOK_RESERVED) wat_unexpected(p);
         if (t->kind != TOK_NUMBER) wat_fail(p, t, "wrong number of lane literals");
         uint64_t v;
         if (!shapes[s].fp) {
@@ -698,7 +696,7 @@ static void parse_op(WatParser *p, WBuf *out)
 {
     const WatToken *t = wat_cur(p);
     const OpInfo *op = lookup_op(t);
-    if (!op) unexpected(p);
+    if (!op) wat_unexpected(p);
     wat_advance(p);
     if (op->code == 0x1B && op->prefix == 0 && wat_at_sexpr(p, "result")) {
         /* Typed select: `select (result t)*`. */
@@ -734,7 +732,7 @@ static void parse_op(WatParser *p, WBuf *out)
             wbuf_bytes(p, labels, &l, sizeof l);
             n++;
         }
-        if (n == 0) unexpected(p);
+        if (n == 0) wat_unexpected(p);
         emit_op(p, out, op);
         wbuf_u32(p, out, n - 1);
         for (uint32_t i = 0; i < n; i++) {
@@ -802,7 +800,7 @@ static void parse_op(WatParser *p, WBuf *out)
         uint8_t rt;
         if (wat_tok_is(h, "func")) rt = VT_FUNCREF;
         else if (wat_tok_is(h, "extern")) rt = VT_EXTERNREF;
-        else unexpected(p);
+        else wat_unexpected(p);
         wat_advance(p);
         emit_op(p, out, op);
         wbuf_byte(p, out, rt);
@@ -899,7 +897,7 @@ static void parse_block_rest(WatParser *p, WBuf *out, bool is_if)
         wbuf_byte(p, out, 0x05);
         wat_parse_instrs(p, out);
     }
-    if (!wat_tok_is(wat_cur(p), "end")) unexpected(p);
+    if (!wat_tok_is(wat_cur(p), "end")) wat_unexpected(p);
     wat_advance(p);
     match_label(p);
     wbuf_byte(p, out, 0x0B);
@@ -968,7 +966,7 @@ void wat_parse_folded(WatParser *p, WBuf *out)
             wat_parse_folded(p, out);
         rotate(out, at, mid);
         push_label(p, label);
-        if (!wat_at_sexpr(p, "then")) unexpected(p);
+        if (!wat_at_sexpr(p, "then")) wat_unexpected(p);
         p->pos += 2;
         wat_parse_instrs(p, out);
         wat_expect_rparen(p);

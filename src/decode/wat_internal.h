@@ -87,6 +87,7 @@ _Noreturn void wat_fail(WatParser *p, const WatToken *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Buffers; they fail the parse when memory runs out. */
+void wbuf_reserve(WatParser *p, WBuf *b, size_t extra);
 void wbuf_byte(WatParser *p, WBuf *b, uint8_t v);
 void wbuf_bytes(WatParser *p, WBuf *b, const void *data, size_t n);
 void wbuf_u32(WatParser *p, WBuf *b, uint32_t v);
