@@ -225,6 +225,17 @@ START_TEST(segments)
 }
 END_TEST
 
+START_TEST(table_inline_expressions)
+{
+    /* A second table, of externref, with an inline segment of expressions:
+       binary flag 6 names the table and the reference type. */
+    CHECK("(module (table 0 funcref) (table externref (elem (ref.null extern) (item ref.null extern))))",
+          HEADER,
+          0x04, 0x08, 0x02, 0x70, 0x00, 0x00, 0x6F, 0x01, 0x02, 0x02,
+          0x09, 0x0E, 0x01, 0x06, 0x01, 0x41, 0x00, 0x0B, 0x6F, 0x02, 0xD0, 0x6F, 0x0B, 0xD0, 0x6F, 0x0B);
+}
+END_TEST
+
 START_TEST(call_indirect_select_tables)
 {
     CHECK("(module (type $t (func (result i32))) (table $a 0 funcref) (table $b 0 funcref)"
@@ -297,6 +308,11 @@ START_TEST(errors_module_rules)
     check_error("(memory 1) (func (i32.load align=3 (i32.const 0)))",
                 "t.wat:1:28: alignment must be a power of two");
     check_error("(memory 0x1_0000_0000)", "t.wat:1:9: i32 constant out of range");
+    check_error("(memory 1) (func (i32.load offset=-1 (i32.const 0)))",
+                "t.wat:1:28: unknown operator offset=-1");
+    check_error("(func (param i32) (result i32) (param i32))", "t.wat:1:33: unexpected token \"param\"");
+    check_error("(func (nop) (local i32))", "t.wat:1:14: unexpected token");
+    check_error("(func (f32.const nan:1))", "t.wat:1:18: unknown operator nan:1");
     check_error("(func (f32.const 0x1p128))", "t.wat:1:18: constant out of range");
     check_error("(func (f64.const nan:0x0))", "t.wat:1:18: constant out of range");
     check_error("(func (block (param $x i32)))", "t.wat:1:21: unexpected token");
@@ -357,6 +373,7 @@ int main(void)
     tcase_add_test(tc, imports_exports);
     tcase_add_test(tc, constants_and_memargs);
     tcase_add_test(tc, segments);
+    tcase_add_test(tc, table_inline_expressions);
     tcase_add_test(tc, call_indirect_select_tables);
     tcase_add_test(tc, module_binary_and_quote);
     tcase_add_test(tc, errors_positions);
