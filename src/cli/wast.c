@@ -18,6 +18,7 @@
 #include "cli/wast.h"
 #include "decode/wat.h"
 #include "decode/wat_lex.h"
+#include "interp/store.h"   /* lw_instance_export_n: export names may hold NUL bytes */
 
 typedef struct {
     char *name;            /* "$M" as written */
@@ -586,8 +587,7 @@ static ActResult run_action(Wast *w, size_t i, lw_value **res, uint32_t *nres, c
     j++;
 
     lw_extern ext;
-    bool found = strlen(name) == namelen && lw_instance_export(inst, name, &ext);
-    if (!found) {
+    if (namelen > UINT32_MAX || !lw_instance_export_n(inst, name, (uint32_t)namelen, &ext)) {
         set_msg(msg, msglen, "no export \"%s\"", name);
         free(name);
         return ACT_ERROR;
@@ -875,6 +875,49 @@ static void run_command(Wast *w, size_t i)
         fail(w, i, "unknown command %.*s", (int)kw->len, kw->text);
 }
 
+/* Script commands; a file that starts with anything else is one inline module. */
+static bool is_command(const WatToken *kw)
+{
+    static const char *const cmds[] = {
+        "module", "register", "invoke", "get", "assert_return", "assert_trap",
+        "assert_exhaustion", "assert_malformed", "assert_invalid", "assert_unlinkable",
+        "assert_uninstantiable", "script", "input", "output",
+    };
+    if (kw->kind != TOK_KEYWORD)
+        return false;
+    for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++)
+        if (tok_eq(kw, cmds[k]))
+            return true;
+    return false;
+}
+
+/* The whole file is a module's fields, as the reference interpreter allows. */
+static void run_inline_module(Wast *w)
+{
+    WasmError we = {0};
+    lw_error err;
+    size_t n;
+    uint8_t *bytes = wat_to_wasm(w->src, w->len, w->file, &n, &we);
+    if (!bytes) {
+        fail(w, 0, "inline module does not parse: %s", we.msg);
+        return;
+    }
+    lw_module *m = lw_module_load(bytes, n, &err);
+    free(bytes);
+    if (!m) {
+        fail(w, 0, "inline module does not load (%s): %s", errkind_name(err.kind), err.msg);
+        return;
+    }
+    keep_module(w, m);
+    lw_instance *inst = lw_instantiate(w->store, m, w->ex, &err);
+    if (!inst) {
+        fail(w, 0, "inline module does not instantiate (%s): %s", errkind_name(err.kind), err.msg);
+        return;
+    }
+    w->current = inst;
+    pass(w, 0);
+}
+
 /* ---- files ---- */
 
 static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
@@ -928,7 +971,10 @@ static bool run_file(const char *path, int64_t slice, bool verbose, unsigned *tp
         w.ex = lw_exec_new(w.store, NULL);
         if (slice > 0)
             lw_exec_set_fuel_slice(w.ex, slice);
-        for (size_t i = 0; w.toks[i].kind != TOK_EOF; i = next_child(&w, i)) {
+        bool inline_module = w.toks[0].kind == TOK_LPAREN && !is_command(&w.toks[1]);
+        if (inline_module)
+            run_inline_module(&w);
+        for (size_t i = 0; !inline_module && w.toks[i].kind != TOK_EOF; i = next_child(&w, i)) {
             if (w.toks[i].kind != TOK_LPAREN) {
                 const WatToken *t = &w.toks[i];
                 printf("%s:%u:%u: FAIL: syntax error: expected '(' of a command\n", path, t->line, t->col);
