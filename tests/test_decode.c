@@ -574,6 +574,38 @@ START_TEST(test_every_truncation_fails)
 }
 END_TEST
 
+START_TEST(test_locals_budget)
+{
+    /* 40 tiny bodies of 50000 locals each: allowed one by one, but the
+       module would expand 10000-fold, so the decoder refuses. */
+    Buf b = {0}, c = {0};
+    put(&b, BYTES(HEADER, 1, 4, 1, 0x60, 0, 0));
+    put(&c, BYTES(40));
+    for (int i = 0; i < 40; i++)
+        put(&c, BYTES(0));
+    section(&b, 3, &c);
+    put(&c, BYTES(40));
+    for (int i = 0; i < 40; i++)
+        put(&c, BYTES(6, 1, 0xD0, 0x86, 0x03, 0x7F, 0x0B));   /* 50000 i32 locals */
+    section(&b, 10, &c);
+    WasmError err;
+    ck_assert_ptr_null(module_decode(b.d, b.n, &err));
+    ck_assert_msg(strstr(err.msg, "too many locals in the module"), "%s", err.msg);
+    /* A few such bodies are fine. */
+    b.n = 0;
+    put(&b, BYTES(HEADER, 1, 4, 1, 0x60, 0, 0, 3, 3, 2, 0, 0, 10, 15, 2,
+                  6, 1, 0xD0, 0x86, 0x03, 0x7F, 0x0B, 6, 1, 0xD0, 0x86, 0x03, 0x7C, 0x0B));
+    Module *m = module_decode(b.d, b.n, &err);
+    ck_assert_msg(m != NULL, "%s", err.msg);
+    ck_assert_uint_eq(m->funcs[1].nlocals, 50000);
+    ck_assert_uint_eq(m->funcs[1].local_types[49999], VT_F64);
+    ck_assert(module_validate(m, &err));
+    module_free(m);
+    free(b.d);
+    free(c.d);
+}
+END_TEST
+
 START_TEST(test_every_byte_corrupted)
 {
     /* Each byte set to a few nasty values: never a crash (run under ASan by
@@ -622,6 +654,7 @@ int main(void)
 
     tc = tcase_create("robustness");
     tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_locals_budget);
     tcase_add_test(tc, test_every_truncation_fails);
     tcase_add_test(tc, test_every_byte_corrupted);
     suite_add_tcase(s, tc);

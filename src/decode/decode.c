@@ -31,6 +31,11 @@
    only bounds them by 2^32, web engines by 50000. */
 #define MAX_LOCALS 50000u
 
+/* And on all the locals of a module, so that a few bytes declaring 50000
+   locals each cannot make a small module expand into gigabytes of local
+   types: 16 per byte of binary, plus a million. */
+#define MAX_MODULE_LOCALS(len) (16 * (uint64_t)(len) + (1u << 20))
+
 /* ------------------------------------------------------------------------ */
 /* Opcode tables, from opcodes.def                                          */
 
@@ -144,6 +149,7 @@ typedef struct {
     size_t blk_cap;
     uint32_t nfunc_decls;       /* entries of the function section */
     uint32_t ncode;             /* entries of the code section */
+    uint64_t total_locals;      /* declared locals of all bodies so far */
     ValType *extra_locals;      /* locals of a body beyond the function count */
 } Dec;
 
@@ -928,12 +934,16 @@ static void dec_code(Dec *d)
                 dec_fail(d, c, "too many locals (%llu; the limit is %u)",
                          (unsigned long long)total, MAX_LOCALS);
         }
-        if (f == &extra)
-            free(d->extra_locals);
+        d->total_locals += total;
+        if (d->total_locals > MAX_MODULE_LOCALS(m->len))
+            dec_fail(d, groups, "too many locals in the module (%llu; the limit for this size is %llu)",
+                     (unsigned long long)d->total_locals, (unsigned long long)MAX_MODULE_LOCALS(m->len));
         f->local_types = dec_alloc(d, (size_t)total);
         f->nlocals = (uint32_t)total;
-        if (f == &extra)
+        if (f == &extra) {
+            free(d->extra_locals);
             d->extra_locals = f->local_types;
+        }
         d->p = groups;
         for (uint32_t g = 0, k = 0; g < ngroups; g++) {
             uint32_t c = rd_u32(d);
