@@ -227,6 +227,8 @@ expect "no _start" 64 '' "no exported function '_start'" -- "$LEO" run "$T/nosta
 expect "hello via fd_write" 0 '^hello, world$' '' -- "$LEO" run "$T/hello.wat"
 expect "binary module --invoke" 0 '^42$' '' -- "$LEO" run --invoke answer "$T/answer.wasm"
 expect "proc_exit status" 7 '' '' -- "$LEO" run "$T/exit7.wat"
+sed 's/i32.const 7/i32.const 256/' "$T/exit7.wat" >"$T/exit256.wat"
+expect "proc_exit(256) is not success" 255 '' '' -- "$LEO" run "$T/exit256.wat"
 expect "trap message" 70 '' '^leonardo: trap: integer divide by zero' -- "$LEO" run "$T/trap.wat"
 expect "trap backtrace, innermost first" 70 '' 'inner' -- "$LEO" run "$T/trap.wat"
 if grep -q inner "$T/err" && ! awk '/inner/ { i = NR } /outer/ { o = NR } END { exit !(i && o && i < o) }' "$T/err"; then

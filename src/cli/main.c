@@ -7,7 +7,7 @@
  *
  * Exit statuses follow <sysexits.h>, so that they stay apart from the small
  * numbers programs usually exit with (README.md, "Exit status"):
- *   the program's own status  _start returned (0) or it called proc_exit(N)
+ *   the program's own status  _start returned (0) or it called proc_exit(N) (255 if N > 255)
  *   64 (EX_USAGE)      bad command line
  *   65 (EX_DATAERR)    the module does not load: malformed, invalid, or an import is missing
  *   66 (EX_NOINPUT)    the file cannot be read
@@ -412,6 +412,14 @@ static int report_trap(lw_exec *ex, const char *msg)
     return EX_SOFTWARE;
 }
 
+/* The status for a proc_exit.  The OS keeps only the low 8 bits, so a
+   larger code becomes 255 rather than, say, 256 turning into success. */
+static int exit_status(lw_exec *ex)
+{
+    unsigned code = (unsigned)lw_exec_exit_code(ex);
+    return code > 255 ? 255 : (int)code;
+}
+
 /* Call `f` to the end, resuming across fuel slices. */
 static lw_status call_to_end(lw_exec *ex, lw_func *f, const lw_value *args, uint32_t nargs)
 {
@@ -462,7 +470,7 @@ static int invoke_export(lw_exec *ex, lw_instance *inst, const RunOptions *o)
         for (uint32_t i = 0; i < nr; i++)
             print_value(&res[i]);
     } else if (st == LW_EXIT) {
-        rc = lw_exec_exit_code(ex);
+        rc = exit_status(ex);
     } else {
         rc = report_trap(ex, lw_exec_trap_message(ex));
     }
@@ -529,7 +537,7 @@ static int cmd_run(int argc, char **argv)
             print_load_error(o.file, &err);
             rc = EX_DATAERR;
         } else if (strncmp(err.msg, "start function exited", 21) == 0) {
-            rc = lw_exec_exit_code(ex); /* proc_exit from the start function */
+            rc = exit_status(ex); /* proc_exit from the start function */
         } else {
             rc = report_trap(ex, err.msg);
         }
@@ -558,7 +566,7 @@ static int cmd_run(int argc, char **argv)
     if (st == LW_OK)
         rc = 0;
     else if (st == LW_EXIT)
-        rc = lw_exec_exit_code(ex);
+        rc = exit_status(ex);
     else
         rc = report_trap(ex, lw_exec_trap_message(ex));
     goto out;
