@@ -41,6 +41,12 @@ static const struct { int h; const char *name, *fmt; } extras[] = {
     { H_JMP_I64_##id##_IMM, "JMP_I64_" #id "_IMM", "pit" },
     LW_CMP_OPS(X)
 #undef X
+#define X(id, T, expr) { H_##id##_AI, #id "_ADDI", "pp" }, { H_##id##_AR, #id "_ADD", "pp" },
+    LW_LOAD_OPS(X)
+#undef X
+#define X(id) { H_##id, #id, "pp" },
+    LW_MULADD_OPS(X)
+#undef X
 };
 
 const char *handler_name(int h)

@@ -11,6 +11,9 @@
  * translator relies on it when it retargets a result into a local that
  * the instruction also reads.
  */
+/* Each handler rounds as its wasm instruction does: never fuse a*b+c. */
+#pragma GCC optimize("fp-contract=off")
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -76,6 +79,12 @@ lw_status interp_run(lw_exec *ex)
         [H_JMP_I32_##id##_IMM] = &&op_JMP_I32_##id##_IMM, [H_JMP_I64_##id] = &&op_JMP_I64_##id, \
         [H_JMP_I64_##id##_IMM] = &&op_JMP_I64_##id##_IMM,
         LW_CMP_OPS(X)
+#undef X
+#define X(id, T, expr) [H_##id##_AI] = &&op_##id##_AI, [H_##id##_AR] = &&op_##id##_AR,
+        LW_LOAD_OPS(X)
+#undef X
+#define X(id) [H_##id] = &&op_##id,
+        LW_MULADD_OPS(X)
 #undef X
     };
     if (!ex) {
@@ -406,20 +415,31 @@ op_##id: { \
     ip += 3; \
     NEXT(); \
 }
-    LOAD(I32_LOAD, uint32_t, v)
-    LOAD(I64_LOAD, uint64_t, v)
-    LOAD(F32_LOAD, uint32_t, v)
-    LOAD(F64_LOAD, uint64_t, v)
-    LOAD(I32_LOAD8_S, int8_t, (uint32_t)(int32_t)v)
-    LOAD(I32_LOAD8_U, uint8_t, v)
-    LOAD(I32_LOAD16_S, int16_t, (uint32_t)(int32_t)v)
-    LOAD(I32_LOAD16_U, uint16_t, v)
-    LOAD(I64_LOAD8_S, int8_t, (uint64_t)(int64_t)v)
-    LOAD(I64_LOAD8_U, uint8_t, v)
-    LOAD(I64_LOAD16_S, int16_t, (uint64_t)(int64_t)v)
-    LOAD(I64_LOAD16_U, uint16_t, v)
-    LOAD(I64_LOAD32_S, int32_t, (uint64_t)(int64_t)v)
-    LOAD(I64_LOAD32_U, uint32_t, v)
+/* The address computed by a fused i32.add wraps at 32 bits, as in wasm. */
+#define LOAD_ADD(id, T, expr) \
+op_##id##_AI: { \
+    uint64_t ea = (uint64_t)(uint32_t)((uint32_t)fp[PB(1)] + PA(2)) + PB(2); \
+    if (UNLIKELY(ea + sizeof(T) > msize)) \
+        goto oob; \
+    T v; \
+    memcpy(&v, mem + ea, sizeof v); \
+    fp[PA(1)] = (expr); \
+    ip += 3; \
+    NEXT(); \
+} \
+op_##id##_AR: { \
+    uint64_t ea = (uint64_t)(uint32_t)((uint32_t)fp[PB(1)] + (uint32_t)fp[PA(2)]) + PB(2); \
+    if (UNLIKELY(ea + sizeof(T) > msize)) \
+        goto oob; \
+    T v; \
+    memcpy(&v, mem + ea, sizeof v); \
+    fp[PA(1)] = (expr); \
+    ip += 3; \
+    NEXT(); \
+}
+    LW_LOAD_OPS(LOAD)
+    LW_LOAD_OPS(LOAD_ADD)
+#undef LOAD_ADD
     STORE(I32_STORE, uint32_t)
     STORE(I64_STORE, uint64_t)
     STORE(F32_STORE, uint32_t)

@@ -198,6 +198,35 @@ op_I64_REM_U: {
     BINOP(F64_LE, double, f64_of, PUT32, x <= y)
     BINOP(F64_GE, double, f64_of, PUT32, x >= y)
 
+op_F32_ADD_MUL: {
+    float a = f32_of(fp[PB(1)]), x = f32_of(fp[PA(2)]), y = f32_of(fp[PB(2)]);
+    float m = x * y;
+    fp[PA(1)] = bits_f32(a + m);
+    ip += 3;
+    NEXT();
+}
+op_F32_SUB_MUL: {
+    float a = f32_of(fp[PB(1)]), x = f32_of(fp[PA(2)]), y = f32_of(fp[PB(2)]);
+    float m = x * y;
+    fp[PA(1)] = bits_f32(a - m);
+    ip += 3;
+    NEXT();
+}
+op_F64_ADD_MUL: {
+    double a = f64_of(fp[PB(1)]), x = f64_of(fp[PA(2)]), y = f64_of(fp[PB(2)]);
+    double m = x * y;
+    fp[PA(1)] = bits_f64(a + m);
+    ip += 3;
+    NEXT();
+}
+op_F64_SUB_MUL: {
+    double a = f64_of(fp[PB(1)]), x = f64_of(fp[PA(2)]), y = f64_of(fp[PB(2)]);
+    double m = x * y;
+    fp[PA(1)] = bits_f64(a - m);
+    ip += 3;
+    NEXT();
+}
+
     /* conversions */
     UNOP(I32_WRAP_I64, uint64_t, U64, PUT32, x)
     UNOP(I64_EXTEND_I32_S, uint32_t, U32, PUT64, (int64_t)(int32_t)x)

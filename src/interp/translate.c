@@ -779,8 +779,39 @@ static int swapped(int op)
     return -1;
 }
 
+/* x - y*z or x + y*z where the multiply just made the top entry. */
+static bool fuse_muladd(T *t, int op)
+{
+    int mul, h;
+    switch (op) {
+    case OP_F32_ADD: mul = OP_F32_MUL; h = H_F32_ADD_MUL; break;
+    case OP_F32_SUB: mul = OP_F32_MUL; h = H_F32_SUB_MUL; break;
+    case OP_F64_ADD: mul = OP_F64_MUL; h = H_F64_ADD_MUL; break;
+    case OP_F64_SUB: mul = OP_F64_MUL; h = H_F64_SUB_MUL; break;
+    default: return false;
+    }
+    if (!last_makes_top(t) || t->last_h != mul || t->stk[t->h - 2].kind == E_CONST)
+        return false;
+    const Cell *li = &t->code[t->last];
+    uint32_t x = li[1].s.b, y = li[2].s.a;
+    t->len = t->last;
+    pop(t);
+    uint32_t ia = t->h - 1;
+    Ent ea = pop(t);
+    uint32_t as = operand(t, ea, ia);
+    uint32_t d = home(t, t->h);
+    size_t at = emit_h(t, h);
+    emit_pair(t, d, as);
+    emit_pair(t, x, y);
+    push_temp(t);
+    set_last(t, at, h);
+    return true;
+}
+
 static void op_binary(T *t, int op)
 {
+    if (fuse_muladd(t, op))
+        return;
     uint32_t ib = t->h - 1, ia = t->h - 2;
     Ent eb = pop(t), ea = pop(t);
     if (imm_variant[op] && eb.kind != E_CONST && ea.kind == E_CONST && swapped(op) >= 0) {
@@ -1107,6 +1138,23 @@ static void translate_op(T *t, int op)
         if (t->stk[ai].kind == E_CONST) {
             off += (uint32_t)t->stk[ai].val;
             t->stk[ai].val = 0;
+        }
+        if (npush == 1 && off <= UINT32_MAX && last_makes_top(t) &&
+            (t->last_h == H_I32_ADD_IMM || t->last_h == OP_I32_ADD)) {
+            /* i32.add then load: one instruction that adds (wrapping) and loads. */
+            const Cell *li = &t->code[t->last];
+            uint32_t x = li[1].s.b;
+            uint32_t y = t->last_h == OP_I32_ADD ? li[2].s.a : (uint32_t)li[2].u64;
+            int h = (t->last_h == OP_I32_ADD ? H_I32_LOAD_AR : H_I32_LOAD_AI) + 2 * (op - OP_I32_LOAD);
+            t->len = t->last;
+            pop(t);
+            uint32_t d = home(t, t->h);
+            size_t at = emit_h(t, h);
+            emit_pair(t, d, x);
+            emit_pair(t, y, (uint32_t)off);
+            push_temp(t);
+            set_last(t, at, h);
+            return;
         }
         if (npush == 1) {
             uint32_t as = pop_slot(t);

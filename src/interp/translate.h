@@ -46,6 +46,28 @@ typedef union Cell {
     X(F64_ADD) X(F64_SUB) X(F64_MUL) X(F64_DIV)
 
 /*
+ * Loads that fuse with the i32.add computing their address:
+ * H_<id>_AI  [dst|x][c|offset]  address (uint32_t)(x + c) + offset
+ * H_<id>_AR  [dst|x][y|offset]  address (uint32_t)(x + y) + offset
+ * X(id, C type read, slot value) in opcode order.
+ */
+#define LW_LOAD_OPS(X) \
+    X(I32_LOAD, uint32_t, v) X(I64_LOAD, uint64_t, v) X(F32_LOAD, uint32_t, v) \
+    X(F64_LOAD, uint64_t, v) X(I32_LOAD8_S, int8_t, (uint32_t)(int32_t)v) \
+    X(I32_LOAD8_U, uint8_t, v) X(I32_LOAD16_S, int16_t, (uint32_t)(int32_t)v) \
+    X(I32_LOAD16_U, uint16_t, v) X(I64_LOAD8_S, int8_t, (uint64_t)(int64_t)v) \
+    X(I64_LOAD8_U, uint8_t, v) X(I64_LOAD16_S, int16_t, (uint64_t)(int64_t)v) \
+    X(I64_LOAD16_U, uint16_t, v) X(I64_LOAD32_S, int32_t, (uint64_t)(int64_t)v) \
+    X(I64_LOAD32_U, uint32_t, v)
+
+/*
+ * Float multiply fused with the add or subtract that consumes it (two
+ * roundings, as separate instructions would give): [dst|a][x|y]
+ * dst = a + x*y or a - x*y.
+ */
+#define LW_MULADD_OPS(X) X(F32_ADD_MUL) X(F32_SUB_MUL) X(F64_ADD_MUL) X(F64_SUB_MUL)
+
+/*
  * Integer comparisons that fuse with a following br_if / if into one
  * conditional branch: X(name, C operator, 32-bit type, 64-bit type, negation).
  */
@@ -91,6 +113,12 @@ enum {
 /* fused: [a|b][n|-][target] and [a|n][imm][target] */
 #define X(id, op, t32, t64, neg) H_JMP_I32_##id, H_JMP_I32_##id##_IMM, H_JMP_I64_##id, H_JMP_I64_##id##_IMM,
     LW_CMP_OPS(X)
+#undef X
+#define X(id, T, expr) H_##id##_AI, H_##id##_AR,
+    LW_LOAD_OPS(X)
+#undef X
+#define X(id) H_##id,
+    LW_MULADD_OPS(X)
 #undef X
     H__COUNT
 };
