@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -482,6 +483,9 @@ done:
 
 static int cmd_run(int argc, char **argv)
 {
+    /* A closed pipe on stdout should reach the program as fd_write's EPIPE,
+       as on a native system with SIGPIPE ignored, not kill the runtime. */
+    signal(SIGPIPE, SIG_IGN);
     RunOptions o = {0};
     o.env = calloc((size_t)argc + 1, sizeof *o.env);
     if (!o.env) {
