@@ -29,6 +29,9 @@ fi
 
 tmp=$(mktemp -d) || exit 2
 trap 'rm -rf "$tmp"' EXIT INT TERM
+# Run a private copy, so that a rebuild during the run cannot pull the binary away.
+cp "$leonardo" "$tmp/leonardo" || exit 2
+leonardo=$tmp/leonardo
 
 files=0 passed=0 failed=0
 bad_files=""          # files that break the requirement
