@@ -199,6 +199,15 @@ static void *dec_realloc(Dec *d, void *old, size_t n)
 }
 
 /* A LEB128 of `bits` bits starting at `at` failed with `r`. */
+/* Extend an index space that imports opened: `old` entries kept, the
+   rest zeroed (a constant expression may look at a later one). */
+static void *dec_extend(Dec *d, void *p, size_t old, size_t total, size_t elem)
+{
+    uint8_t *q = dec_realloc(d, p, total * elem);
+    memset(q + old * elem, 0, (total - old) * elem);
+    return q;
+}
+
 static _Noreturn void leb_fail(Dec *d, const uint8_t *at, int r, unsigned bits, bool is_signed)
 {
     if (r == LEB_END) {
@@ -761,7 +770,8 @@ static void dec_funcs(Dec *d)
 {
     Module *m = d->m;
     uint32_t n = rd_count(d);
-    m->func_types = dec_realloc(d, m->func_types, ((size_t)m->nfunc_imports + n) * sizeof *m->func_types);
+    m->func_types = dec_extend(d, m->func_types, m->nfunc_imports, (size_t)m->nfunc_imports + n,
+                               sizeof *m->func_types);
     m->funcs = dec_alloc(d, (size_t)n * sizeof *m->funcs);
     m->nfuncs = m->nfunc_imports + n;
     d->nfunc_decls = n;
@@ -776,7 +786,7 @@ static void dec_tables(Dec *d)
 {
     Module *m = d->m;
     uint32_t n = rd_count(d);
-    m->tables = dec_realloc(d, m->tables, ((size_t)m->ntable_imports + n) * sizeof *m->tables);
+    m->tables = dec_extend(d, m->tables, m->ntable_imports, (size_t)m->ntable_imports + n, sizeof *m->tables);
     m->ntables = m->ntable_imports + n;
     d->item_kind = "table";
     for (uint32_t i = 0; i < n; i++) {
@@ -789,7 +799,7 @@ static void dec_mems(Dec *d)
 {
     Module *m = d->m;
     uint32_t n = rd_count(d);
-    m->mems = dec_realloc(d, m->mems, ((size_t)m->nmem_imports + n) * sizeof *m->mems);
+    m->mems = dec_extend(d, m->mems, m->nmem_imports, (size_t)m->nmem_imports + n, sizeof *m->mems);
     m->nmems = m->nmem_imports + n;
     d->item_kind = "memory";
     for (uint32_t i = 0; i < n; i++) {
@@ -802,8 +812,8 @@ static void dec_globals(Dec *d)
 {
     Module *m = d->m;
     uint32_t n = rd_count(d);
-    m->global_types = dec_realloc(d, m->global_types,
-                                  ((size_t)m->nglobal_imports + n) * sizeof *m->global_types);
+    m->global_types = dec_extend(d, m->global_types, m->nglobal_imports, (size_t)m->nglobal_imports + n,
+                                 sizeof *m->global_types);
     m->globals = dec_alloc(d, (size_t)n * sizeof *m->globals);
     m->nglobals = m->nglobal_imports + n;
     d->item_kind = "global";
