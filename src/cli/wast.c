@@ -94,9 +94,11 @@ static void set_msg(char *buf, size_t n, const char *fmt, ...)
 static void cmd_name(const Wast *w, size_t cmd, char *buf, size_t n)
 {
     const WatToken *k = &w->toks[cmd + 1];
-    size_t len = k->kind == TOK_KEYWORD ? k->len : 0;
-    if (len >= n)
-        len = n - 1;
+    if (k->kind != TOK_KEYWORD) {
+        set_msg(buf, n, "command");
+        return;
+    }
+    size_t len = k->len < n ? k->len : n - 1;
     memcpy(buf, k->text, len);
     buf[len] = '\0';
 }
@@ -971,7 +973,8 @@ static bool run_file(const char *path, int64_t slice, bool verbose, unsigned *tp
         w.ex = lw_exec_new(w.store, NULL);
         if (slice > 0)
             lw_exec_set_fuel_slice(w.ex, slice);
-        bool inline_module = w.toks[0].kind == TOK_LPAREN && !is_command(&w.toks[1]);
+        bool inline_module = w.toks[0].kind == TOK_LPAREN && w.toks[1].kind == TOK_KEYWORD &&
+                             !is_command(&w.toks[1]);
         if (inline_module)
             run_inline_module(&w);
         for (size_t i = 0; !inline_module && w.toks[i].kind != TOK_EOF; i = next_child(&w, i)) {
