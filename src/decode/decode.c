@@ -198,7 +198,6 @@ static void *dec_realloc(Dec *d, void *old, size_t n)
     return p;
 }
 
-/* A LEB128 of `bits` bits starting at `at` failed with `r`. */
 /* Extend an index space that imports opened: `old` entries kept, the
    rest zeroed (a constant expression may look at a later one). */
 static void *dec_extend(Dec *d, void *p, size_t old, size_t total, size_t elem)
@@ -208,6 +207,7 @@ static void *dec_extend(Dec *d, void *p, size_t old, size_t total, size_t elem)
     return q;
 }
 
+/* A LEB128 of `bits` bits starting at `at` failed with `r`. */
 static _Noreturn void leb_fail(Dec *d, const uint8_t *at, int r, unsigned bits, bool is_signed)
 {
     if (r == LEB_END) {
