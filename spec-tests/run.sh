@@ -34,6 +34,7 @@ cp "$leonardo" "$tmp/leonardo" || exit 2
 leonardo=$tmp/leonardo
 
 files=0 passed=0 failed=0
+plain_n=0 plain_m=0   # assertion counts of the non-simd files
 bad_files=""          # files that break the requirement
 simd_refused=0 simd_passed=0 plain_passed=0 plain_files=0
 
@@ -72,6 +73,8 @@ for f in "$suite"/*.wast; do
         ;;
     *)
         plain_files=$((plain_files + 1))
+        plain_n=$((plain_n + ${n:-0}))
+        plain_m=$((plain_m + ${m:-0}))
         if [ "$rc" = 0 ] && [ "$crashed" = 0 ]; then
             plain_passed=$((plain_passed + 1))
             echo "$summary"
@@ -94,7 +97,7 @@ for f in "$suite"/*.wast; do
 done
 
 echo "spec: $files files, $passed passed, $failed failed"
-echo "spec: $plain_passed/$plain_files non-simd files pass;" \
+echo "spec: $plain_passed/$plain_files non-simd files pass ($plain_n passed, $plain_m failed);" \
      "simd files: $simd_passed pass, $simd_refused refused cleanly"
 if [ -n "$bad_files" ]; then
     echo "spec: FAILED:$bad_files"
