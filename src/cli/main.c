@@ -18,6 +18,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,11 +54,14 @@ static const char usage_text[] =
     "exit status: the program's own (0 when _start returns), 64 bad usage,\n"
     "65 the module does not load, 66 the file cannot be read, 70 a trap.\n";
 
-static void usage_error(const char *fmt, const char *arg)
+__attribute__((format(printf, 1, 2))) static void usage_error(const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
     fprintf(stderr, "leonardo: ");
-    fprintf(stderr, fmt, arg);
+    vfprintf(stderr, fmt, ap);
     fprintf(stderr, "\n(see `leonardo --help`)\n");
+    va_end(ap);
 }
 
 /* ---- reading and loading ---- */
@@ -384,7 +388,7 @@ static bool parse_run_options(int argc, char **argv, RunOptions *o)
         }
     }
     if (i >= argc) {
-        usage_error("%s", "run: no FILE given");
+        usage_error("run: no FILE given");
         return false;
     }
     o->file = argv[i];
