@@ -33,6 +33,23 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 cp "$leonardo" "$tmp/leonardo" || exit 2
 leonardo=$tmp/leonardo
 
+# First the runner itself: a script that must pass and one whose every
+# assertion must fail, so a runner that passes everything cannot go unseen.
+self=spec-tests/runner
+"$leonardo" wast "$@" "$self/pass.wast" >"$tmp/out" 2>&1
+rc=$?
+want_fail=$(grep -c '^(' "$self/fail.wast")
+"$leonardo" wast "$@" "$self/fail.wast" >"$tmp/out2" 2>&1
+rc2=$?
+if [ "$rc" != 0 ] || [ "$rc2" != 1 ] ||
+   ! tail -n 1 "$tmp/out2" | grep -q ": 1 passed, $want_fail failed$"; then
+    cat "$tmp/out"
+    tail -n 1 "$tmp/out2"
+    echo "spec: the runner's self-check failed (want 1 passed, $want_fail failed in fail.wast)"
+    exit 1
+fi
+echo "spec: runner self-check ok"
+
 files=0 passed=0 failed=0
 plain_n=0 plain_m=0   # assertion counts of the non-simd files
 bad_files=""          # files that break the requirement
