@@ -236,6 +236,10 @@ if grep -q inner "$T/err" && ! awk '/inner/ { i = NR } /outer/ { o = NR } END { 
 else
     pass=$((pass + 1)); echo "ok - backtrace order"
 fi
+cat >"$T/recurse.wat" <<'EOF'
+(module (func $down (export "down") (call $down)))
+EOF
+expect "stack exhaustion is a trap" 70 '' '^leonardo: trap: call stack exhausted' -- "$LEO" run --invoke down "$T/recurse.wat"
 expect "args" 0 '^first-arg$' '' -- "$LEO" run "$T/args.wat" first-arg second
 expect "--env" 0 '^GREETING=hi there$' '' -- "$LEO" run --env "GREETING=hi there" "$T/environ.wat"
 expect "fd_write EFAULT on a bad iovec" 21 '' '' -- "$LEO" run "$T/efault.wat"

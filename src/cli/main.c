@@ -409,7 +409,9 @@ static int report_trap(lw_exec *ex, const char *msg)
         for (const char *p = bt; *p;) {
             const char *nl = strchr(p, '\n');
             int n = nl ? (int)(nl - p) : (int)strlen(p);
-            if (n > 0)
+            if (n == 3 && memcmp(p, "...", 3) == 0) /* the runtime cut a deep one short */
+                fprintf(stderr, "  ...\n");
+            else if (n > 0)
                 fprintf(stderr, "  #%d %.*s\n", depth++, n, p);
             p += n + (nl ? 1 : 0);
         }
