@@ -1,0 +1,483 @@
+/*
+ * Tests of the translator and the interpreter: how values move between
+ * frame slots at block boundaries, branches, br_table, loops with params,
+ * if/else, local.set of a local that is still on the operand stack, the
+ * fused compare-and-branch forms, calls, traps with backtraces, and fuel
+ * (slices that yield and resume, the hard limit).
+ *
+ * Modules are written in the text format and go through the whole chain
+ * (parser, decoder, validator, instantiation), so a failure here can lie
+ * outside the translator; the spec suite narrows such cases down.
+ */
+#include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "leonardo.h"
+#include "interp/translate.h"
+
+static lw_store *store;
+static lw_exec *ex;
+
+static void setup(void)
+{
+    store = lw_store_new();
+    ex = lw_exec_new(store, NULL);
+}
+
+static void teardown(void)
+{
+    lw_exec_free(ex);
+    lw_store_free(store);
+}
+
+static lw_instance *load(const char *wat)
+{
+    lw_error err;
+    lw_module *m = lw_module_load_wat(wat, strlen(wat), "test", &err);
+    ck_assert_msg(m != NULL, "load: %s", err.msg);
+    lw_instance *inst = lw_instantiate(store, m, ex, &err);
+    ck_assert_msg(inst != NULL, "instantiate: %s", err.msg);
+    return inst;
+}
+
+static lw_func *export_func(lw_instance *inst, const char *name)
+{
+    lw_extern e;
+    ck_assert_msg(lw_instance_export(inst, name, &e), "no export %s", name);
+    ck_assert_int_eq(e.kind, LW_EXTERN_FUNC);
+    return e.of.func;
+}
+
+static lw_value i32(uint32_t v) { lw_value x = { .type = LW_I32 }; x.of.i32 = v; return x; }
+static lw_value i64(uint64_t v) { lw_value x = { .type = LW_I64 }; x.of.i64 = v; return x; }
+
+/* Call `name` with i32 args; returns its first i32 result (or traps the test). */
+static uint32_t call_i32(lw_instance *inst, const char *name, int nargs, ...)
+{
+    lw_value args[8];
+    va_list ap;
+    va_start(ap, nargs);
+    for (int i = 0; i < nargs; i++)
+        args[i] = i32(va_arg(ap, uint32_t));
+    va_end(ap);
+    lw_status st = lw_exec_call(ex, export_func(inst, name), args, (uint32_t)nargs);
+    ck_assert_msg(st == LW_OK, "%s: status %d, trap %s", name, st, lw_exec_trap_message(ex));
+    lw_value r;
+    lw_exec_results(ex, &r, 1);
+    return r.of.i32;
+}
+
+static const char *call_trap(lw_instance *inst, const char *name, int nargs, ...)
+{
+    lw_value args[8];
+    va_list ap;
+    va_start(ap, nargs);
+    for (int i = 0; i < nargs; i++)
+        args[i] = i32(va_arg(ap, uint32_t));
+    va_end(ap);
+    lw_status st = lw_exec_call(ex, export_func(inst, name), args, (uint32_t)nargs);
+    ck_assert_int_eq(st, LW_TRAP);
+    return lw_exec_trap_message(ex);
+}
+
+/* ---- blocks and branches ---- */
+
+START_TEST(block_results)
+{
+    lw_instance *inst = load(
+        "(module"
+        " (func (export \"f\") (param i32) (result i32)"
+        "   (i32.const 100)"
+        "   (block (result i32) (local.get 0) (i32.const 1) (i32.add))"
+        "   (i32.const 10) (i32.mul) (i32.add))"
+        /* results of a targeted block arrive by a branch and by fallthrough */
+        " (func (export \"g\") (param i32) (result i32)"
+        "   (i32.const 1000)"
+        "   (block (result i32)"
+        "     (i32.const 7) (local.get 0) (br_if 0) (drop) (i32.const 8))"
+        "   (i32.add))"
+        " (func (export \"multi\") (result i32)"
+        "   (block (result i32 i32) (i32.const 3) (i32.const 4))"
+        "   (i32.sub)))");
+    ck_assert_uint_eq(call_i32(inst, "f", 1, 4), 150);
+    ck_assert_uint_eq(call_i32(inst, "g", 1, 1), 1007);
+    ck_assert_uint_eq(call_i32(inst, "g", 1, 0), 1008);
+    ck_assert_uint_eq(call_i32(inst, "multi", 0), (uint32_t)-1);
+}
+END_TEST
+
+START_TEST(br_nested_with_values)
+{
+    lw_instance *inst = load(
+        "(module"
+        " (func (export \"f\") (param i32) (result i32)"
+        "   (i32.const 1)"
+        "   (block (result i32 i32)"
+        "     (i32.const 50)"
+        "     (block (result i32)"
+        "       (i32.const 60)"
+        "       (block (result i32)"
+        "         (i32.const 2) (i32.const 3)"
+        "         (local.get 0) (br_if 2)"   /* two values out of three blocks */
+        "         (drop) (drop) (i32.const 5))"
+        "       (i32.add)))"
+        "   (i32.mul) (i32.add))"
+        /* br (not br_if) out of nested blocks, dropping what is below */
+        " (func (export \"g\") (result i32)"
+        "   (block (result i32)"
+        "     (i32.const 9) (i32.const 9)"
+        "     (block (result i32) (i32.const 8) (i32.const 42) (br 1))"
+        "     (drop) (drop)))"
+        ")");
+    ck_assert_uint_eq(call_i32(inst, "f", 1, 1), 1 + 2 * 3);
+    ck_assert_uint_eq(call_i32(inst, "f", 1, 0), 1 + 50 * 65);
+    ck_assert_uint_eq(call_i32(inst, "g", 0), 42);
+}
+END_TEST
+
+START_TEST(br_table_values)
+{
+    lw_instance *inst = load(
+        "(module"
+        " (func (export \"f\") (param i32) (result i32)"
+        "   (block (result i32)"
+        "     (i32.const 1000)"
+        "     (block (result i32)"
+        "       (i32.const 100)"
+        "       (block (result i32)"
+        "         (i32.const 10) (i32.const 7) (local.get 0)"
+        "         (br_table 0 1 2))"      /* each label at its own height */
+        "       (i32.add))"
+        "     (i32.add)))"
+        " (func (export \"ret\") (param i32) (result i32)"
+        "   (block (result i32) (i32.const 5) (local.get 0) (br_table 1 0))"
+        "   (drop) (i32.const 6)))");
+    ck_assert_uint_eq(call_i32(inst, "f", 1, 0), 7 + 100 + 1000);
+    ck_assert_uint_eq(call_i32(inst, "f", 1, 1), 7 + 1000);
+    ck_assert_uint_eq(call_i32(inst, "f", 1, 2), 7);
+    ck_assert_uint_eq(call_i32(inst, "f", 1, 99), 7);
+    ck_assert_uint_eq(call_i32(inst, "ret", 1, 0), 5);   /* label 1 is the function */
+    ck_assert_uint_eq(call_i32(inst, "ret", 1, 1), 6);
+}
+END_TEST
+
+START_TEST(loop_params)
+{
+    lw_instance *inst = load(
+        "(module"
+        /* sum 1..n with the running sum and counter as loop params */
+        " (func (export \"sum\") (param i32) (result i32)"
+        "   (i32.const 0) (local.get 0)"
+        "   (loop (param i32 i32) (result i32)"
+        "     (local.set 0)"
+        "     (local.get 0) (i32.add)"
+        "     (local.get 0) (i32.const 1) (i32.sub)"
+        "     (local.tee 0) (br_if 0 (i32.ne (local.get 0) (i32.const 0)))"
+        "     (drop)))"
+        /* a count-down loop with a fused compare-and-branch back-edge */
+        " (func (export \"count\") (param i32) (result i32) (local i32)"
+        "   (loop"
+        "     (local.set 1 (i32.add (local.get 1) (i32.const 3)))"
+        "     (br_if 0 (i32.gt_s (local.tee 0 (i32.sub (local.get 0) (i32.const 1))) (i32.const 0))))"
+        "   (local.get 1)))");
+    ck_assert_uint_eq(call_i32(inst, "sum", 1, 10), 55);
+    ck_assert_uint_eq(call_i32(inst, "sum", 1, 1), 1);
+    ck_assert_uint_eq(call_i32(inst, "count", 1, 5), 15);
+}
+END_TEST
+
+START_TEST(if_else_results)
+{
+    lw_instance *inst = load(
+        "(module"
+        " (func (export \"pick\") (param i32) (result i32)"
+        "   (if (result i32) (local.get 0) (then (i32.const 11)) (else (i32.const 22))))"
+        " (func (export \"two\") (param i32) (result i32)"
+        "   (if (result i32 i32) (i32.lt_s (local.get 0) (i32.const 5))"
+        "     (then (i32.const 1) (i32.const 2))"
+        "     (else (i32.const 30) (i32.const 40)))"
+        "   (i32.sub))"
+        /* if with params and no else: the params are the results */
+        " (func (export \"noelse\") (param i32) (result i32)"
+        "   (i32.const 7)"
+        "   (if (param i32) (result i32) (local.get 0) (then (i32.const 2) (i32.mul))))"
+        " (func (export \"eqz\") (param i32) (result i32)"
+        "   (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 1)) (else (i32.const 0)))))");
+    ck_assert_uint_eq(call_i32(inst, "pick", 1, 1), 11);
+    ck_assert_uint_eq(call_i32(inst, "pick", 1, 0), 22);
+    ck_assert_uint_eq(call_i32(inst, "two", 1, 3), (uint32_t)-1);
+    ck_assert_uint_eq(call_i32(inst, "two", 1, 9), (uint32_t)-10);
+    ck_assert_uint_eq(call_i32(inst, "two", 1, (uint32_t)-9), (uint32_t)-1);
+    ck_assert_uint_eq(call_i32(inst, "noelse", 1, 1), 14);
+    ck_assert_uint_eq(call_i32(inst, "noelse", 1, 0), 7);
+    ck_assert_uint_eq(call_i32(inst, "eqz", 1, 0), 1);
+    ck_assert_uint_eq(call_i32(inst, "eqz", 1, 3), 0);
+}
+END_TEST
+
+/* local.get pushes an alias of the local's slot: a later write must not change it. */
+START_TEST(local_set_under_alias)
+{
+    lw_instance *inst = load(
+        "(module"
+        " (func (export \"set\") (param i32) (result i32)"
+        "   (local.get 0) (local.set 0 (i32.const 5)) (local.get 0) (i32.sub))"
+        " (func (export \"tee\") (param i32) (result i32)"
+        "   (local.get 0) (local.tee 0 (i32.const 5)) (i32.mul) (local.get 0) (i32.add))"
+        /* the write happens on one path only */
+        " (func (export \"path\") (param i32 i32) (result i32)"
+        "   (local.get 0)"
+        "   (if (local.get 1) (then (local.set 0 (i32.const 99))))"
+        "   (local.get 0) (i32.const 1000) (i32.mul) (i32.add))"
+        /* retargeting a result into a local that its own instruction reads */
+        " (func (export \"self\") (param i32) (result i32)"
+        "   (local.set 0 (i32.add (local.get 0) (local.get 0))) (local.get 0))"
+        /* results returned in swapped local order */
+        " (func $swap (param i32 i32) (result i32 i32) (local.get 1) (local.get 0))"
+        " (func (export \"swap\") (param i32 i32) (result i32)"
+        "   (call $swap (local.get 0) (local.get 1)) (i32.sub)))");
+    ck_assert_uint_eq(call_i32(inst, "set", 1, 20), 15);
+    ck_assert_uint_eq(call_i32(inst, "tee", 1, 3), 20);
+    ck_assert_uint_eq(call_i32(inst, "path", 2, 4, 0), 4004);
+    ck_assert_uint_eq(call_i32(inst, "path", 2, 4, 1), 99004);
+    ck_assert_uint_eq(call_i32(inst, "self", 1, 21), 42);
+    ck_assert_uint_eq(call_i32(inst, "swap", 2, 10, 3), (uint32_t)-7);
+}
+END_TEST
+
+START_TEST(calls_and_memory)
+{
+    lw_instance *inst = load(
+        "(module (memory 1)"
+        " (func $fib (export \"fib\") (param i32) (result i32)"
+        "   (if (result i32) (i32.lt_u (local.get 0) (i32.const 2)) (then (local.get 0))"
+        "     (else (i32.add (call $fib (i32.sub (local.get 0) (i32.const 1)))"
+        "                    (call $fib (i32.sub (local.get 0) (i32.const 2)))))))"
+        " (func (export \"mem\") (param i32) (result i32) (local i32)"
+        "   (loop"
+        "     (i32.store8 (i32.add (local.get 1) (i32.const 16)) (local.get 1))"
+        "     (br_if 0 (i32.lt_u (local.tee 1 (i32.add (local.get 1) (i32.const 1))) (i32.const 8))))"
+        "   (i32.load (i32.add (local.get 0) (i32.const 16))))"
+        " (func (export \"grow\") (result i32)"
+        "   (drop (memory.grow (i32.const 1))) (i32.store (i32.const 70000) (i32.const 5))"
+        "   (i32.add (memory.size) (i32.load (i32.const 70000)))))");
+    ck_assert_uint_eq(call_i32(inst, "fib", 1, 20), 6765);
+    ck_assert_uint_eq(call_i32(inst, "mem", 1, 0), 0x03020100);
+    ck_assert_uint_eq(call_i32(inst, "mem", 1, 4), 0x07060504);
+    ck_assert_str_eq(call_trap(inst, "mem", 1, 65534), "out of bounds memory access");
+    ck_assert_uint_eq(call_i32(inst, "grow", 0), 2 + 5);
+}
+END_TEST
+
+START_TEST(i64_and_floats)
+{
+    lw_instance *inst = load(
+        "(module"
+        " (func (export \"mulsub\") (param f64 f64 f64) (result f64)"
+        "   (f64.sub (local.get 0) (f64.mul (local.get 1) (local.get 2))))"
+        " (func (export \"cmp64\") (param i64) (result i32)"
+        "   (block (br_if 0 (i64.ge_u (local.get 0) (i64.const 10))) (return (i32.const 1)))"
+        "   (i32.const 2)))");
+    lw_value args[3] = { { .type = LW_F64 }, { .type = LW_F64 }, { .type = LW_F64 } };
+    double a = 1.0, b = 0.1, c = 3.0, r;
+    memcpy(&args[0].of.f64, &a, 8);
+    memcpy(&args[1].of.f64, &b, 8);
+    memcpy(&args[2].of.f64, &c, 8);
+    ck_assert_int_eq(lw_exec_call(ex, export_func(inst, "mulsub"), args, 3), LW_OK);
+    lw_value out;
+    lw_exec_results(ex, &out, 1);
+    memcpy(&r, &out.of.f64, 8);
+    volatile double m = b * c;   /* two roundings, never a fused multiply-add */
+    ck_assert(r == a - m);
+
+    lw_value v = i64(9);
+    ck_assert_int_eq(lw_exec_call(ex, export_func(inst, "cmp64"), &v, 1), LW_OK);
+    lw_exec_results(ex, &out, 1);
+    ck_assert_uint_eq(out.of.i32, 1);
+    v = i64(1ull << 40);
+    ck_assert_int_eq(lw_exec_call(ex, export_func(inst, "cmp64"), &v, 1), LW_OK);
+    lw_exec_results(ex, &out, 1);
+    ck_assert_uint_eq(out.of.i32, 2);
+}
+END_TEST
+
+/* ---- traps ---- */
+
+START_TEST(traps_and_backtrace)
+{
+    lw_instance *inst = load(
+        "(module"
+        " (func $inner (param i32) (result i32) (i32.div_s (i32.const 1) (local.get 0)))"
+        " (func $middle (param i32) (result i32) (call $inner (local.get 0)))"
+        " (func (export \"outer\") (param i32) (result i32) (call $middle (local.get 0)))"
+        " (func $rec (export \"rec\") (param i32) (result i32) (call $rec (local.get 0)))"
+        " (func (export \"unreachable\") (result i32) (unreachable)))");
+    ck_assert_uint_eq(call_i32(inst, "outer", 1, 1), 1);
+    ck_assert_str_eq(call_trap(inst, "outer", 1, 0), "integer divide by zero");
+    ck_assert_str_eq(lw_exec_backtrace(ex), "inner\nmiddle\nouter\n");
+    ck_assert_str_eq(call_trap(inst, "rec", 1, 0), "call stack exhausted");
+    ck_assert_str_eq(call_trap(inst, "unreachable", 0), "unreachable");
+    /* the context is usable again after a trap */
+    ck_assert_uint_eq(call_i32(inst, "outer", 1, 1), 1);
+}
+END_TEST
+
+/* ---- fuel ---- */
+
+static const char *loop_wat =
+    "(module"
+    " (func (export \"loop\") (param i32) (result i32) (local i32)"
+    "   (block (loop"
+    "     (br_if 1 (i32.eqz (local.get 0)))"
+    "     (local.set 1 (i32.add (local.get 1) (local.get 0)))"
+    "     (local.set 0 (i32.sub (local.get 0) (i32.const 1)))"
+    "     (br 0)))"
+    "   (local.get 1))"
+    " (func $f (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))"
+    " (func (export \"calls\") (param i32) (result i32) (local i32)"
+    "   (block (loop"
+    "     (br_if 1 (i32.eqz (local.get 0)))"
+    "     (local.set 1 (call $f (local.get 1)))"
+    "     (local.set 0 (i32.sub (local.get 0) (i32.const 1)))"
+    "     (br 0)))"
+    "   (local.get 1)))";
+
+START_TEST(fuel_slices)
+{
+    lw_instance *inst = load(loop_wat);
+    ck_assert_uint_eq(call_i32(inst, "loop", 1, 1000), 500500);
+    uint64_t whole = lw_exec_fuel_used(ex);
+
+    for (int64_t slice = 1; slice <= 13; slice += 3) {
+        lw_exec_set_fuel_slice(ex, slice);
+        uint64_t before = lw_exec_fuel_used(ex);
+        lw_value arg = i32(1000);
+        lw_status st = lw_exec_call(ex, export_func(inst, "loop"), &arg, 1);
+        int yields = 0;
+        while (st == LW_YIELD) {
+            yields++;
+            st = lw_exec_resume(ex);
+        }
+        ck_assert_int_eq(st, LW_OK);
+        ck_assert_int_gt(yields, 0);
+        lw_value r;
+        lw_exec_results(ex, &r, 1);
+        ck_assert_uint_eq(r.of.i32, 500500);
+        /* the same work is charged whatever the slicing */
+        ck_assert_uint_eq(lw_exec_fuel_used(ex) - before, whole);
+
+        arg = i32(50);
+        st = lw_exec_call(ex, export_func(inst, "calls"), &arg, 1);
+        while (st == LW_YIELD)
+            st = lw_exec_resume(ex);
+        ck_assert_int_eq(st, LW_OK);
+        lw_exec_results(ex, &r, 1);
+        ck_assert_uint_eq(r.of.i32, 50);
+    }
+}
+END_TEST
+
+START_TEST(fuel_limit)
+{
+    lw_instance *inst = load(loop_wat);
+    lw_exec_set_fuel_limit(ex, 1000);
+    ck_assert_str_eq(call_trap(inst, "loop", 1, 100000), "out of fuel");
+    ck_assert_str_eq(lw_exec_backtrace(ex), "loop\n");
+    lw_exec_set_fuel_limit(ex, 1000000);
+    ck_assert_uint_eq(call_i32(inst, "loop", 1, 10), 55);
+    ck_assert_uint_gt(lw_exec_fuel_used(ex), 1000);
+}
+END_TEST
+
+/* ---- host functions ---- */
+
+static lw_status host_add(lw_exec *e, void *env, uint64_t *slots)
+{
+    (void)e;
+    slots[0] = (uint32_t)(slots[0] + slots[1] + *(uint32_t *)env);
+    return LW_OK;
+}
+
+static lw_status host_trap(lw_exec *e, void *env, uint64_t *slots)
+{
+    (void)env;
+    (void)slots;
+    lw_exec_set_trap(e, "host says no");
+    return LW_TRAP;
+}
+
+START_TEST(host_calls)
+{
+    static uint32_t bias = 1000;
+    lw_valtype p[2] = { LW_I32, LW_I32 }, r[1] = { LW_I32 };
+    lw_extern e = { .kind = LW_EXTERN_FUNC };
+    e.of.func = lw_func_new_host(store, p, 2, r, 1, host_add, &bias, "add");
+    lw_store_define(store, "env", "add", e);
+    e.of.func = lw_func_new_host(store, NULL, 0, NULL, 0, host_trap, NULL, "no");
+    lw_store_define(store, "env", "no", e);
+    lw_instance *inst = load(
+        "(module (import \"env\" \"add\" (func $add (param i32 i32) (result i32)))"
+        " (import \"env\" \"no\" (func $no))"
+        " (table funcref (elem $add))"
+        " (type $t (func (param i32 i32) (result i32)))"
+        " (func (export \"f\") (param i32) (result i32)"
+        "   (i32.mul (call $add (local.get 0) (i32.const 2)) (i32.const 2)))"
+        " (func (export \"ind\") (param i32) (result i32)"
+        "   (call_indirect (type $t) (i32.const 1) (i32.const 2) (local.get 0)))"
+        " (func (export \"no\") (result i32) (call $no) (i32.const 0)))");
+    ck_assert_uint_eq(call_i32(inst, "f", 1, 5), 2 * 1007);
+    ck_assert_uint_eq(call_i32(inst, "ind", 1, 0), 1003);
+    ck_assert_str_eq(call_trap(inst, "ind", 1, 1), "undefined element");
+    ck_assert_str_eq(call_trap(inst, "no", 0), "host says no");
+}
+END_TEST
+
+/* ---- the disassembler ---- */
+
+START_TEST(disasm_smoke)
+{
+    lw_instance *inst = load(
+        "(module (func (export \"f\") (param i32) (result i32)"
+        "  (block (result i32) (i32.const 1) (local.get 0) (br_table 0 0))))");
+    ck_assert_uint_eq(call_i32(inst, "f", 1, 0), 1);
+    const lw_module *m = lw_instance_module(inst);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    disasm_func(out, m->code[0]);
+    fclose(out);
+    ck_assert_ptr_nonnull(strstr(buf, "JMP_TABLE"));
+    ck_assert_ptr_nonnull(strstr(buf, "RET"));
+    free(buf);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("translate");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, block_results);
+    tcase_add_test(tc, br_nested_with_values);
+    tcase_add_test(tc, br_table_values);
+    tcase_add_test(tc, loop_params);
+    tcase_add_test(tc, if_else_results);
+    tcase_add_test(tc, local_set_under_alias);
+    tcase_add_test(tc, calls_and_memory);
+    tcase_add_test(tc, i64_and_floats);
+    tcase_add_test(tc, traps_and_backtrace);
+    tcase_add_test(tc, fuel_slices);
+    tcase_add_test(tc, fuel_limit);
+    tcase_add_test(tc, host_calls);
+    tcase_add_test(tc, disasm_smoke);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
