@@ -253,6 +253,29 @@ static bool concat_strings(const Wast *w, size_t j, size_t end, uint8_t **out, s
 }
 
 /*
+ * wat_to_wasm counts lines and columns from the start of the text it is
+ * given, so when a module form fails, parse it again behind blank lines and
+ * spaces that put it where it is in the file: the error then names the
+ * file's own line and column.  Only failures pay for this.
+ */
+static void reparse_for_position(const Wast *w, const WatToken *open, size_t len, WasmError *we)
+{
+    size_t pad = (size_t)(open->line - 1) + (open->col - 1);
+    char *buf = xrealloc(NULL, pad + len);
+    memset(buf, '\n', open->line - 1);
+    memset(buf + open->line - 1, ' ', open->col - 1);
+    memcpy(buf + pad, w->src + open->offset, len);
+    WasmError again = {0};
+    size_t n;
+    uint8_t *bytes = wat_to_wasm(buf, pad + len, w->file, &n, &again);
+    free(buf);
+    if (bytes)
+        free(bytes);   /* cannot happen: the same text failed a moment ago */
+    else
+        *we = again;
+}
+
+/*
  * Load the (module ...) form whose '(' is toks[i]: parse or decode,
  * validate, translate.  NULL with err->kind LW_ERR_MALFORMED or
  * LW_ERR_INVALID when the module is bad, LW_ERR_IO when the form is one
@@ -294,10 +317,11 @@ static lw_module *load_module(Wast *w, size_t i, const WatToken **name, lw_error
                 (int)toks[j].len, toks[j].text);
         return NULL;
     } else {
-        /* Positions in the module text are relative to its "(module". */
         size_t start = toks[i].offset;
         size_t stop = toks[end].offset + 1;
-        bytes = wat_to_wasm(w->src + start, stop - start, "(module)", &nbytes, &we);
+        bytes = wat_to_wasm(w->src + start, stop - start, w->file, &nbytes, &we);
+        if (!bytes)
+            reparse_for_position(w, &toks[i], stop - start, &we);
     }
 
     if (!bytes) {
