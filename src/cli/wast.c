@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 
 #include "cli/wast.h"
 #include "decode/wat.h"
@@ -1034,7 +1035,7 @@ static bool run_file(const char *path, int64_t slice, bool verbose, unsigned *tp
 static int usage(void)
 {
     fprintf(stderr, "usage: leonardo wast [-v] [--fuel-slice K] FILE.wast...\n");
-    return 2;
+    return EX_USAGE;
 }
 
 int wast_main(int argc, char **argv)
@@ -1054,7 +1055,7 @@ int wast_main(int argc, char **argv)
             long long k = strtoll(argv[++a], &endp, 10);
             if (errno || *endp || endp == argv[a] || k < 0) {
                 fprintf(stderr, "leonardo wast: bad --fuel-slice value '%s'\n", argv[a]);
-                return 2;
+                return EX_USAGE;
             }
             slice = k;
         } else if (argv[a][0] == '-' && argv[a][1] != '\0') {

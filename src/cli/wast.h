@@ -13,7 +13,8 @@
  *   -v               print every command and its outcome
  *   --fuel-slice K   run with a fuel slice of K, resuming after each yield
  * Prints one `FILE: N passed, M failed` line per file, each failure above
- * it.  Returns 0 when nothing failed, 1 when something did, 2 on usage errors.
+ * it.  Returns 0 when nothing failed, 1 when something did, 64 (EX_USAGE) on
+ * a bad command line, like the rest of the CLI.
  */
 int wast_main(int argc, char **argv);
 
