@@ -3,12 +3,14 @@
  * C program built with wasi-libc needs to start, print, allocate, read its
  * arguments and environment, read the clock and get random bytes.
  *
- * Defined: args_get, args_sizes_get, environ_get, environ_sizes_get,
- * clock_time_get, random_get, proc_exit, fd_write, fd_read, fd_seek,
- * fd_close, fd_fdstat_get, fd_prestat_get, fd_prestat_dir_name.
- * Only the three standard streams exist; there are no preopened
- * directories yet (fd_prestat_get answers EBADF, which ends wasi-libc's
- * preopen scan).  The full WASI is a later piece of work.
+ * Implemented: args_get, args_sizes_get, environ_get, environ_sizes_get,
+ * clock_time_get, clock_res_get, random_get, proc_exit, sched_yield,
+ * fd_write, fd_read, fd_seek, fd_tell, fd_close, fd_fdstat_get,
+ * fd_prestat_get, fd_prestat_dir_name.  Only the three standard streams
+ * exist; there are no preopened directories yet (fd_prestat_get answers
+ * EBADF, which ends wasi-libc's preopen scan).  Every other preview 1
+ * function is defined with its proper type and answers ENOSYS, so programs
+ * that merely link them still run.  The full WASI is a later piece of work.
  *
  * Every guest pointer and length is checked against the calling instance's
  * memory; a bad one gets EFAULT, never a host crash.

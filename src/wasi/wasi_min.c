@@ -265,6 +265,25 @@ static lw_status wasi_fd_seek(lw_exec *ex, void *env, uint64_t *slots)
     RET(W_SUCCESS);
 }
 
+/* fd_tell(fd, offset_ptr) -> errno */
+static lw_status wasi_fd_tell(lw_exec *ex, void *env, uint64_t *slots)
+{
+    lw_wasi *w = env;
+    uint32_t fd = (uint32_t)slots[0], out = (uint32_t)slots[1];
+    int hfd = host_fd(w, fd);
+    Mem m;
+    uint8_t *p;
+    if (hfd < 0)
+        RET(W_BADF);
+    if (!mem_of(ex, &m) || !(p = mem_at(&m, out, 8)))
+        RET(W_FAULT);
+    off_t r = lseek(hfd, 0, SEEK_CUR);
+    if (r < 0)
+        RET(errno_to_wasi(errno));
+    st64(p, (uint64_t)r);
+    RET(W_SUCCESS);
+}
+
 /* fd_close(fd) -> errno.  The host's standard streams stay open; the guest
    just loses its handle. */
 static lw_status wasi_fd_close(lw_exec *ex, void *env, uint64_t *slots)
@@ -414,6 +433,27 @@ static lw_status wasi_clock_time_get(lw_exec *ex, void *env, uint64_t *slots)
     RET(W_SUCCESS);
 }
 
+/* clock_res_get(id, resolution_ptr) -> errno */
+static lw_status wasi_clock_res_get(lw_exec *ex, void *env, uint64_t *slots)
+{
+    (void)env;
+    uint32_t id = (uint32_t)slots[0], out = (uint32_t)slots[1];
+    static const clockid_t clocks[] = {
+        CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID,
+    };
+    Mem m;
+    uint8_t *p;
+    struct timespec ts;
+    if (id >= sizeof clocks / sizeof clocks[0])
+        RET(W_INVAL);
+    if (!mem_of(ex, &m) || !(p = mem_at(&m, out, 8)))
+        RET(W_FAULT);
+    if (clock_getres(clocks[id], &ts) != 0)
+        RET(errno_to_wasi(errno));
+    st64(p, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+    RET(W_SUCCESS);
+}
+
 /* random_get(buf, len) -> errno */
 static lw_status wasi_random_get(lw_exec *ex, void *env, uint64_t *slots)
 {
@@ -433,6 +473,23 @@ static lw_status wasi_random_get(lw_exec *ex, void *env, uint64_t *slots)
         len -= (uint32_t)k;
     }
     RET(W_SUCCESS);
+}
+
+/* sched_yield() -> errno: one thread per program, nothing to yield to. */
+static lw_status wasi_sched_yield(lw_exec *ex, void *env, uint64_t *slots)
+{
+    (void)ex;
+    (void)env;
+    RET(W_SUCCESS);
+}
+
+/* The rest of preview 1 answers ENOSYS for now, so that a program that
+   merely links them (wasi-libc's stat, opendir, poll...) still runs. */
+static lw_status wasi_nosys(lw_exec *ex, void *env, uint64_t *slots)
+{
+    (void)ex;
+    (void)env;
+    RET(W_NOSYS);
 }
 
 /* proc_exit(code): ends the program; the embedder reads lw_exec_exit_code(). */
@@ -510,6 +567,40 @@ static const struct {
     {"fd_fdstat_get", "ii", "i", wasi_fd_fdstat_get},
     {"fd_prestat_get", "ii", "i", wasi_fd_prestat_get},
     {"fd_prestat_dir_name", "iii", "i", wasi_fd_prestat_dir_name},
+    {"fd_tell", "ii", "i", wasi_fd_tell},
+    {"clock_res_get", "ii", "i", wasi_clock_res_get},
+    {"sched_yield", "", "i", wasi_sched_yield},
+    /* Not implemented yet: ENOSYS.  Types per the witx ABI (pointers and
+       lengths i32, 64-bit offsets, sizes, rights and times i64). */
+    {"fd_advise", "iIIi", "i", wasi_nosys},
+    {"fd_allocate", "iII", "i", wasi_nosys},
+    {"fd_datasync", "i", "i", wasi_nosys},
+    {"fd_fdstat_set_flags", "ii", "i", wasi_nosys},
+    {"fd_fdstat_set_rights", "iII", "i", wasi_nosys},
+    {"fd_filestat_get", "ii", "i", wasi_nosys},
+    {"fd_filestat_set_size", "iI", "i", wasi_nosys},
+    {"fd_filestat_set_times", "iIIi", "i", wasi_nosys},
+    {"fd_pread", "iiiIi", "i", wasi_nosys},
+    {"fd_pwrite", "iiiIi", "i", wasi_nosys},
+    {"fd_readdir", "iiiIi", "i", wasi_nosys},
+    {"fd_renumber", "ii", "i", wasi_nosys},
+    {"fd_sync", "i", "i", wasi_nosys},
+    {"path_create_directory", "iii", "i", wasi_nosys},
+    {"path_filestat_get", "iiiii", "i", wasi_nosys},
+    {"path_filestat_set_times", "iiiiIIi", "i", wasi_nosys},
+    {"path_link", "iiiiiii", "i", wasi_nosys},
+    {"path_open", "iiiiiIIii", "i", wasi_nosys},
+    {"path_readlink", "iiiiii", "i", wasi_nosys},
+    {"path_remove_directory", "iii", "i", wasi_nosys},
+    {"path_rename", "iiiiii", "i", wasi_nosys},
+    {"path_symlink", "iiiii", "i", wasi_nosys},
+    {"path_unlink_file", "iii", "i", wasi_nosys},
+    {"poll_oneoff", "iiii", "i", wasi_nosys},
+    {"proc_raise", "i", "i", wasi_nosys},
+    {"sock_accept", "iii", "i", wasi_nosys},
+    {"sock_recv", "iiiiii", "i", wasi_nosys},
+    {"sock_send", "iiiii", "i", wasi_nosys},
+    {"sock_shutdown", "ii", "i", wasi_nosys},
 };
 
 static uint32_t types_of(const char *s, lw_valtype *out)
@@ -523,7 +614,7 @@ static uint32_t types_of(const char *s, lw_valtype *out)
 bool lw_wasi_define(lw_wasi *w, lw_store *s)
 {
     for (size_t i = 0; i < sizeof wasi_funcs / sizeof wasi_funcs[0]; i++) {
-        lw_valtype params[8], results[1];
+        lw_valtype params[10], results[1];
         uint32_t np = types_of(wasi_funcs[i].params, params);
         uint32_t nr = types_of(wasi_funcs[i].results, results);
         lw_func *f = lw_func_new_host(s, params, np, results, nr, wasi_funcs[i].fn, w,
