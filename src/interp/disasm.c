@@ -90,7 +90,7 @@ static int handler_of(const void *const *hs, const void *addr)
 
 void disasm_func(FILE *out, const CompiledFunc *cf)
 {
-    if (!cf || !cf->code) {
+    if (!cf || !cf->translated) {
         fprintf(out, "(not translated%s%s)\n", cf && cf->error ? ": " : "", cf && cf->error ? cf->error : "");
         return;
     }

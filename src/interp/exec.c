@@ -93,7 +93,7 @@ void exec_record_trap(lw_exec *ex, const char *msg)
         const char *name = "...";
         if (lines++ == BACKTRACE_MAX_LINES)
             d = ex->entry_depth;   /* the last line says the rest was left out */
-        else if (f->code)
+        else if (f->code)   /* NULL: the sentinel */
             name = func_name(f->code, buf, sizeof buf);
         size_t n = strlen(name);
         if (len + n + 2 > cap) {

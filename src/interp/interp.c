@@ -46,6 +46,18 @@ const void *const *interp_handlers(void)
 #endif
 
 #define NEXT() goto *ip->h
+
+/*
+ * Zero a callee's locals: ZERO_AHEAD slots always (frames have room), a
+ * loop for the rest.  volatile keeps GCC from calling memset, whose
+ * register spills would cost every call.
+ */
+#define ZERO_LOCALS(from, n) do { \
+        uint64_t *z_ = (from); \
+        z_[0] = z_[1] = z_[2] = z_[3] = 0; \
+        for (volatile uint64_t *l_ = z_ + ZERO_AHEAD, *e_ = z_ + (n); l_ < e_; l_++) \
+            *l_ = 0; \
+    } while (0)
 #define TAKE(target) do { ip = (target); FUEL_CHECK(); NEXT(); } while (0)
 #define TRAP(msg) do { trap_msg = (msg); goto trap; } while (0)
 
@@ -189,14 +201,9 @@ op_CALL_LOCAL: {
     ccf = (CompiledFunc *)ip[2].p;
     nfp = fp + PA(1);
     cret = ip + 3;
-    if (UNLIKELY(!ccf->code) && !translate_func(ccf))
-        TRAP(ccf->error);
     if (UNLIKELY(fr + 1 >= frames_end || nfp + ccf->frame_slots > stack_end))
         TRAP("call stack exhausted");
-    /* volatile: keeps GCC from making this a memset call, whose register
-       spills would cost every call */
-    for (volatile uint64_t *l = nfp + ccf->nparams, *e = l + ccf->nlocals; l < e; l++)
-        *l = 0;
+    ZERO_LOCALS(nfp + ccf->nparams, ccf->nlocals);
     lw_memory *mp = fr->mem;
     fr++;
     fr->ret_ip = cret;
@@ -244,14 +251,9 @@ call_func: {
             TRAP("out of memory");
         cfn->u.wasm.code = ccf;   /* NOTE: needs an atomic store once instances run on several threads */
     }
-    if (UNLIKELY(!ccf->code) && !translate_func(ccf))
-        TRAP(ccf->error);
     if (UNLIKELY(fr + 1 >= frames_end || nfp + ccf->frame_slots > stack_end))
         TRAP("call stack exhausted");
-    /* volatile: keeps GCC from making this a memset call, whose register
-       spills would cost every call */
-    for (volatile uint64_t *l = nfp + ccf->nparams, *e = l + ccf->nlocals; l < e; l++)
-        *l = 0;
+    ZERO_LOCALS(nfp + ccf->nparams, ccf->nlocals);
     fr++;
     fr->ret_ip = cret;
     fr->fp = nfp;
@@ -292,6 +294,15 @@ op_RET:
     inst = fr->inst;
     mem = fr->mem->data;     /* the callee may have grown memory */
     msize = fr->mem->size;
+    NEXT();
+op_LAZY:
+    /* The frame is pushed; translate the function and start it. */
+    ccf = fr->code;
+    if (!translate_func(ccf))
+        TRAP(ccf->error);
+    if (fp + ccf->frame_slots > stack_end)
+        TRAP("call stack exhausted");
+    ip = ccf->code;
     NEXT();
 op_EXIT:
     ex->depth = (uint32_t)(fr - ex->frames);

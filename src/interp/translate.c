@@ -1241,7 +1241,7 @@ static void translate_body(T *t)
 
 bool translate_func(CompiledFunc *cf)
 {
-    if (cf->code)
+    if (cf->translated)
         return true;
     if (cf->error)
         return false;
@@ -1274,12 +1274,15 @@ bool translate_func(CompiledFunc *cf)
         } else {
             entry = 3;
         }
-        cf->frame_slots = t->tempbase + t->max_h + 1;
-        if (cf->frame_slots < cf->nresults)
-            cf->frame_slots = cf->nresults;
+        uint32_t slots = t->tempbase + t->max_h + 1;
+        if (slots < cf->nresults)
+            slots = cf->nresults;
+        if (slots > cf->frame_slots)
+            cf->frame_slots = slots;
         cf->ncells = t->len - entry;
         cf->code = t->code + entry;
         cf->code_base = t->code;
+        cf->translated = true;
         t->code = NULL;
         ok = true;
     } else {
@@ -1311,6 +1314,9 @@ CompiledFunc *code_get(lw_module *mod, uint32_t i)
     cf->nparams = ft->nparams;
     cf->nresults = ft->nresults;
     cf->nlocals = fn->nlocals + 1;   /* + the zero slot */
+    cf->frame_slots = cf->nparams + (cf->nlocals > ZERO_AHEAD ? cf->nlocals : ZERO_AHEAD);
+    cf->stub[0].h = interp_handlers()[H_LAZY];
+    cf->code = cf->stub;
     mod->code[i] = cf;
     return cf;
 }

@@ -98,7 +98,8 @@ typedef union Cell {
     X(CALL_LOCAL, "pf")    /* [args|n][callee]     callee defined in this module */ \
     X(CALL_IMPORT, "pp")   /* [args|n][func|-]     through inst->funcs[] */ \
     X(CALL_IND, "ppp")     /* [args|n][type|table][index|-] */ \
-    X(EXIT, "")            /* the entry frame returned (its ret_ip) */
+    X(EXIT, "")            /* the entry frame returned (its ret_ip) */ \
+    X(LAZY, "")            /* an untranslated function's code: translate, then run it */
 
 enum {
 #define OP(id, text, prefix, code, imm, sig) H_##id,
@@ -123,9 +124,14 @@ enum {
     H__COUNT
 };
 
+/* A call zeroes this many slots after the params unconditionally (cheaper than a loop). */
+#define ZERO_AHEAD 4
+
 /* A translated function; shared by every instance of its module. */
 struct CompiledFunc {
-    const Cell *code;        /* NULL until translated; the entry point */
+    const Cell *code;        /* the entry point; until translated, `stub` */
+    Cell stub[1];            /* a LAZY instruction: translate on first call */
+    bool translated;
     Cell *code_base;         /* the allocation (code may start after a CONSTS) */
     uint64_t *consts;        /* values for the constant slots, or NULL */
     size_t ncells;
@@ -134,7 +140,8 @@ struct CompiledFunc {
     uint32_t nparams, nresults;
     uint32_t nlocals;        /* slots zeroed on entry, after the params: the declared
                                 locals, then one that stays zero (operand for 0 constants) */
-    uint32_t frame_slots;    /* params + locals + deepest operand stack */
+    uint32_t frame_slots;    /* params + locals + deepest operand stack; at least
+                                nparams + max(nlocals, ZERO_AHEAD), even before translation */
     const char *error;       /* why translation failed (static), or NULL */
 };
 
