@@ -6,6 +6,7 @@
  */
 #include "interp/runtime.h"
 #include "interp/store.h"
+#include "interp/translate.h"
 #include "decode/wat.h"
 #include "mem/memory.h"
 
@@ -14,9 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
-
-/* translate.h: free one compiled function of a module. */
-void compiled_func_free(CompiledFunc *cf);
 
 /* Tables above this many elements are refused (an implementation limit the
    spec allows), so that a huge table.grow fails cleanly instead of asking
