@@ -5,6 +5,7 @@
  * binary decoder and validator.
  */
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -478,6 +479,93 @@ START_TEST(wat_globals_and_exports)
 }
 END_TEST
 
+START_TEST(start_function)
+{
+    /* The start function loops long enough to use many fuel slices:
+       instantiation must resume it until it finishes. */
+    static const char text[] =
+        "(module (memory (export \"m\") 1)\n"
+        "  (func $s (local i32)\n"
+        "    (loop (local.set 0 (i32.add (local.get 0) (i32.const 1)))\n"
+        "          (br_if 0 (i32.lt_u (local.get 0) (i32.const 1000))))\n"
+        "    (i32.store (i32.const 0) (local.get 0)))\n"
+        "  (start $s))\n";
+    static const char trapping[] =
+        "(module (memory (export \"m\") 1) (data (i32.const 0) \"a\")\n"
+        "  (func $s unreachable) (start $s))\n";
+    lw_error err;
+    lw_store *s = lw_store_new();
+    lw_exec *ex = lw_exec_new(s, NULL);
+    lw_exec_set_fuel_slice(ex, 10);
+    lw_module *m = lw_module_load_wat(text, sizeof text - 1, "start.wat", &err);
+    ck_assert_msg(m != NULL, "%s", err.msg);
+    lw_instance *inst = lw_instantiate(s, m, ex, &err);
+    ck_assert_msg(inst != NULL, "%s", err.msg);
+    lw_extern e;
+    ck_assert(lw_instance_export(inst, "m", &e));
+    uint32_t v;
+    memcpy(&v, lw_memory_data(e.of.memory, NULL), 4);
+    ck_assert_uint_eq(v, 1000);
+    ck_assert_uint_ge(lw_exec_fuel_used(ex), 3000);
+
+    /* without an lw_exec, instantiation makes one for the start function */
+    ck_assert_ptr_nonnull(lw_instantiate(s, m, NULL, &err));
+
+    lw_module *t = lw_module_load_wat(trapping, sizeof trapping - 1, "trap.wat", &err);
+    ck_assert_msg(t != NULL, "%s", err.msg);
+    ck_assert_ptr_null(lw_instantiate(s, t, ex, &err));
+    ck_assert_int_eq(err.kind, LW_ERR_TRAP);
+    ck_assert_str_eq(err.msg, "unreachable");
+    lw_exec_free(ex);
+    lw_store_free(s);
+    lw_module_free(m);
+    lw_module_free(t);
+}
+END_TEST
+
+/* Interning and the module cache are shared by every thread. */
+enum { NTHREADS = 4, NTYPES = 64 };
+
+static void *intern_worker(void *arg)
+{
+    const FuncSig **out = arg;
+    ValType params[NTYPES];
+    for (int i = 0; i < NTYPES; i++)
+        params[i] = (i & 1) ? VT_I64 : VT_I32;
+    for (int i = 0; i < NTYPES; i++) {
+        FuncType t = { (uint32_t)i, 0, params, NULL };
+        out[i] = sig_intern(&t);
+    }
+    for (int i = 0; i < 50; i++) {
+        lw_error err;
+        lw_module *m = lw_module_load(exporter, sizeof exporter, &err);
+        if (!m)
+            return "load failed";
+        out[NTYPES] = (const FuncSig *)(uintptr_t)lw_module_hash(m);
+        lw_module_free(m);
+    }
+    return NULL;
+}
+
+START_TEST(threads_share_types_and_modules)
+{
+    pthread_t th[NTHREADS];
+    const FuncSig *got[NTHREADS][NTYPES + 1];
+    for (int i = 0; i < NTHREADS; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, intern_worker, got[i]), 0);
+    for (int i = 0; i < NTHREADS; i++) {
+        void *r;
+        pthread_join(th[i], &r);
+        ck_assert_ptr_null(r);
+    }
+    for (int i = 1; i < NTHREADS; i++)
+        for (int j = 0; j <= NTYPES; j++)
+            ck_assert_ptr_eq(got[i][j], got[0][j]);
+    for (int j = 1; j < NTYPES; j++)
+        ck_assert_ptr_ne(got[0][j], got[0][j - 1]);
+}
+END_TEST
+
 static Suite *runtime_suite(void)
 {
     Suite *s = suite_create("runtime");
@@ -499,6 +587,8 @@ static Suite *runtime_suite(void)
     tcase_add_test(tc, exports_and_register);
     tcase_add_test(tc, module_cache);
     tcase_add_test(tc, wat_globals_and_exports);
+    tcase_add_test(tc, start_function);
+    tcase_add_test(tc, threads_share_types_and_modules);
     suite_add_tcase(s, tc);
     return s;
 }
