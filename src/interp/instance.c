@@ -57,7 +57,8 @@ static bool limits_match(uint32_t size, bool has_max, uint32_t max, const Limits
 /* Step 1: check one resolved import against its declaration. */
 static bool import_matches(const lw_module *module, const Import *imp, const lw_extern *ext)
 {
-    if ((uint8_t)ext->kind != imp->kind)
+    /* A host may have defined a NULL object: it matches nothing. */
+    if ((uint8_t)ext->kind != imp->kind || !ext->of.func)
         return false;
     switch (imp->kind) {
     case EXT_FUNC:
