@@ -194,7 +194,7 @@ static LoadedModule *cache_find(uint64_t h, const uint8_t *bytes, size_t len)
 {
     for (LoadedModule *lm = cache.buckets[h % CACHE_BUCKETS]; lm; lm = lm->next) {
         const Module *m = lm->pub.m;
-        if (m->hash == h && m->len == len && (len == 0 || memcmp(m->bytes, bytes, len) == 0))
+        if (lm->key == h && m->len == len && (len == 0 || memcmp(m->bytes, bytes, len) == 0))
             return lm;
     }
     return NULL;
@@ -242,6 +242,7 @@ lw_module *lw_module_load(const uint8_t *bytes, size_t len, lw_error *err)
     }
     LoadedModule *lm = xcalloc(1, sizeof *lm);
     lm->refs = 1;
+    lm->key = h;
     lm->pub.m = m;
     lm->pub.code = xcalloc(m->nfuncs - m->nfunc_imports, sizeof *lm->pub.code);
     lm->pub.sigs = xcalloc(m->ntypes, sizeof *lm->pub.sigs);
@@ -250,11 +251,11 @@ lw_module *lw_module_load(const uint8_t *bytes, size_t len, lw_error *err)
 
     /* Another thread may have loaded the same bytes meanwhile: share its. */
     pthread_mutex_lock(&cache.lock);
-    hit = cache_find(m->hash, m->bytes, m->len);
+    hit = cache_find(h, m->bytes, m->len);
     if (hit) {
         hit->refs++;
     } else {
-        LoadedModule **b = &cache.buckets[m->hash % CACHE_BUCKETS];
+        LoadedModule **b = &cache.buckets[h % CACHE_BUCKETS];
         lm->next = *b;
         *b = lm;
     }
@@ -295,7 +296,7 @@ void lw_module_free(lw_module *m)
     pthread_mutex_lock(&cache.lock);
     bool last = --lm->refs == 0;
     if (last) {
-        LoadedModule **p = &cache.buckets[m->m->hash % CACHE_BUCKETS];
+        LoadedModule **p = &cache.buckets[lm->key % CACHE_BUCKETS];
         while (*p != lm)
             p = &(*p)->next;
         *p = lm->next;

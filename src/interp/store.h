@@ -36,6 +36,7 @@ struct lw_store {
 typedef struct LoadedModule {
     struct lw_module pub;
     uint32_t refs;                 /* guarded by the cache lock */
+    uint64_t key;                  /* XXH3-64 of the bytes: the cache key */
     struct LoadedModule *next;     /* cache bucket chain */
 } LoadedModule;
 
