@@ -66,6 +66,8 @@ __attribute__((format(printf, 1, 2))) static void usage_error(const char *fmt, .
 
 /* ---- reading and loading ---- */
 
+#define MAX_FILE_SIZE (1 << 30)
+
 /* The whole file, malloc'd; NULL with a message printed. */
 static uint8_t *read_file(const char *path, size_t *len)
 {
@@ -88,6 +90,12 @@ static uint8_t *read_file(const char *path, size_t *len)
     uint8_t *buf = malloc(cap);
     while (buf) {
         if (n == cap) {
+            if (cap >= MAX_FILE_SIZE) { /* e.g. /dev/zero: give up rather than eat all memory */
+                fprintf(stderr, "leonardo: %s: larger than %d MiB\n", path, MAX_FILE_SIZE >> 20);
+                free(buf);
+                close(fd);
+                return NULL;
+            }
             uint8_t *nb = realloc(buf, cap * 2);
             if (!nb) {
                 free(buf);
