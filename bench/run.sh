@@ -6,11 +6,13 @@
 #   bench NAME LEONARDO_SECONDS NATIVE_SECONDS RATIO
 #
 # then `bench geomean RATIO`.  Sizes are set so native takes about 0.5-1 s.
+# Each side runs BENCH_RUNS times (default 3) and the fastest run counts,
+# since other work on the machine only ever adds time.
 #
 #   bench/run.sh [--quick] [LEONARDO]
 #
-# --quick runs tiny sizes: a correctness check of real wasi-libc programs
-# under leonardo (the CLI tests use it), not a measurement.
+# --quick runs tiny sizes once: a correctness check of real wasi-libc
+# programs under leonardo (the CLI tests use it), not a measurement.
 set -euo pipefail
 
 quick=0
@@ -19,6 +21,8 @@ if [ "${1:-}" = --quick ]; then
     shift
 fi
 leonardo=${1:-./leonardo}
+runs=${BENCH_RUNS:-3}
+[ "$quick" = 1 ] && runs=1
 here=$(cd "$(dirname "$0")" && pwd)
 out=${BENCH_OUT:-build/bench}
 mkdir -p "$out"
@@ -37,6 +41,7 @@ cflags="-O2 -ffp-contract=off"
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b < a) ? b : a }'; }
 
 ratios=()
 failed=0
@@ -47,12 +52,21 @@ for entry in "${programs[@]}"; do
     clang $cflags "$here/$name.c" -o "$out/$name" -lm
     clang --target=wasm32-wasi $cflags "$here/$name.c" -o "$out/$name.wasm"
 
-    t0=$(now)
-    "$out/$name" "$arg" >"$out/$name.native.out"
-    t1=$(now)
+    native=""
+    leo=""
     status=0
-    "$leonardo" run "$out/$name.wasm" "$arg" >"$out/$name.leonardo.out" 2>"$out/$name.leonardo.err" || status=$?
-    t2=$(now)
+    for ((run = 0; run < runs; run++)); do
+        t0=$(now)
+        "$out/$name" "$arg" >"$out/$name.native.out"
+        t1=$(now)
+        "$leonardo" run "$out/$name.wasm" "$arg" >"$out/$name.leonardo.out" 2>"$out/$name.leonardo.err" || status=$?
+        t2=$(now)
+        if [ "$status" -ne 0 ] || ! cmp -s "$out/$name.native.out" "$out/$name.leonardo.out"; then
+            break
+        fi
+        native=$(min "$native" "$(elapsed "$t0" "$t1")")
+        leo=$(min "$leo" "$(elapsed "$t1" "$t2")")
+    done
 
     if [ "$status" -ne 0 ] || ! cmp -s "$out/$name.native.out" "$out/$name.leonardo.out"; then
         echo "bench $name FAILED (exit $status): native printed:" >&2
@@ -62,8 +76,6 @@ for entry in "${programs[@]}"; do
         failed=$((failed + 1))
         continue
     fi
-    native=$(elapsed "$t0" "$t1")
-    leo=$(elapsed "$t1" "$t2")
     ratio=$(awk -v l="$leo" -v n="$native" 'BEGIN { printf "%.2f", (n > 0 ? l / n : 0) }')
     ratios+=("$ratio")
     echo "bench $name $leo $native $ratio    # $(tail -n 1 "$out/$name.native.out")"
