@@ -36,9 +36,9 @@ static const struct { int h; const char *name, *fmt; } extras[] = {
 #define X(id) { H_##id##_IMM, #id "_IMM", "pi" },
     LW_IMM_OPS(X)
 #undef X
-#define X(id, op, t32, t64, neg) { H_JMP_I32_##id, "JMP_I32_" #id, "pnt" }, \
-    { H_JMP_I32_##id##_IMM, "JMP_I32_" #id "_IMM", "pit" }, { H_JMP_I64_##id, "JMP_I64_" #id, "pnt" }, \
-    { H_JMP_I64_##id##_IMM, "JMP_I64_" #id "_IMM", "pit" },
+#define X(id, op, t32, t64, neg) { H_JMP_I32_##id, "JMP_I32_" #id, "ppt" }, \
+    { H_JMP_I32_##id##_IMM, "JMP_I32_" #id "_IMM", "pitn" }, { H_JMP_I64_##id, "JMP_I64_" #id, "ppt" }, \
+    { H_JMP_I64_##id##_IMM, "JMP_I64_" #id "_IMM", "pitn" },
     LW_CMP_OPS(X)
 #undef X
 #define X(id, T, expr) { H_##id##_AI, #id "_ADDI", "pp" }, { H_##id##_AR, #id "_ADD", "pp" },

@@ -152,13 +152,15 @@ op_JMP_IF:
     CHARGE_FUEL(PB(1));
     if ((uint32_t)fp[PA(1)])
         TAKE(ip[2].t);
-    ip += 3;
+    CHARGE_FUEL(PA(3));   /* the run that falls through */
+    ip += 4;
     NEXT();
 op_JMP_UNLESS:
     CHARGE_FUEL(PB(1));
     if (!(uint32_t)fp[PA(1)])
         TAKE(ip[2].t);
-    ip += 3;
+    CHARGE_FUEL(PA(3));
+    ip += 4;
     NEXT();
 op_JMP_TABLE: {
     CHARGE_FUEL(PB(1));
@@ -166,30 +168,35 @@ op_JMP_TABLE: {
     TAKE(ip[3 + (i < n ? i : n)].t);
 }
 
+/* Fused: [a|b][n|fall][target] and [a|n][imm][target][fall|-]. */
 #define JMP_CMP(id, op, t32, t64, neg) \
 op_JMP_I32_##id: \
     CHARGE_FUEL(PA(2)); \
     if ((t32)fp[PA(1)] op (t32)fp[PB(1)]) \
         TAKE(ip[3].t); \
+    CHARGE_FUEL(PB(2)); \
     ip += 4; \
     NEXT(); \
 op_JMP_I32_##id##_IMM: \
     CHARGE_FUEL(PB(1)); \
     if ((t32)fp[PA(1)] op (t32)IMM(2)) \
         TAKE(ip[3].t); \
-    ip += 4; \
+    CHARGE_FUEL(PA(4)); \
+    ip += 5; \
     NEXT(); \
 op_JMP_I64_##id: \
     CHARGE_FUEL(PA(2)); \
     if ((t64)fp[PA(1)] op (t64)fp[PB(1)]) \
         TAKE(ip[3].t); \
+    CHARGE_FUEL(PB(2)); \
     ip += 4; \
     NEXT(); \
 op_JMP_I64_##id##_IMM: \
     CHARGE_FUEL(PB(1)); \
     if ((t64)fp[PA(1)] op (t64)IMM(2)) \
         TAKE(ip[3].t); \
-    ip += 4; \
+    CHARGE_FUEL(PA(4)); \
+    ip += 5; \
     NEXT();
     LW_CMP_OPS(JMP_CMP)
 #undef JMP_CMP

@@ -11,10 +11,27 @@
  * before the local they name is overwritten and at block entry; values
  * crossing a label are moved to the label's home slots.
  *
+ * Frame layout: params | declared locals | a slot that stays 0 | constant
+ * slots | operand stack (the "home" slots).  A call puts its arguments in
+ * its top home slots, and the callee's frame starts there.  Constant
+ * operands inside loops get a constant slot, set once on function entry by
+ * a CONSTS instruction (code starts after it when there are none); the
+ * constant 0 is read from the zero slot.
+ *
+ * Peepholes (the "last" instruction, when it just made the top entry):
+ * local.set/tee retarget its result into the local; br_if and if fuse an
+ * integer comparison into one conditional branch; a load fuses the
+ * i32.add that computed its address; f32/f64 add/sub fuse a multiply;
+ * return writes a single result straight into fp[0].
+ *
  * Fuel: `pending` counts the wasm instructions since the last charge.  The
  * count is charged by the instruction that leaves the straight-line run (a
  * branch, call or return carries it), or by a CHARGE where a run falls into
- * a join (loop header, targeted block end).
+ * a join (loop header, targeted block end).  The interpreter checks the
+ * fuel at taken branches (so at every loop back-edge) and before calls.
+ *
+ * The input is validated code; the translator still never reads past the
+ * body, and reports what it cannot translate (SIMD so far) as an error.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -137,6 +154,9 @@ typedef struct {
     uint32_t loops;       /* loops enclosing the current instruction */
     uint32_t pending;
     uint32_t nalias;
+    size_t fold_cell;     /* see set_fold() */
+    int fold_half;
+    bool fold_ok;
     /* Peephole: the last instruction, when it wrote the top entry's home slot. */
     size_t last, last_end;
     int last_h;
@@ -455,12 +475,32 @@ static uint32_t take_pending(T *t)
     return n;
 }
 
+/*
+ * Where the run that falls through the last conditional branch (or call)
+ * can be charged: its not-taken fuel count.  Any label ends the run.
+ */
+static void set_fold(T *t, size_t cell, int half)
+{
+    t->fold_cell = cell;
+    t->fold_half = half;
+    t->fold_ok = true;
+}
+
+/* Charge the pending run before a join: on the branch it fell through, else by a CHARGE. */
 static void charge(T *t)
 {
-    if (t->pending) {
-        emit_h(t, H_CHARGE);
-        emit_pair(t, take_pending(t), 0);
+    if (!t->pending)
+        return;
+    if (t->fold_ok) {
+        Cell *c = &t->code[t->fold_cell];
+        if (t->fold_half)
+            c->s.b += take_pending(t);
+        else
+            c->s.a += take_pending(t);
+        return;
     }
+    emit_h(t, H_CHARGE);
+    emit_pair(t, take_pending(t), 0);
 }
 
 static Ctl *label(T *t, uint32_t depth)
@@ -505,7 +545,9 @@ static void emit_return(T *t, uint32_t skip)
     if (n == 1 && skip == 0 && last_makes_top(t)) {
         t->code[t->last + 1].s.a = 0;   /* compute the result straight into fp[0] */
     } else {
-        uint32_t src[n ? n : 1];
+        uint32_t small[16], *src = small;
+        if (n > 16 && !(src = malloc(n * sizeof *src)))
+            fail(t, "out of memory");
         for (uint32_t k = 0; k < n; k++) {
             uint32_t i = t->h - skip - n + k;
             Ent e = t->stk[i];
@@ -527,6 +569,8 @@ static void emit_return(T *t, uint32_t skip)
                 emit_pair(t, k, src[k]);
             }
         }
+        if (src != small)
+            free(src);
     }
     emit_h(t, H_RET);
     emit_pair(t, take_pending(t), 0);
@@ -554,6 +598,7 @@ static void emit_br(T *t, uint32_t depth, uint32_t skip)
 static void emit_cond(T *t, bool negate, Ctl *c, size_t *skip)
 {
     uint32_t fuel = take_pending(t);
+    size_t fall_cell = 0;
     int lh = t->last_h;
     if (last_makes_top(t)) {
         const Cell *li = &t->code[t->last];
@@ -589,13 +634,14 @@ static void emit_cond(T *t, bool negate, Ctl *c, size_t *skip)
             } else {
                 if (negate)
                     k = cmp_negate[k];
-                emit_h(t, H_JMP_CMP(k, is64, imm));
+                size_t at = emit_h(t, H_JMP_CMP(k, is64, imm));
                 if (imm) {
                     emit_pair(t, a, fuel);
                     emit_u64(t, immv);
                 } else {
                     emit_pair(t, a, b);
                     emit_pair(t, fuel, 0);
+                    fall_cell = at + 2;   /* the not-taken charge shares the fuel cell */
                 }
             }
             goto target;
@@ -609,6 +655,12 @@ target:
         emit_label_target(t, c);
     else
         emit_target_chain(t, skip);
+    if (fall_cell) {
+        set_fold(t, fall_cell, 1);
+    } else {
+        set_fold(t, t->len, 0);
+        emit_pair(t, 0, 0);
+    }
 }
 
 static void br_if(T *t, uint32_t depth)
@@ -623,6 +675,7 @@ static void br_if(T *t, uint32_t depth)
     emit_cond(t, true, NULL, &skip);
     emit_br(t, depth, 0);
     patch_chain(t, skip, t->len);
+    t->fold_ok = false;
 }
 
 static void br_table(T *t)
@@ -707,6 +760,7 @@ static void end_block(T *t)
             patch_chain(t, c->else_chain, t->len);
         patch_chain(t, c->chain, t->len);
         t->last = SIZE_MAX;
+        t->fold_ok = false;
     }
     bool dead = c->dead && !join;
     if (c->kind == C_LOOP)
@@ -738,6 +792,7 @@ static void op_else(T *t)
         push_temp(t);
     t->pending = 0;
     t->last = SIZE_MAX;
+    t->fold_ok = false;
 }
 
 /* Mark the rest of the current block unreachable. */
@@ -884,7 +939,8 @@ static void op_call(T *t, int h, uint32_t fi, uint32_t type, uint32_t table)
     for (uint32_t i = base; i < t->h; i++)
         materialise(t, i);
     set_height(t, base);
-    emit_h(t, h);
+    /* The run after the call is charged with it (early, exactly once). */
+    set_fold(t, emit_h(t, h) + 1, 1);
     emit_pair(t, home(t, base), take_pending(t));
     if (h == H_CALL_LOCAL) {
         CompiledFunc *callee = code_get(t->mod, fi - m->nfunc_imports);
@@ -970,6 +1026,7 @@ static void translate_op(T *t, int op)
         charge(t);
         c->loop_pc = t->len;
         t->last = SIZE_MAX;
+        t->fold_ok = false;
         return;
     case OP_IF: {
         rd_blocktype(t, &np, &nr);

@@ -84,6 +84,8 @@ typedef union Cell {
  *   p  a pair of 32-bit values "a,b"    i  a 64-bit immediate
  *   t  a branch target                  f  a function (CompiledFunc *)
  *   n  a fuel amount (32 bits) and 0
+ * A conditional branch charges n, and when not taken also f: the run that
+ * falls through it into a join, which then needs no CHARGE of its own.
  */
 #define LW_EXTRA_HANDLERS(X) \
     X(MOV, "p")            /* [dst|src]            fp[dst] = fp[src] */ \
@@ -91,8 +93,8 @@ typedef union Cell {
     X(CONST, "pi")         /* [dst|-][imm]         fp[dst] = imm */ \
     X(CHARGE, "n")         /* [n|-]                fuel -= n: a run falling into a join */ \
     X(JMP, "nt")           /* [n|-][target]        charge, jump (checks fuel: may be a back-edge) */ \
-    X(JMP_IF, "pt")        /* [cond|n][target]     charge, jump if cond != 0 */ \
-    X(JMP_UNLESS, "pt")    /* [cond|n][target]     charge, jump if cond == 0 */ \
+    X(JMP_IF, "ptn")       /* [cond|n][target][f|-] jump if cond != 0; f: the run falling through */ \
+    X(JMP_UNLESS, "ptn")   /* [cond|n][target][f|-] jump if cond == 0 */ \
     X(JMP_TABLE, "pi")     /* [index|n][count][count+1 targets] */ \
     X(RET, "n")            /* [n|-]                results already in fp[0..) */ \
     X(CALL_LOCAL, "pf")    /* [args|n][callee]     callee defined in this module */ \
@@ -111,7 +113,7 @@ enum {
 #define X(id) H_##id##_IMM,
     LW_IMM_OPS(X)
 #undef X
-/* fused: [a|b][n|-][target] and [a|n][imm][target] */
+/* fused: [a|b][n|f][target] and [a|n][imm][target][f|-] */
 #define X(id, op, t32, t64, neg) H_JMP_I32_##id, H_JMP_I32_##id##_IMM, H_JMP_I64_##id, H_JMP_I64_##id##_IMM,
     LW_CMP_OPS(X)
 #undef X
