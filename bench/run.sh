@@ -37,7 +37,7 @@ programs=(
 )
 
 # IEEE arithmetic is exact on both sides only without fused multiply-add.
-cflags="-O2 -ffp-contract=off"
+cflags=(-O2 -ffp-contract=off)
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
@@ -49,8 +49,8 @@ for entry in "${programs[@]}"; do
     read -r name full small <<<"$entry"
     arg=$full
     [ "$quick" = 1 ] && arg=$small
-    clang $cflags "$here/$name.c" -o "$out/$name" -lm
-    clang --target=wasm32-wasi $cflags "$here/$name.c" -o "$out/$name.wasm"
+    clang "${cflags[@]}" "$here/$name.c" -o "$out/$name" -lm
+    clang --target=wasm32-wasi "${cflags[@]}" "$here/$name.c" -o "$out/$name.wasm"
 
     native=""
     leo=""

@@ -256,8 +256,11 @@ expect "--invoke i64" 0 '^-9000000000$' '' -- "$LEO" run --invoke neg64 "$T/math
 expect "--invoke f64" 0 '^1.25$' '' -- "$LEO" run --invoke half "$T/math.wat" 2.5
 expect "--invoke f32" 0 '^0.33333334$' '' -- "$LEO" run --invoke third "$T/math.wat" 1
 expect "--invoke two results" 0 '^5$' '' -- "$LEO" run --invoke swap "$T/math.wat" 9 5
-grep -qx 9 "$T/out" && [ "$(wc -l <"$T/out")" = 2 ] && { pass=$((pass + 1)); echo "ok - two results, one per line"; } \
-    || { fail=$((fail + 1)); echo "not ok - two results, one per line"; cat "$T/out"; }
+if grep -qx 9 "$T/out" && [ "$(wc -l <"$T/out")" = 2 ]; then
+    pass=$((pass + 1)); echo "ok - two results, one per line"
+else
+    fail=$((fail + 1)); echo "not ok - two results, one per line"; cat "$T/out"
+fi
 expect "--invoke no results" 0 '' '' -- "$LEO" run --invoke nothing "$T/math.wat"
 expect "--invoke wrong count" 64 '' 'add takes 2 arguments \(i32 i32\), 1 given' -- "$LEO" run --invoke add "$T/math.wat" 1
 expect "--invoke bad number" 64 '' "'x1' is not a valid i32" -- "$LEO" run --invoke add "$T/math.wat" x1 2
@@ -357,6 +360,7 @@ CEOF
     clang --target=wasm32-wasi -O2 "$T/allwasi.c" -o "$T/allwasi.wasm"
     expect "C program: every WASI preview 1 import links" 0 '^32 of 32$' '' -- "$LEO" run "$T/allwasi.wasm"
     # (the checks after this one read its output)
+    # shellcheck disable=SC2016 # $0 and $1 belong to the inner shell
     expect "C program: argv, environ, stdin, exit status" 3 'argc=2 argv1=xyz' 'to stderr' -- \
         sh -c 'echo "a line" | "$0" run --env GREETING=hello "$1" xyz' "$LEO" "$T/wasi.wasm"
     for what in 'GREETING=hello' 'stdin=a line' 'clock ok' 'random ok' 'malloc ok'; do
