@@ -47,6 +47,9 @@ static const struct { int h; const char *name, *fmt; } extras[] = {
 #define X(id) { H_##id, #id, "pp" },
     LW_MULADD_OPS(X)
 #undef X
+#define X(id) { H_##id, #id, "pi" },
+    LW_ADD_MEM_OPS(X)
+#undef X
 };
 
 const char *handler_name(int h)

@@ -97,6 +97,7 @@ lw_status interp_run(lw_exec *ex)
 #undef X
 #define X(id) [H_##id] = &&op_##id,
         LW_MULADD_OPS(X)
+        LW_ADD_MEM_OPS(X)
 #undef X
     };
     if (!ex) {
@@ -458,6 +459,25 @@ op_##id##_AR: { \
     LW_LOAD_OPS(LOAD)
     LW_LOAD_OPS(LOAD_ADD)
 #undef LOAD_ADD
+
+/* Read-modify-write: x + mem, in that operand order (as `x; load; add`). */
+#define ADD_MEM(id, T, get, put, expr) \
+op_##id: { \
+    uint64_t ea = (uint32_t)fp[PA(1)] + IMM(2); \
+    if (UNLIKELY(ea + sizeof(T) > msize)) \
+        goto oob; \
+    T v; \
+    memcpy(&v, mem + ea, sizeof v); \
+    v = put(expr); \
+    memcpy(mem + ea, &v, sizeof v); \
+    ip += 3; \
+    NEXT(); \
+}
+    ADD_MEM(I32_ADD_MEM, uint32_t, , , (uint32_t)fp[PB(1)] + v)
+    ADD_MEM(I64_ADD_MEM, uint64_t, , , fp[PB(1)] + v)
+    ADD_MEM(F32_ADD_MEM, uint32_t, , (uint32_t)bits_f32, f32_of(fp[PB(1)]) + f32_of(v))
+    ADD_MEM(F64_ADD_MEM, uint64_t, , bits_f64, f64_of(fp[PB(1)]) + f64_of(v))
+#undef ADD_MEM
     STORE(I32_STORE, uint32_t)
     STORE(I64_STORE, uint64_t)
     STORE(F32_STORE, uint32_t)

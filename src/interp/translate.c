@@ -160,6 +160,8 @@ typedef struct {
     /* Peephole: the last instruction, when it wrote the top entry's home slot. */
     size_t last, last_end;
     int last_h;
+    size_t prev;          /* the instruction just before `last`, or SIZE_MAX */
+    int prev_h;
     jmp_buf fail;
     const char *err;
 } T;
@@ -286,6 +288,9 @@ static Cell *cell(T *t)
 static size_t emit_h(T *t, int h)
 {
     size_t at = t->len;
+    /* The window slides: the last instruction becomes the one before it. */
+    t->prev = t->last != SIZE_MAX && t->last_end == at ? t->last : SIZE_MAX;
+    t->prev_h = t->last_h;
     cell(t)->h = t->hs[h];
     t->last = SIZE_MAX;   /* a new instruction ends any peephole window */
     return at;
@@ -991,6 +996,42 @@ static void op_generic(T *t, int h, uint32_t npop, bool result, uint32_t imm1, u
     }
 }
 
+/*
+ * `load p; add x, that; store p` on the same address and type: one
+ * read-modify-write instruction [addr|x][offset], mem += x.
+ */
+static bool fuse_add_to_mem(T *t, int store, uint64_t off)
+{
+    int load, add, h;
+    switch (store) {
+    case OP_I32_STORE: load = OP_I32_LOAD; add = OP_I32_ADD; h = H_I32_ADD_MEM; break;
+    case OP_I64_STORE: load = OP_I64_LOAD; add = OP_I64_ADD; h = H_I64_ADD_MEM; break;
+    case OP_F32_STORE: load = OP_F32_LOAD; add = OP_F32_ADD; h = H_F32_ADD_MEM; break;
+    case OP_F64_STORE: load = OP_F64_LOAD; add = OP_F64_ADD; h = H_F64_ADD_MEM; break;
+    default: return false;
+    }
+    if (!last_makes_top(t) || t->last_h != add || t->prev == SIZE_MAX || t->prev_h != load)
+        return false;
+    const Cell *li = &t->code[t->last], *pi = &t->code[t->prev];
+    uint32_t loaded = pi[1].s.a, x = li[1].s.b;
+    if (li[2].s.a != loaded || x == loaded || pi[2].u64 != off)
+        return false;
+    Ent ea = t->stk[t->h - 2];
+    uint32_t addr = ea.kind == E_TEMP ? home(t, t->h - 2) : ea.kind == E_LOCAL ? ea.slot : t->zero;
+    if (ea.kind == E_CONST && ea.val != 0)
+        return false;
+    if (pi[1].s.b != addr || addr == loaded)
+        return false;
+    t->len = t->prev;
+    t->last = t->prev = SIZE_MAX;
+    pop(t);
+    pop(t);
+    emit_h(t, h);
+    emit_pair(t, addr, x);
+    emit_u64(t, off);
+    return true;
+}
+
 static uint64_t rd_bytes_le(T *t, unsigned n)
 {
     if ((size_t)(t->end - t->p) < n)
@@ -1222,6 +1263,8 @@ static void translate_op(T *t, int op)
             push_temp(t);
             set_last(t, at, op);
         } else {
+            if (fuse_add_to_mem(t, op, off))
+                return;
             uint32_t vs = pop_slot(t), as = pop_slot(t);
             emit_h(t, op);
             emit_pair(t, as, vs);

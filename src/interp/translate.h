@@ -68,6 +68,12 @@ typedef union Cell {
 #define LW_MULADD_OPS(X) X(F32_ADD_MUL) X(F32_SUB_MUL) X(F64_ADD_MUL) X(F64_SUB_MUL)
 
 /*
+ * `load p; add; store p` as one read-modify-write: [addr|x][offset],
+ * mem[addr + offset] = x + mem[addr + offset].
+ */
+#define LW_ADD_MEM_OPS(X) X(I32_ADD_MEM) X(I64_ADD_MEM) X(F32_ADD_MEM) X(F64_ADD_MEM)
+
+/*
  * Integer comparisons that fuse with a following br_if / if into one
  * conditional branch: X(name, C operator, 32-bit type, 64-bit type, negation).
  */
@@ -122,6 +128,7 @@ enum {
 #undef X
 #define X(id) H_##id,
     LW_MULADD_OPS(X)
+    LW_ADD_MEM_OPS(X)
 #undef X
     H__COUNT
 };
