@@ -154,6 +154,8 @@ typedef struct {
     uint32_t loops;       /* loops enclosing the current instruction */
     uint32_t pending;
     uint32_t nalias;
+    bool in_entry;        /* no label yet: straight-line code from the function entry */
+    uint8_t *zeroed;      /* per local: still holds its entry 0 (valid while in_entry) */
     size_t fold_cell;     /* see set_fold() */
     int fold_half;
     bool fold_ok;
@@ -680,7 +682,7 @@ static void br_if(T *t, uint32_t depth)
     emit_cond(t, true, NULL, &skip);
     emit_br(t, depth, 0);
     patch_chain(t, skip, t->len);
-    t->fold_ok = false;
+    t->fold_ok = t->in_entry = false;
 }
 
 static void br_table(T *t)
@@ -765,7 +767,7 @@ static void end_block(T *t)
             patch_chain(t, c->else_chain, t->len);
         patch_chain(t, c->chain, t->len);
         t->last = SIZE_MAX;
-        t->fold_ok = false;
+        t->fold_ok = t->in_entry = false;
     }
     bool dead = c->dead && !join;
     if (c->kind == C_LOOP)
@@ -797,7 +799,7 @@ static void op_else(T *t)
         push_temp(t);
     t->pending = 0;
     t->last = SIZE_MAX;
-    t->fold_ok = false;
+    t->fold_ok = t->in_entry = false;
 }
 
 /* Mark the rest of the current block unreachable. */
@@ -909,6 +911,14 @@ static void op_local_set(T *t, uint32_t x, bool tee)
             pop(t);
         return;
     }
+    if (t->in_entry && t->zeroed[x] && top.kind == E_CONST && top.val == 0) {
+        /* Setting a local to 0 before any label: it is 0 already. */
+        pop(t);
+        if (tee)
+            push(t, E_LOCAL, x, 0);
+        return;
+    }
+    t->zeroed[x] = 0;
     materialise_aliases(t, x, t->h - 1);
     if (last_makes_top(t)) {
         t->code[t->last + 1].s.a = x;   /* the producer writes the local directly */
@@ -1067,7 +1077,7 @@ static void translate_op(T *t, int op)
         charge(t);
         c->loop_pc = t->len;
         t->last = SIZE_MAX;
-        t->fold_ok = false;
+        t->fold_ok = t->in_entry = false;
         return;
     case OP_IF: {
         rd_blocktype(t, &np, &nr);
@@ -1306,6 +1316,11 @@ static void translate_body(T *t)
         fail(t, "out of memory");
     t->tempbase = t->cbase + nconst;
     t->last = SIZE_MAX;
+    t->zeroed = calloc(t->zero ? t->zero : 1, 1);
+    if (!t->zeroed)
+        fail(t, "out of memory");
+    memset(t->zeroed + cf->nparams, 1, t->zero - cf->nparams);
+    t->in_entry = true;
     /* Room for the entry instruction that sets the constant slots; the
        code starts after it when there are none. */
     emit_h(t, H_CONSTS);
@@ -1393,6 +1408,7 @@ bool translate_func(CompiledFunc *cf)
     free(t->ctl);
     free(t->tgts);
     free(t->consts);
+    free(t->zeroed);
     free(t);
     return ok;
 }
