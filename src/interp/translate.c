@@ -973,7 +973,7 @@ static void op_call(T *t, int h, uint32_t fi, uint32_t type, uint32_t table)
 }
 
 /* Emit `h dst, operands...` for an instruction with pop operands and an optional result. */
-static void op_generic(T *t, int h, uint32_t npop, bool result, uint32_t imm1, uint32_t imm2, uint32_t imm3)
+static void op_generic(T *t, int h, uint32_t npop, bool result, uint32_t imm1, uint32_t imm2)
 {
     uint32_t s[3] = { 0, 0, 0 };
     for (uint32_t k = npop; k-- > 0;)
@@ -999,7 +999,6 @@ static void op_generic(T *t, int h, uint32_t npop, bool result, uint32_t imm1, u
     case H_SELECT: emit_pair(t, d, s[0]); emit_pair(t, s[1], s[2]); break;
     default: fail(t, "internal error: op_generic");
     }
-    (void)imm3;
     if (result) {
         push_temp(t);
         set_last(t, at, h);
@@ -1132,7 +1131,7 @@ static void translate_op(T *t, int op)
             rd_byte(t);
         /* fall through */
     case OP_SELECT:
-        op_generic(t, H_SELECT, 3, true, 0, 0, 0);
+        op_generic(t, H_SELECT, 3, true, 0, 0);
         return;
     case OP_LOCAL_GET:
         a = rd_u32(t);
@@ -1145,24 +1144,24 @@ static void translate_op(T *t, int op)
         op_local_set(t, rd_u32(t), op == OP_LOCAL_TEE);
         return;
     case OP_GLOBAL_GET:
-        op_generic(t, H_GLOBAL_GET, 0, true, rd_u32(t), 0, 0);
+        op_generic(t, H_GLOBAL_GET, 0, true, rd_u32(t), 0);
         return;
     case OP_GLOBAL_SET:
-        op_generic(t, H_GLOBAL_SET, 1, false, rd_u32(t), 0, 0);
+        op_generic(t, H_GLOBAL_SET, 1, false, rd_u32(t), 0);
         return;
     case OP_TABLE_GET:
-        op_generic(t, H_TABLE_GET, 1, true, rd_u32(t), 0, 0);
+        op_generic(t, H_TABLE_GET, 1, true, rd_u32(t), 0);
         return;
     case OP_TABLE_SET:
-        op_generic(t, H_TABLE_SET, 2, false, rd_u32(t), 0, 0);
+        op_generic(t, H_TABLE_SET, 2, false, rd_u32(t), 0);
         return;
     case OP_MEMORY_SIZE:
         rd_byte(t);
-        op_generic(t, H_MEMORY_SIZE, 0, true, 0, 0, 0);
+        op_generic(t, H_MEMORY_SIZE, 0, true, 0, 0);
         return;
     case OP_MEMORY_GROW:
         rd_byte(t);
-        op_generic(t, H_MEMORY_GROW, 1, true, 0, 0, 0);
+        op_generic(t, H_MEMORY_GROW, 1, true, 0, 0);
         return;
     case OP_I32_CONST:
         if (leb_s32(&t->p, t->end, (int32_t *)&a) != LEB_OK)
@@ -1188,46 +1187,46 @@ static void translate_op(T *t, int op)
         op_unary(t, H_REF_IS_NULL);
         return;
     case OP_REF_FUNC:
-        op_generic(t, H_REF_FUNC, 0, true, rd_u32(t), 0, 0);
+        op_generic(t, H_REF_FUNC, 0, true, rd_u32(t), 0);
         return;
     case OP_MEMORY_INIT:
         a = rd_u32(t);
         rd_byte(t);
-        op_generic(t, H_MEMORY_INIT, 3, false, a, 0, 0);
+        op_generic(t, H_MEMORY_INIT, 3, false, a, 0);
         return;
     case OP_DATA_DROP:
-        op_generic(t, H_DATA_DROP, 0, false, rd_u32(t), 0, 0);
+        op_generic(t, H_DATA_DROP, 0, false, rd_u32(t), 0);
         return;
     case OP_MEMORY_COPY:
         rd_byte(t);
         rd_byte(t);
-        op_generic(t, H_MEMORY_COPY, 3, false, 0, 0, 0);
+        op_generic(t, H_MEMORY_COPY, 3, false, 0, 0);
         return;
     case OP_MEMORY_FILL:
         rd_byte(t);
-        op_generic(t, H_MEMORY_FILL, 3, false, 0, 0, 0);
+        op_generic(t, H_MEMORY_FILL, 3, false, 0, 0);
         return;
     case OP_TABLE_INIT:
         a = rd_u32(t);
         b = rd_u32(t);
-        op_generic(t, H_TABLE_INIT, 3, false, a, b, 0);
+        op_generic(t, H_TABLE_INIT, 3, false, a, b);
         return;
     case OP_ELEM_DROP:
-        op_generic(t, H_ELEM_DROP, 0, false, rd_u32(t), 0, 0);
+        op_generic(t, H_ELEM_DROP, 0, false, rd_u32(t), 0);
         return;
     case OP_TABLE_COPY:
         a = rd_u32(t);
         b = rd_u32(t);
-        op_generic(t, H_TABLE_COPY, 3, false, a, b, 0);
+        op_generic(t, H_TABLE_COPY, 3, false, a, b);
         return;
     case OP_TABLE_GROW:
-        op_generic(t, H_TABLE_GROW, 2, true, rd_u32(t), 0, 0);
+        op_generic(t, H_TABLE_GROW, 2, true, rd_u32(t), 0);
         return;
     case OP_TABLE_SIZE:
-        op_generic(t, H_TABLE_SIZE, 0, true, rd_u32(t), 0, 0);
+        op_generic(t, H_TABLE_SIZE, 0, true, rd_u32(t), 0);
         return;
     case OP_TABLE_FILL:
-        op_generic(t, H_TABLE_FILL, 3, false, rd_u32(t), 0, 0);
+        op_generic(t, H_TABLE_FILL, 3, false, rd_u32(t), 0);
         return;
     }
 
@@ -1326,8 +1325,7 @@ static void translate_body(T *t)
     emit_h(t, H_CONSTS);
     emit_pair(t, t->cbase, 0);
     emit_u64(t, 0);
-    Ctl *c = enter_block(t, C_FUNC, 0, cf->nresults, 0);
-    (void)c;
+    enter_block(t, C_FUNC, 0, cf->nresults, 0);
     uint32_t dead_depth = 0;
     while (t->nctl > 0) {
         int op = rd_op(t);
