@@ -189,6 +189,45 @@ START_TEST(loop_params)
 }
 END_TEST
 
+/* add-then-branch loops fuse into one instruction: every shape of them */
+START_TEST(add_and_branch)
+{
+    lw_instance *inst = load(
+        "(module"
+        /* count down with sub and branch on the local itself */
+        " (func (export \"down\") (param i32) (result i32) (local i32)"
+        "   (loop (local.set 1 (i32.add (local.get 1) (i32.const 2)))"
+        "     (br_if 0 (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))"
+        "   (local.get 1))"
+        /* i64 step by a register, compare with a register */
+        " (func (export \"step\") (param i64 i64) (result i32) (local i64 i32)"
+        "   (loop (local.set 3 (i32.add (local.get 3) (i32.const 1)))"
+        "     (br_if 0 (i64.lt_s (local.tee 2 (i64.add (local.get 2) (local.get 0))) (local.get 1))))"
+        "   (local.get 3))"
+        /* the compared register is the incremented local itself */
+        " (func (export \"self\") (param i32) (result i32)"
+        "   (loop (br_if 0 (i32.ne (local.tee 0 (i32.add (local.get 0) (i32.const 1))) (local.get 0))))"
+        "   (local.get 0))"
+        /* a negative i64 immediate step and an unsigned compare */
+        " (func (export \"neg64\") (param i64) (result i32) (local i32)"
+        "   (loop (local.set 1 (i32.add (local.get 1) (i32.const 1)))"
+        "     (local.set 0 (i64.add (local.get 0) (i64.const -5)))"
+        "     (br_if 0 (i64.gt_u (local.get 0) (i64.const 100))))"
+        "   (local.get 1)))");
+    ck_assert_uint_eq(call_i32(inst, "down", 1, 10), 20);
+    lw_value a[2] = { i64(3), i64(31) };
+    ck_assert_int_eq(lw_exec_call(ex, export_func(inst, "step"), a, 2), LW_OK);
+    lw_value r;
+    lw_exec_results(ex, &r, 1);
+    ck_assert_uint_eq(r.of.i32, 11);   /* 3, 6, ..., 33 */
+    ck_assert_uint_eq(call_i32(inst, "self", 1, 7), 8);
+    lw_value v = i64(200);
+    ck_assert_int_eq(lw_exec_call(ex, export_func(inst, "neg64"), &v, 1), LW_OK);
+    lw_exec_results(ex, &r, 1);
+    ck_assert_uint_eq(r.of.i32, 20);   /* 195 ... 100 */
+}
+END_TEST
+
 START_TEST(if_else_results)
 {
     lw_instance *inst = load(
@@ -466,6 +505,7 @@ int main(void)
     tcase_add_test(tc, br_table_values);
     tcase_add_test(tc, loop_params);
     tcase_add_test(tc, if_else_results);
+    tcase_add_test(tc, add_and_branch);
     tcase_add_test(tc, local_set_under_alias);
     tcase_add_test(tc, calls_and_memory);
     tcase_add_test(tc, i64_and_floats);

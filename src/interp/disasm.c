@@ -41,6 +41,16 @@ static const struct { int h; const char *name, *fmt; } extras[] = {
     { H_JMP_I64_##id##_IMM, "JMP_I64_" #id "_IMM", "pitn" },
     LW_CMP_OPS(X)
 #undef X
+#define X(id, op, t32, t64, neg) { H_ADD_JMP_I32_##id, "ADD_JMP_I32_" #id, "ppipt" }, \
+    { H_ADD_JMP_I32_##id##_IMM, "ADD_JMP_I32_" #id "_IMM", "ppipt" }, \
+    { H_ADD_JMP_I64_##id, "ADD_JMP_I64_" #id, "ppipt" }, \
+    { H_ADD_JMP_I64_##id##_IMM, "ADD_JMP_I64_" #id "_IMM", "ppipt" }, \
+    { H_ADDI_JMP_I32_##id, "ADDI_JMP_I32_" #id, "ppipt" }, \
+    { H_ADDI_JMP_I32_##id##_IMM, "ADDI_JMP_I32_" #id "_IMM", "ppipt" }, \
+    { H_ADDI_JMP_I64_##id, "ADDI_JMP_I64_" #id, "ppipt" }, \
+    { H_ADDI_JMP_I64_##id##_IMM, "ADDI_JMP_I64_" #id "_IMM", "ppipt" },
+    LW_CMP_OPS(X)
+#undef X
 #define X(id, T, expr) { H_##id##_AI, #id "_ADDI", "pp" }, { H_##id##_AR, #id "_ADD", "pp" },
     LW_LOAD_OPS(X)
 #undef X

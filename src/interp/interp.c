@@ -92,6 +92,14 @@ lw_status interp_run(lw_exec *ex)
         [H_JMP_I64_##id##_IMM] = &&op_JMP_I64_##id##_IMM,
         LW_CMP_OPS(X)
 #undef X
+#define X(id, op, t32, t64, neg) [H_ADD_JMP_I32_##id] = &&op_ADD_JMP_I32_##id, \
+        [H_ADD_JMP_I32_##id##_IMM] = &&op_ADD_JMP_I32_##id##_IMM, [H_ADD_JMP_I64_##id] = &&op_ADD_JMP_I64_##id, \
+        [H_ADD_JMP_I64_##id##_IMM] = &&op_ADD_JMP_I64_##id##_IMM, \
+        [H_ADDI_JMP_I32_##id] = &&op_ADDI_JMP_I32_##id, \
+        [H_ADDI_JMP_I32_##id##_IMM] = &&op_ADDI_JMP_I32_##id##_IMM, [H_ADDI_JMP_I64_##id] = &&op_ADDI_JMP_I64_##id, \
+        [H_ADDI_JMP_I64_##id##_IMM] = &&op_ADDI_JMP_I64_##id##_IMM,
+        LW_CMP_OPS(X)
+#undef X
 #define X(id, T, expr) [H_##id##_AI] = &&op_##id##_AI, [H_##id##_AR] = &&op_##id##_AR,
         LW_LOAD_OPS(X)
 #undef X
@@ -201,6 +209,36 @@ op_JMP_I64_##id##_IMM: \
     NEXT();
     LW_CMP_OPS(JMP_CMP)
 #undef JMP_CMP
+
+/*
+ * Increment-and-test: [x|src][y|b][imm][n|f][target].  x = src + y, then
+ * branch on x compared with fp[b] (read after the write, as the separate
+ * instructions would) or with imm.
+ */
+#define ADD_JMP_ONE(name, T, CT, op, addend, rhs) \
+op_##name: { \
+    T v = (T)((T)fp[PB(1)] + (T)(addend)); \
+    fp[PA(1)] = v; \
+    CHARGE_FUEL(PA(4)); \
+    if ((CT)v op (CT)(rhs)) \
+        TAKE(ip[5].t); \
+    CHARGE_FUEL(PB(4)); \
+    ip += 6; \
+    NEXT(); \
+}
+#define ADD_JMP(id, op, t32, t64, neg) \
+    ADD_JMP_ONE(ADD_JMP_I32_##id, uint32_t, t32, op, fp[PA(2)], fp[PB(2)]) \
+    ADD_JMP_ONE(ADD_JMP_I32_##id##_IMM, uint32_t, t32, op, fp[PA(2)], IMM(3)) \
+    ADD_JMP_ONE(ADD_JMP_I64_##id, uint64_t, t64, op, fp[PA(2)], fp[PB(2)]) \
+    ADD_JMP_ONE(ADD_JMP_I64_##id##_IMM, uint64_t, t64, op, fp[PA(2)], IMM(3)) \
+    ADD_JMP_ONE(ADDI_JMP_I32_##id, uint32_t, t32, op, PA(2), fp[PB(2)]) \
+    ADD_JMP_ONE(ADDI_JMP_I32_##id##_IMM, uint32_t, t32, op, PA(2), IMM(3)) \
+    ADD_JMP_ONE(ADDI_JMP_I64_##id, uint64_t, t64, op, (int64_t)(int32_t)PA(2), fp[PB(2)]) \
+    ADD_JMP_ONE(ADDI_JMP_I64_##id##_IMM, uint64_t, t64, op, (int64_t)(int32_t)PA(2), IMM(3))
+    LW_CMP_OPS(ADD_JMP)
+#undef ADD_JMP
+#undef ADD_JMP_ONE
+
 
     /* ---- calls and returns ---- */
 op_CALL_LOCAL: {

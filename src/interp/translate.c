@@ -79,6 +79,7 @@ static const uint8_t cmp_negate[] = {
 #undef X
 };
 #define H_JMP_CMP(k, is64, imm) (H_JMP_I32_EQ + 4 * (k) + 2 * (is64) + (imm))
+#define H_ADD_JMP(k, addi, is64, imm) (H_ADD_JMP_I32_EQ + 8 * (k) + 4 * (addi) + 2 * (is64) + (imm))
 
 static uint16_t op_by_byte[256], op_by_fc[64];
 static void init_op_lookup(void)
@@ -405,6 +406,26 @@ static void materialise_aliases(T *t, uint32_t slot, uint32_t upto)
             materialise(t, i);
 }
 
+/*
+ * Inside a loop a constant operand gets a slot of its own, set once on
+ * function entry, rather than a CONST on every iteration.  UINT32_MAX when
+ * there is none to give.
+ */
+static uint32_t const_slot(T *t, uint64_t v)
+{
+    if (v == 0)
+        return t->zero;
+    if (!t->loops)
+        return UINT32_MAX;
+    for (uint32_t k = 0; k < t->nconsts; k++)
+        if (t->consts[k] == v)
+            return t->cbase + k;
+    if (t->nconsts == t->ncmax)
+        return UINT32_MAX;
+    t->consts[t->nconsts] = v;
+    return t->cbase + t->nconsts++;
+}
+
 /* The slot an instruction reads entry e (at index i) from; constants get materialised. */
 static uint32_t operand(T *t, Ent e, uint32_t i)
 {
@@ -414,17 +435,9 @@ static uint32_t operand(T *t, Ent e, uint32_t i)
         return e.slot;
     if (e.val == 0)
         return t->zero;
-    if (t->loops) {
-        /* Inside a loop a constant operand gets a slot of its own, set once
-           on function entry, rather than a CONST on every iteration. */
-        for (uint32_t k = 0; k < t->nconsts; k++)
-            if (t->consts[k] == e.val)
-                return t->cbase + k;
-        if (t->nconsts < t->ncmax) {
-            t->consts[t->nconsts] = e.val;
-            return t->cbase + t->nconsts++;
-        }
-    }
+    uint32_t cs = const_slot(t, e.val);
+    if (cs != UINT32_MAX)
+        return cs;
     emit_h(t, H_CONST);
     emit_pair(t, home(t, i), 0);
     emit_u64(t, e.val);
@@ -598,6 +611,46 @@ static void emit_br(T *t, uint32_t depth, uint32_t skip)
 }
 
 /*
+ * Increment-and-test: when the instruction at `at` (just before the branch
+ * being emitted, at the end of the code) is an add of the same width that
+ * wrote the compared slot `a`, replace both by one add-and-branch
+ * [x|src][y|b][imm][n|f][target] (y: a slot, or a 32-bit immediate
+ * addend).  Returns false (emitting nothing) when the pattern is not there.
+ */
+static bool add_and_branch(T *t, size_t at, int ah, int k, bool is64, bool imm,
+                           uint32_t a, uint32_t b, uint64_t immv, uint32_t fuel, size_t *fall_cell)
+{
+    if (at == SIZE_MAX)
+        return false;
+    int add = is64 ? OP_I64_ADD : OP_I32_ADD, addi = is64 ? H_I64_ADD_IMM : H_I32_ADD_IMM;
+    if (ah != add && ah != addi)
+        return false;
+    const Cell *ai = &t->code[at];
+    uint32_t x = ai[1].s.a, src = ai[1].s.b, y;
+    if (x != a)
+        return false;
+    if (ah == addi) {
+        int64_t c = (int64_t)ai[2].u64;
+        if (!is64)
+            c = (int32_t)(uint32_t)c;
+        if (c < INT32_MIN || c > INT32_MAX)
+            return false;
+        y = (uint32_t)(int32_t)c;
+    } else {
+        y = ai[2].s.a;
+    }
+    t->len = at;
+    t->last = t->prev = SIZE_MAX;
+    size_t h = emit_h(t, H_ADD_JMP(k, ah == addi, is64, imm));
+    emit_pair(t, x, src);
+    emit_pair(t, y, b);
+    emit_u64(t, immv);
+    emit_pair(t, fuel, 0);
+    *fall_cell = h + 4;
+    return true;
+}
+
+/*
  * Pop the condition and branch when it is non-zero (negate: when zero) to
  * label c, or to the chain *skip when c is NULL.  A comparison just before
  * fuses into the branch.
@@ -636,11 +689,15 @@ static void emit_cond(T *t, bool negate, Ctl *c, size_t *skip)
             t->len = t->last;   /* drop the comparison: the branch does it */
             pop(t);
             if (lh == OP_I32_EQZ) {
+                if (add_and_branch(t, t->prev, t->prev_h, negate ? CMPI_NE : CMPI_EQ, false, true, a, 0, 0, fuel, &fall_cell))
+                    goto target;
                 emit_h(t, negate ? H_JMP_IF : H_JMP_UNLESS);
                 emit_pair(t, a, fuel);
             } else {
                 if (negate)
                     k = cmp_negate[k];
+                if (add_and_branch(t, t->prev, t->prev_h, k, is64, imm, a, b, immv, fuel, &fall_cell))
+                    goto target;
                 size_t at = emit_h(t, H_JMP_CMP(k, is64, imm));
                 if (imm) {
                     emit_pair(t, a, fuel);
@@ -653,6 +710,14 @@ static void emit_cond(T *t, bool negate, Ctl *c, size_t *skip)
             }
             goto target;
         }
+    }
+    /* A plain condition: maybe the local an add just wrote (x != 0). */
+    Ent e = t->stk[t->h - 1];
+    if (e.kind == E_LOCAL && t->last != SIZE_MAX && t->last_end == t->len &&
+        add_and_branch(t, t->last, t->last_h, negate ? CMPI_EQ : CMPI_NE, false, true,
+                       e.slot, 0, 0, fuel, &fall_cell)) {
+        pop(t);
+        goto target;
     }
     uint32_t cs = pop_slot(t);
     emit_h(t, negate ? H_JMP_UNLESS : H_JMP_IF);
@@ -881,6 +946,11 @@ static void op_binary(T *t, int op)
         uint32_t i = ia; ia = ib; ib = i;
         op = swapped(op);
     }
+    if (eb.kind == E_CONST && (op == OP_I32_SUB || op == OP_I64_SUB)) {
+        /* x - c is x + (-c): one form for loop counters to fuse with */
+        eb.val = op == OP_I32_SUB ? (uint32_t)-(uint32_t)eb.val : -eb.val;
+        op = op == OP_I32_SUB ? OP_I32_ADD : OP_I64_ADD;
+    }
     uint32_t d = home(t, t->h);
     size_t at;
     int h;
@@ -921,8 +991,9 @@ static void op_local_set(T *t, uint32_t x, bool tee)
     t->zeroed[x] = 0;
     materialise_aliases(t, x, t->h - 1);
     if (last_makes_top(t)) {
-        t->code[t->last + 1].s.a = x;   /* the producer writes the local directly */
-        t->last = SIZE_MAX;
+        /* The producer writes the local directly.  It stays `last` (for
+           add-and-branch fusion) but no longer makes the top entry. */
+        t->code[t->last + 1].s.a = x;
     } else {
         uint32_t i = t->h - 1;
         if (top.kind == E_CONST) {
@@ -1023,7 +1094,7 @@ static bool fuse_add_to_mem(T *t, int store, uint64_t off)
         return false;
     const Cell *li = &t->code[t->last], *pi = &t->code[t->prev];
     uint32_t loaded = pi[1].s.a, x = li[1].s.b;
-    if (li[2].s.a != loaded || x == loaded || pi[2].u64 != off)
+    if (li[2].s.a != loaded || x == loaded || pi[2].u64 != off || loaded < t->tempbase)
         return false;
     Ent ea = t->stk[t->h - 2];
     uint32_t addr = ea.kind == E_TEMP ? home(t, t->h - 2) : ea.kind == E_LOCAL ? ea.slot : t->zero;

@@ -123,6 +123,16 @@ enum {
 #define X(id, op, t32, t64, neg) H_JMP_I32_##id, H_JMP_I32_##id##_IMM, H_JMP_I64_##id, H_JMP_I64_##id##_IMM,
     LW_CMP_OPS(X)
 #undef X
+/*
+ * add-and-branch: [x|src][y|b][imm][n|f][target]: x = src + fp[y] (ADD_JMP)
+ * or src + y as a signed 32-bit immediate (ADDI_JMP), then compare x with
+ * fp[b] or imm (_IMM).
+ */
+#define X(id, op, t32, t64, neg) H_ADD_JMP_I32_##id, H_ADD_JMP_I32_##id##_IMM, \
+    H_ADD_JMP_I64_##id, H_ADD_JMP_I64_##id##_IMM, H_ADDI_JMP_I32_##id, H_ADDI_JMP_I32_##id##_IMM, \
+    H_ADDI_JMP_I64_##id, H_ADDI_JMP_I64_##id##_IMM,
+    LW_CMP_OPS(X)
+#undef X
 #define X(id, T, expr) H_##id##_AI, H_##id##_AR,
     LW_LOAD_OPS(X)
 #undef X
