@@ -317,6 +317,8 @@ START_TEST(i64_and_floats)
         "(module"
         " (func (export \"mulsub\") (param f64 f64 f64) (result f64)"
         "   (f64.sub (local.get 0) (f64.mul (local.get 1) (local.get 2))))"
+        " (func (export \"mul3\") (param f64 f64 f64) (result f64)"
+        "   (f64.mul (f64.mul (local.get 0) (local.get 1)) (local.get 2)))"
         " (func (export \"cmp64\") (param i64) (result i32)"
         "   (block (br_if 0 (i64.ge_u (local.get 0) (i64.const 10))) (return (i32.const 1)))"
         "   (i32.const 2)))");
@@ -331,6 +333,12 @@ START_TEST(i64_and_floats)
     memcpy(&r, &out.of.f64, 8);
     volatile double m = b * c;   /* two roundings, never a fused multiply-add */
     ck_assert(r == a - m);
+
+    ck_assert_int_eq(lw_exec_call(ex, export_func(inst, "mul3"), args, 3), LW_OK);
+    lw_exec_results(ex, &out, 1);
+    memcpy(&r, &out.of.f64, 8);
+    volatile double p = a * b;
+    ck_assert(r == p * c);
 
     lw_value v = i64(9);
     ck_assert_int_eq(lw_exec_call(ex, export_func(inst, "cmp64"), &v, 1), LW_OK);

@@ -227,6 +227,21 @@ op_F64_SUB_MUL: {
     NEXT();
 }
 
+op_F32_MUL3: {
+    float x = f32_of(fp[PB(1)]), y = f32_of(fp[PA(2)]), z = f32_of(fp[PB(2)]);
+    float m = x * y;
+    fp[PA(1)] = bits_f32(m * z);
+    ip += 3;
+    NEXT();
+}
+op_F64_MUL3: {
+    double x = f64_of(fp[PB(1)]), y = f64_of(fp[PA(2)]), z = f64_of(fp[PB(2)]);
+    double m = x * y;
+    fp[PA(1)] = bits_f64(m * z);
+    ip += 3;
+    NEXT();
+}
+
     /* conversions */
     UNOP(I32_WRAP_I64, uint64_t, U64, PUT32, x)
     UNOP(I64_EXTEND_I32_S, uint32_t, U32, PUT64, (int64_t)(int32_t)x)

@@ -935,9 +935,42 @@ static bool fuse_muladd(T *t, int op)
     return true;
 }
 
+/* (x*y)*z where the first multiply just made the entry below the top. */
+static bool fuse_mul3(T *t, int op)
+{
+    if ((op != OP_F32_MUL && op != OP_F64_MUL) || t->last == SIZE_MAX || t->last_h != op ||
+        t->last_end != t->len || t->h < 2)
+        return false;
+    uint32_t ia = t->h - 2, ib = t->h - 1;
+    const Cell *li = &t->code[t->last];
+    if (t->stk[ia].kind != E_TEMP || li[1].s.a != home(t, ia))
+        return false;
+    /* z must not need a CONST that would land on an operand of the first multiply */
+    Ent eb = t->stk[ib];
+    uint32_t z;
+    if (eb.kind == E_CONST) {
+        z = const_slot(t, eb.val);
+        if (z == UINT32_MAX)
+            return false;
+    } else {
+        z = eb.kind == E_LOCAL ? eb.slot : home(t, ib);
+    }
+    uint32_t x = li[1].s.b, y = li[2].s.a;
+    t->len = t->last;
+    pop(t);
+    pop(t);
+    int h = op == OP_F32_MUL ? H_F32_MUL3 : H_F64_MUL3;
+    size_t at = emit_h(t, h);
+    emit_pair(t, home(t, t->h), x);
+    emit_pair(t, y, z);
+    push_temp(t);
+    set_last(t, at, h);
+    return true;
+}
+
 static void op_binary(T *t, int op)
 {
-    if (fuse_muladd(t, op))
+    if (fuse_muladd(t, op) || fuse_mul3(t, op))
         return;
     uint32_t ib = t->h - 1, ia = t->h - 2;
     Ent eb = pop(t), ea = pop(t);

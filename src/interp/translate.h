@@ -63,9 +63,10 @@ typedef union Cell {
 /*
  * Float multiply fused with the add or subtract that consumes it (two
  * roundings, as separate instructions would give): [dst|a][x|y]
- * dst = a + x*y or a - x*y.
+ * dst = a + x*y or a - x*y; and with another multiply.
  */
-#define LW_MULADD_OPS(X) X(F32_ADD_MUL) X(F32_SUB_MUL) X(F64_ADD_MUL) X(F64_SUB_MUL)
+#define LW_MULADD_OPS(X) X(F32_ADD_MUL) X(F32_SUB_MUL) X(F64_ADD_MUL) X(F64_SUB_MUL) \
+    X(F32_MUL3) X(F64_MUL3)   /* [dst|x][y|z]: (x*y)*z */
 
 /*
  * `load p; add; store p` as one read-modify-write: [addr|x][offset],
