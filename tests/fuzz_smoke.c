@@ -5,9 +5,12 @@
  * (${WASM_TESTSUITE:-../shared/wasm-testsuite}/2.0), gives the text to the
  * text parser (wat_to_wasm) and the binaries it produces to the decoder and
  * the validator (module_decode, module_validate), then does the same with
- * truncated, bit-flipped and otherwise damaged copies.  Nothing may crash,
- * read out of bounds or leak; `make check-asan` runs it under ASan+UBSan.
- * Rejecting an input is fine: that is what most damaged inputs deserve.
+ * truncated, bit-flipped and otherwise damaged copies.  Whatever validates
+ * is also instantiated and its exports are called, under a fuel limit,
+ * which puts damaged but valid code through the translator and the
+ * interpreter.  Nothing may crash, read out of bounds or leak; `make
+ * check-asan` runs it under ASan+UBSan.  Rejecting an input is fine: that
+ * is what most damaged inputs deserve.
  *
  *   fuzz_smoke [MIN_INPUTS]     (default 100000)
  *
@@ -19,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "leonardo.h"
 #include "decode/module.h"
 #include "decode/wat.h"
 
@@ -180,6 +184,62 @@ static int cmp_str(const void *a, const void *b)
 
 static unsigned long n_inputs, n_text, n_binary, n_decoded, n_valid;
 
+static unsigned long n_instantiated, n_calls;
+
+/*
+ * Run a valid module: instantiate it and call each exported function with
+ * zero arguments, under a small fuel limit so that loops end.  Damaged code
+ * that still validates is a good test of the translator and interpreter.
+ * Modules with imports, or with large memories or tables, are skipped.
+ */
+static void run_module(const Module *m, const uint8_t *bytes, size_t len)
+{
+    if (m->nimports)
+        return;
+    for (uint32_t i = 0; i < m->nmems; i++)
+        if (m->mems[i].limits.min > 16)
+            return;
+    for (uint32_t i = 0; i < m->ntables; i++)
+        if (m->tables[i].limits.min > 10000)
+            return;
+    lw_error err;
+    lw_module *lm = lw_module_load(bytes, len, &err);
+    if (!lm)
+        return;
+    lw_store *s = lw_store_new();
+    lw_exec *ex = lw_exec_new(s, NULL);
+    lw_exec_set_fuel_limit(ex, 20000);
+    lw_instance *inst = lw_instantiate(s, lm, ex, &err);
+    if (inst) {
+        n_instantiated++;
+        for (uint32_t i = 0; i < m->nexports; i++) {
+            const Export *e = &m->exports[i];
+            lw_extern ext;
+            if (e->kind != EXT_FUNC || strlen(e->name) != e->name_len ||
+                !lw_instance_export(inst, e->name, &ext))
+                continue;
+            const lw_valtype *params, *results;
+            uint32_t np, nr;
+            lw_func_type(ext.of.func, &params, &np, &results, &nr);
+            lw_value args[16];
+            if (np > 16)
+                continue;
+            memset(args, 0, sizeof args);
+            for (uint32_t k = 0; k < np; k++)
+                args[k].type = (uint8_t)params[k];
+            lw_exec_set_fuel_limit(ex, 20000);
+            n_calls++;
+            if (lw_exec_call(ex, ext.of.func, args, np) == LW_OK && nr <= 16) {
+                lw_value res[16];
+                lw_exec_results(ex, res, nr);
+            }
+        }
+    }
+    lw_exec_free(ex);
+    lw_store_free(s);
+    lw_module_free(lm);
+}
+
 /* Decode and validate one binary; what happens is fine as long as nothing crashes. */
 static void feed_binary(const uint8_t *bytes, size_t len)
 {
@@ -190,8 +250,10 @@ static void feed_binary(const uint8_t *bytes, size_t len)
     if (!m)
         return;
     n_decoded++;
-    if (module_validate(m, &err))
+    if (module_validate(m, &err)) {
         n_valid++;
+        run_module(m, bytes, len);
+    }
     module_free(m);
 }
 
@@ -354,9 +416,11 @@ int main(int argc, char **argv)
         }
     }
 
-    printf("fuzz-smoke: %lu inputs (%lu texts, %lu binaries; %lu decoded, %lu valid) "
-           "from %zu modules (%zu parse) in %zu files, %u rounds: no crash\n",
-           n_inputs, n_text, n_binary, n_decoded, n_valid, nsamples, nparsed, nnames, rounds);
+    printf("fuzz-smoke: %lu inputs (%lu texts, %lu binaries; %lu decoded, %lu valid, "
+           "%lu instantiated, %lu calls run) from %zu modules (%zu parse) in %zu files, "
+           "%u rounds: no crash\n",
+           n_inputs, n_text, n_binary, n_decoded, n_valid, n_instantiated, n_calls, nsamples,
+           nparsed, nnames, rounds);
 
     for (size_t i = 0; i < nsamples; i++)
         free(samples[i].bin);
