@@ -10,6 +10,7 @@
  * outside the translator; the spec suite narrows such cases down.
  */
 #include <check.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -482,6 +483,57 @@ START_TEST(host_calls)
 }
 END_TEST
 
+/* ---- threads share a module's compiled code ---- */
+
+static const char *shared_wat =
+    "(module"
+    " (func $fib (export \"fib\") (param i32) (result i32)"
+    "   (if (result i32) (i32.lt_u (local.get 0) (i32.const 2)) (then (local.get 0))"
+    "     (else (i32.add (call $fib (i32.sub (local.get 0) (i32.const 1)))"
+    "                    (call $fib (i32.sub (local.get 0) (i32.const 2)))))))"
+    " (func (export \"sum\") (param i32) (result i32) (local i32)"
+    "   (block (loop (br_if 1 (i32.eqz (local.get 0)))"
+    "     (local.set 1 (i32.add (local.get 1) (local.get 0)))"
+    "     (local.set 0 (i32.sub (local.get 0) (i32.const 1))) (br 0)))"
+    "   (local.get 1)))";
+
+static void *thread_main(void *arg)
+{
+    (void)arg;
+    lw_store *s = lw_store_new();
+    lw_exec *e = lw_exec_new(s, NULL);
+    lw_error err;
+    lw_module *m = lw_module_load_wat(shared_wat, strlen(shared_wat), "shared", &err);
+    lw_instance *inst = m ? lw_instantiate(s, m, e, &err) : NULL;
+    uintptr_t ok = inst != NULL;
+    for (int round = 0; ok && round < 20; round++) {
+        lw_extern x;
+        lw_value a = i32(15), r;
+        ok = lw_instance_export(inst, round & 1 ? "fib" : "sum", &x) &&
+             lw_exec_call(e, x.of.func, &a, 1) == LW_OK;
+        lw_exec_results(e, &r, 1);
+        ok = ok && r.of.i32 == (round & 1 ? 610u : 120u);
+    }
+    lw_exec_free(e);
+    lw_store_free(s);
+    if (m)
+        lw_module_free(m);
+    return (void *)ok;
+}
+
+START_TEST(threads_share_code)
+{
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, thread_main, NULL), 0);
+    for (int i = 0; i < 4; i++) {
+        void *ok;
+        pthread_join(th[i], &ok);
+        ck_assert_ptr_nonnull(ok);
+    }
+}
+END_TEST
+
 /* ---- the disassembler ---- */
 
 START_TEST(disasm_smoke)
@@ -522,6 +574,7 @@ int main(void)
     tcase_add_test(tc, fuel_limit);
     tcase_add_test(tc, host_calls);
     tcase_add_test(tc, disasm_smoke);
+    tcase_add_test(tc, threads_share_code);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -237,14 +237,14 @@ lw_status lw_exec_call(lw_exec *ex, lw_func *f, const lw_value *args, uint32_t n
     }
 
     lw_instance *inst = f->u.wasm.inst;
-    CompiledFunc *cf = f->u.wasm.code;
+    CompiledFunc *cf = __atomic_load_n(&f->u.wasm.code, __ATOMIC_ACQUIRE);
     if (!cf) {
         cf = code_get(inst->module, f->u.wasm.index - inst->m->nfunc_imports);
         if (!cf) {
             set_trap_msg(ex, "out of memory");
             return LW_TRAP;
         }
-        f->u.wasm.code = cf;
+        __atomic_store_n(&f->u.wasm.code, cf, __ATOMIC_RELEASE);
     }
     if (!translate_func(cf)) {
         set_trap_msg(ex, cf->error);

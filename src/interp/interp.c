@@ -47,6 +47,10 @@ const void *const *interp_handlers(void)
 
 #define NEXT() goto *ip->h
 
+/* Compiled functions are published by other threads (translate.c). */
+#define LOAD_CODE(cf) __atomic_load_n(&(cf)->code, __ATOMIC_ACQUIRE)
+#define FRAME_SLOTS(cf) __atomic_load_n(&(cf)->frame_slots, __ATOMIC_RELAXED)
+
 /*
  * Zero a callee's locals: ZERO_AHEAD slots always (frames have room), a
  * loop for the rest.  volatile keeps GCC from calling memset, whose
@@ -247,7 +251,8 @@ op_CALL_LOCAL: {
     ccf = (CompiledFunc *)ip[2].p;
     nfp = fp + PA(1);
     cret = ip + 3;
-    if (UNLIKELY(fr + 1 >= frames_end || nfp + ccf->frame_slots > stack_end))
+    const Cell *entry = LOAD_CODE(ccf);   /* before frame_slots: see translate.c */
+    if (UNLIKELY(fr + 1 >= frames_end || nfp + FRAME_SLOTS(ccf) > stack_end))
         TRAP("call stack exhausted");
     ZERO_LOCALS(nfp + ccf->nparams, ccf->nlocals);
     lw_memory *mp = fr->mem;
@@ -258,7 +263,7 @@ op_CALL_LOCAL: {
     fr->inst = inst;
     fr->mem = mp;
     fp = nfp;
-    ip = ccf->code;
+    ip = entry;
     NEXT();
 }
 op_CALL_IMPORT:
@@ -290,14 +295,15 @@ call_func: {
     if (cfn->is_host)
         goto host_call;
     lw_instance *ci = cfn->u.wasm.inst;
-    ccf = cfn->u.wasm.code;
+    ccf = __atomic_load_n(&cfn->u.wasm.code, __ATOMIC_ACQUIRE);
     if (UNLIKELY(!ccf)) {
         ccf = code_get(ci->module, cfn->u.wasm.index - ci->m->nfunc_imports);
         if (!ccf)
             TRAP("out of memory");
-        cfn->u.wasm.code = ccf;   /* NOTE: needs an atomic store once instances run on several threads */
+        __atomic_store_n(&cfn->u.wasm.code, ccf, __ATOMIC_RELEASE);
     }
-    if (UNLIKELY(fr + 1 >= frames_end || nfp + ccf->frame_slots > stack_end))
+    const Cell *entry = LOAD_CODE(ccf);
+    if (UNLIKELY(fr + 1 >= frames_end || nfp + FRAME_SLOTS(ccf) > stack_end))
         TRAP("call stack exhausted");
     ZERO_LOCALS(nfp + ccf->nparams, ccf->nlocals);
     fr++;
@@ -310,7 +316,7 @@ call_func: {
     inst = ci;
     mem = fr->mem->data;
     msize = fr->mem->size;
-    ip = ccf->code;
+    ip = entry;
     NEXT();
 }
 host_call: {
@@ -346,9 +352,9 @@ op_LAZY:
     ccf = fr->code;
     if (!translate_func(ccf))
         TRAP(ccf->error);
-    if (fp + ccf->frame_slots > stack_end)
+    if (fp + FRAME_SLOTS(ccf) > stack_end)
         TRAP("call stack exhausted");
-    ip = ccf->code;
+    ip = LOAD_CODE(ccf);
     NEXT();
 op_EXIT:
     ex->depth = (uint32_t)(fr - ex->frames);

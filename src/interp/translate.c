@@ -1456,7 +1456,28 @@ static void translate_body(T *t)
         fail(t, "code after the function's end");
 }
 
+/*
+ * Modules (and so compiled functions) are shared between threads: shells
+ * are made under one lock, bodies translated under another, and a body is
+ * published with a release store of cf->code (the interpreter loads it
+ * with acquire) after everything it needs is in place.
+ */
+static pthread_mutex_t shell_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t translate_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool translate_locked(CompiledFunc *cf);
+
 bool translate_func(CompiledFunc *cf)
+{
+    if (__atomic_load_n(&cf->translated, __ATOMIC_ACQUIRE))
+        return true;
+    pthread_mutex_lock(&translate_lock);
+    bool ok = translate_locked(cf);
+    pthread_mutex_unlock(&translate_lock);
+    return ok;
+}
+
+static bool translate_locked(CompiledFunc *cf)
 {
     if (cf->translated)
         return true;
@@ -1495,11 +1516,11 @@ bool translate_func(CompiledFunc *cf)
         if (slots < cf->nresults)
             slots = cf->nresults;
         if (slots > cf->frame_slots)
-            cf->frame_slots = slots;
+            __atomic_store_n(&cf->frame_slots, slots, __ATOMIC_RELAXED);
         cf->ncells = t->len - entry;
-        cf->code = t->code + entry;
         cf->code_base = t->code;
-        cf->translated = true;
+        __atomic_store_n(&cf->code, (const Cell *)t->code + entry, __ATOMIC_RELEASE);
+        __atomic_store_n(&cf->translated, true, __ATOMIC_RELEASE);
         t->code = NULL;
         ok = true;
     } else {
@@ -1520,11 +1541,15 @@ CompiledFunc *code_get(lw_module *mod, uint32_t i)
     const Module *m = mod->m;
     if (i >= m->nfuncs - m->nfunc_imports)
         return NULL;
-    if (mod->code[i])
-        return mod->code[i];
-    CompiledFunc *cf = calloc(1, sizeof *cf);
-    if (!cf)
-        return NULL;
+    CompiledFunc *cf = __atomic_load_n(&mod->code[i], __ATOMIC_ACQUIRE);
+    if (cf)
+        return cf;
+    pthread_mutex_lock(&shell_lock);
+    cf = mod->code[i];
+    if (cf || !(cf = calloc(1, sizeof *cf))) {
+        pthread_mutex_unlock(&shell_lock);
+        return cf;
+    }
     const Func *fn = &m->funcs[i];
     const FuncType *ft = &m->types[fn->type];
     cf->mod = mod;
@@ -1535,7 +1560,8 @@ CompiledFunc *code_get(lw_module *mod, uint32_t i)
     cf->frame_slots = cf->nparams + (cf->nlocals > ZERO_AHEAD ? cf->nlocals : ZERO_AHEAD);
     cf->stub[0].h = interp_handlers()[H_LAZY];
     cf->code = cf->stub;
-    mod->code[i] = cf;
+    __atomic_store_n(&mod->code[i], cf, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&shell_lock);
     return cf;
 }
 

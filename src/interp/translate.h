@@ -168,8 +168,7 @@ struct CompiledFunc {
 /*
  * The compiled function for defined function `defined_idx` of `mod`; the
  * shell is made on first use, the body is translated by translate_func().
- * NOTE: not yet thread-safe; module instances shared across threads will
- * need a compare-and-swap on mod->code[] and on cf->code.
+ * Thread-safe: modules are shared between threads (see translate.c).
  */
 CompiledFunc *code_get(lw_module *mod, uint32_t defined_idx);
 
