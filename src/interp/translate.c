@@ -556,8 +556,8 @@ static bool last_makes_top(T *t)
 
 /*
  * Return with the n results below the top `skip` entries.  Results go to
- * fp[0..n), which may be locals that other results still alias: those are
- * first copied to their home slots (in this path only).
+ * fp[0..n) in order, which may overwrite locals that later results still
+ * alias: those are first copied to their home slots (in this path only).
  */
 static void emit_return(T *t, uint32_t skip)
 {
@@ -572,7 +572,8 @@ static void emit_return(T *t, uint32_t skip)
             uint32_t i = t->h - skip - n + k;
             Ent e = t->stk[i];
             src[k] = e.kind == E_LOCAL ? e.slot : home(t, i);
-            if (e.kind == E_LOCAL && e.slot < n) {
+            /* Only a local below its destination can be overwritten first. */
+            if (e.kind == E_LOCAL && e.slot < k) {
                 emit_h(t, H_MOV);
                 emit_pair(t, home(t, i), e.slot);
                 src[k] = home(t, i);
