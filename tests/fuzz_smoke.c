@@ -12,7 +12,7 @@
  * check-asan` runs it under ASan+UBSan.  Rejecting an input is fine: that
  * is what most damaged inputs deserve.
  *
- *   fuzz_smoke [MIN_INPUTS]     (default 100000)
+ *   fuzz_smoke [MIN_INPUTS]     (default 300000)
  *
  * The seed is fixed and the files are read in sorted order, so every run
  * feeds the same inputs and a crash reproduces.
@@ -347,7 +347,7 @@ static uint8_t *mutate(const uint8_t *src, size_t len, int is_text, size_t *out_
 
 int main(int argc, char **argv)
 {
-    unsigned long target = argc > 1 ? strtoul(argv[1], NULL, 10) : 100000;
+    unsigned long target = argc > 1 ? strtoul(argv[1], NULL, 10) : 300000;
     const char *root = getenv("WASM_TESTSUITE");
     if (!root || !*root)
         root = "../shared/wasm-testsuite";
