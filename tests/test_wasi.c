@@ -260,6 +260,37 @@ START_TEST(read_stdin)
 }
 END_TEST
 
+/* A read that overwrites the iovec array itself must not then trust the new
+   entries: here the first buffer is the second iovec, and the data turns it
+   into one that runs past the end of memory. */
+START_TEST(read_into_own_iovecs)
+{
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    uint8_t evil[8];
+    put32(evil, 65530);
+    put32(evil + 4, 1000);
+    ck_assert_int_eq(write(p[1], evil, 8), 8);
+    char more[100];
+    memset(more, 'x', sizeof more);    /* what an unchecked second read would write */
+    ck_assert_int_eq(write(p[1], more, sizeof more), (int)sizeof more);
+    close(p[1]);
+    static const char *const argv[] = {"prog"};
+    lw_wasi_config cfg = {.argc = 1, .argv = argv, .stdin_fd = p[0], .stdout_fd = 1, .stderr_fd = 2};
+    Env e;
+    env_open(&e, forward_wat, &cfg);
+    put32(e.mem + 0, 8);    /* iov[0] = {8, 8}: the bytes of iov[1] */
+    put32(e.mem + 4, 8);
+    put32(e.mem + 8, 100);  /* iov[1] = {100, 4} until the read replaces it */
+    put32(e.mem + 12, 4);
+    ck_assert_int_eq(CALL(&e, "fd_read", 0, 0, 2, 32), E_SUCCESS);
+    ck_assert_uint_eq(get32(e.mem + 32), 8);
+    ck_assert_uint_eq(get32(e.mem + 8), 65530);
+    env_close(&e);
+    close(p[0]);
+}
+END_TEST
+
 START_TEST(seek_and_fdstat)
 {
     int p[2];
@@ -361,6 +392,7 @@ int main(void)
     tcase_add_test(tc, close_then_write_is_ebadf);
     tcase_add_test(tc, no_memory_is_efault);
     tcase_add_test(tc, read_stdin);
+    tcase_add_test(tc, read_into_own_iovecs);
     tcase_add_test(tc, seek_and_fdstat);
     tcase_add_test(tc, args_and_environ_layout);
     tcase_add_test(tc, clock_and_exit);

@@ -178,8 +178,8 @@ static lw_status wasi_fd_write(lw_exec *ex, void *env, uint64_t *slots)
         RET(W_INVAL);
     uint32_t done = 0;
     for (uint32_t i = 0; i < n; i++) {
-        const uint8_t *p = mem_at(&m, ld32(v + 8 * i), 0);
         uint32_t len = ld32(v + 8 * i + 4);
+        const uint8_t *p = mem_at(&m, ld32(v + 8 * i), len); /* checked above */
         while (len > 0) {
             ssize_t k = write(hfd, p, len);
             if (k < 0 && errno == EINTR)
@@ -218,8 +218,15 @@ static lw_status wasi_fd_read(lw_exec *ex, void *env, uint64_t *slots)
         RET(W_FAULT);
     uint32_t done = 0;
     for (uint32_t i = 0; i < n; i++) {
-        uint8_t *p = mem_at(&m, ld32(v + 8 * i), 0);
+        /* Checked again here: a buffer read into earlier may have been the
+           iovec array itself, so this entry may have changed since. */
         uint32_t len = ld32(v + 8 * i + 4);
+        uint8_t *p = mem_at(&m, ld32(v + 8 * i), len);
+        if (!p) {
+            if (done > 0)
+                break;
+            RET(W_FAULT);
+        }
         if (len == 0)
             continue;
         ssize_t k;
