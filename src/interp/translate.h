@@ -4,15 +4,17 @@
  * translate.c turns a validated body into an array of Cells.  An
  * instruction is one handler address (direct threading: interp.c jumps to
  * it with `goto *ip->h`) followed by operand cells.  Operands are frame
- * slot indices (the frame is `uint64_t *fp`: params, then locals, then the
- * operand stack, every value one slot), immediates, branch targets (Cell
- * pointers) or fuel amounts.  Block results and branch values are moved at
- * translation time, so the interpreter has no value stack of its own.
+ * slot indices (the frame is `uint64_t *fp`: params, locals, a slot that
+ * stays 0, constant slots, then the operand stack; every value one slot),
+ * immediates, branch targets (Cell pointers) or fuel amounts.  Block
+ * results and branch values are moved at translation time, so the
+ * interpreter has no value stack of its own.
  *
  * Handlers: every wasm opcode has the handler id H_<id> == OP_<id> (many are
  * never emitted: block, local.get, drop ... vanish into operands), followed
- * by the extra handlers listed below (immediate variants, fused
- * compare-and-branch, moves, calls, fuel).
+ * by the extra handlers listed below: moves, calls and fuel; immediate
+ * operands; fused forms (compare-and-branch, add-and-branch, add-and-load,
+ * read-modify-write, float multiply-add).
  */
 #ifndef LEONARDO_TRANSLATE_H
 #define LEONARDO_TRANSLATE_H
