@@ -89,7 +89,7 @@ struct lw_module {
  */
 typedef struct Frame {
     const void *ret_ip;     /* where the caller continues when this returns */
-    uint64_t *fp;           /* first slot of this frame: params, then locals, then operands */
+    uint64_t *fp;           /* first slot of this frame: params, locals, operands (translate.c) */
     CompiledFunc *code;     /* NULL for the sentinel */
     lw_instance *inst;
     lw_memory *mem;         /* inst->mem0, or an empty memory: never NULL */
@@ -98,7 +98,7 @@ typedef struct Frame {
 struct lw_exec {
     lw_store *store;
     uint64_t *stack, *stack_end;   /* value slots for all frames */
-    uint64_t *sp;          /* first free slot while a host function runs (nested calls) */
+    uint64_t *sp;          /* first free slot while a host function runs */
     Frame *frames;         /* max_depth + 2 entries */
     uint32_t depth, max_depth;
 
