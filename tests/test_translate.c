@@ -352,6 +352,35 @@ START_TEST(i64_and_floats)
 }
 END_TEST
 
+/* i32.wrap_i64 folds into the instruction that reads it as an i32 */
+START_TEST(wrap_folding)
+{
+    lw_instance *inst = load(
+        "(module (memory 1)"
+        " (func (export \"add\") (param i64) (result i32)"
+        "   (i32.add (i32.wrap_i64 (local.get 0)) (i32.const 1)))"
+        " (func (export \"eqz\") (param i64) (result i32)"
+        "   (i32.eqz (i32.wrap_i64 (local.get 0))))"
+        " (func (export \"mem\") (param i64) (result i32)"
+        "   (i32.store8 (i32.wrap_i64 (local.get 0)) (i32.wrap_i64 (i64.shr_u (local.get 0) (i64.const 8))))"
+        "   (i32.load8_u (i32.add (i32.const 0) (i32.wrap_i64 (local.get 0))))))");
+    lw_value v = i64(0x100000005ull), r;
+    ck_assert_int_eq(lw_exec_call(ex, export_func(inst, "add"), &v, 1), LW_OK);
+    lw_exec_results(ex, &r, 1);
+    ck_assert_uint_eq(r.of.i32, 6);
+    v = i64(0x100000000ull);
+    ck_assert_int_eq(lw_exec_call(ex, export_func(inst, "eqz"), &v, 1), LW_OK);
+    lw_exec_results(ex, &r, 1);
+    ck_assert_uint_eq(r.of.i32, 1);
+    v = i64(0xAB000000ABCD0010ull);   /* wraps to 0xABCD0010: out of bounds */
+    ck_assert_int_eq(lw_exec_call(ex, export_func(inst, "mem"), &v, 1), LW_TRAP);
+    v = i64(0xFFFFFFFF00002A10ull);   /* wraps to 0x2A10; stores byte 0x2A */
+    ck_assert_int_eq(lw_exec_call(ex, export_func(inst, "mem"), &v, 1), LW_OK);
+    lw_exec_results(ex, &r, 1);
+    ck_assert_uint_eq(r.of.i32, 0x2A);
+}
+END_TEST
+
 /* ---- traps ---- */
 
 START_TEST(traps_and_backtrace)
@@ -569,6 +598,7 @@ int main(void)
     tcase_add_test(tc, local_set_under_alias);
     tcase_add_test(tc, calls_and_memory);
     tcase_add_test(tc, i64_and_floats);
+    tcase_add_test(tc, wrap_folding);
     tcase_add_test(tc, traps_and_backtrace);
     tcase_add_test(tc, fuel_slices);
     tcase_add_test(tc, fuel_limit);

@@ -877,8 +877,31 @@ static void go_dead(T *t)
 
 /* ---- instructions ---- */
 
+/*
+ * i32.wrap_i64 just before an instruction that takes entry i as an i32
+ * is dropped: handlers read i32 operands as the low 32 bits of a slot
+ * anyway, so the instruction can read the i64 directly.  (Validation
+ * guarantees whatever consumes a wrap's result takes an i32.)
+ */
+static void unwrap(T *t, uint32_t i)
+{
+    Ent *e = &t->stk[i];
+    if (e->kind != E_TEMP || t->last == SIZE_MAX || t->last_end != t->len ||
+        t->last_h != OP_I32_WRAP_I64 || t->code[t->last + 1].s.a != home(t, i))
+        return;
+    uint32_t src = t->code[t->last + 1].s.b;
+    t->len = t->last;
+    t->last = t->prev = SIZE_MAX;
+    if (src != home(t, i)) {
+        e->kind = E_LOCAL;   /* read-only alias of the i64's slot, consumed at once */
+        e->slot = src;
+        t->nalias++;
+    }
+}
+
 static void op_unary(T *t, int h)
 {
+    unwrap(t, t->h - 1);
     uint32_t a = pop_slot(t);
     uint32_t d = home(t, t->h);
     size_t at = emit_h(t, h);
@@ -974,6 +997,8 @@ static void op_binary(T *t, int op)
     if (fuse_muladd(t, op) || fuse_mul3(t, op))
         return;
     uint32_t ib = t->h - 1, ia = t->h - 2;
+    unwrap(t, ib);
+    unwrap(t, ia);
     Ent eb = pop(t), ea = pop(t);
     if (imm_variant[op] && eb.kind != E_CONST && ea.kind == E_CONST && swapped(op) >= 0) {
         Ent e = ea; ea = eb; eb = e;
@@ -1347,6 +1372,9 @@ static void translate_op(T *t, int op)
         /* A constant address joins the offset (their sum is the 33-bit
            effective address either way) and the zero slot stands in. */
         uint32_t ai = t->h - (npush == 1 ? 1 : 2);
+        unwrap(t, ai);
+        if (npush == 0)
+            unwrap(t, t->h - 1);
         if (t->stk[ai].kind == E_CONST) {
             off += (uint32_t)t->stk[ai].val;
             t->stk[ai].val = 0;
