@@ -282,7 +282,8 @@ lw_instance *lw_instantiate(lw_store *s, lw_module *module, lw_exec *ex, lw_erro
         f->is_host = false;
         f->u.wasm.inst = inst;
         f->u.wasm.index = m->nfunc_imports + i;
-        f->u.wasm.code = module->code[i];
+        /* Another thread may be translating into module->code[i] right now. */
+        f->u.wasm.code = __atomic_load_n(&module->code[i], __ATOMIC_ACQUIRE);
         inst->funcs[m->nfunc_imports + i] = f;
     }
     if (!ptrvec_push(&s->instances, in)) {
