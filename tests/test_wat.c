@@ -360,6 +360,34 @@ START_TEST(simd_is_clean)
 }
 END_TEST
 
+/* The source map follows folded instructions, whose operator is encoded
+   after its operands, and names each instruction's mnemonic. */
+START_TEST(source_map)
+{
+    const char *text = "(module (func (result i32)\n"
+                       "  (i32.add\n"
+                       "    (i32.const 1)\n"
+                       "    (i32.const 2))))";
+    size_t n, nmap;
+    WasmError err;
+    WatSrcPos *map;
+    uint8_t *b = wat_to_wasm_map(text, strlen(text), "t.wat", &n, &err, &map, &nmap);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_uint_eq(nmap, 4);   /* two consts, the add, the final end */
+    static const uint8_t want_op[] = { 0x41, 0x41, 0x6A };
+    static const uint32_t want_line[] = { 3, 4, 2 }, want_col[] = { 6, 6, 4 };
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_uint_eq(b[map[i].offset], want_op[i]);
+        ck_assert_uint_eq(map[i].line, want_line[i]);
+        ck_assert_uint_eq(map[i].col, want_col[i]);
+        ck_assert_ptr_eq(wat_srcpos_find(map, nmap, map[i].offset), &map[i]);
+    }
+    ck_assert_ptr_null(wat_srcpos_find(map, nmap, map[0].offset - 1));
+    free(map);
+    free(b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("wat");
@@ -380,6 +408,7 @@ int main(void)
     tcase_add_test(tc, errors_module_rules);
     tcase_add_test(tc, numeric_type_index_is_left_to_validator);
     tcase_add_test(tc, simd_is_clean);
+    tcase_add_test(tc, source_map);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -367,10 +367,18 @@ static void parse_func(WatParser *p)
     }
     WBuf *body = &p->fbody;
     body->len = 0;
+    p->body_map.len = 0;
     encode_locals(p, body, ltypes);
     wat_parse_instrs(p, body);
+    wat_map_here(p, body);   /* the final `end` is the function's closing paren */
     wbuf_byte(p, body, 0x0B);
     wbuf_u32(p, &p->sec[SEC_CODE], (uint32_t)body->len);
+    /* The body's map entries, now relative to the code section. */
+    const WMapEntry *e = (const WMapEntry *)(const void *)p->body_map.data;
+    for (size_t i = 0; i < p->body_map.len / sizeof *e; i++) {
+        WMapEntry c = { (uint32_t)(p->sec[SEC_CODE].len + e[i].offset), e[i].tok };
+        wbuf_bytes(p, &p->code_map, &c, sizeof c);
+    }
     wbuf_bytes(p, &p->sec[SEC_CODE], body->data, body->len);
     p->sec_count[SEC_CODE]++;
     add_local_names(p, idx);
@@ -736,8 +744,11 @@ static void assemble(WatParser *p, WBuf *out)
         WBuf empty = { 0 };
         emit_section(p, out, SEC_DATACOUNT, &empty, true, p->counts[SP_DATA]);
     }
-    if (p->sec_count[SEC_CODE])
+    if (p->sec_count[SEC_CODE]) {
         emit_section(p, out, SEC_CODE, &p->sec[SEC_CODE], true, p->sec_count[SEC_CODE]);
+        /* The section's contents end the binary so far. */
+        p->code_base = out->len - p->sec[SEC_CODE].len;
+    }
     if (p->sec_count[SEC_DATA])
         emit_section(p, out, SEC_DATA, &p->sec[SEC_DATA], true, p->sec_count[SEC_DATA]);
     emit_name_section(p, out);
@@ -832,7 +843,7 @@ static void parser_free(WatParser *p)
     free(p->locals.slots);
     free(p->labels);
     WBuf *bufs[] = { &p->tparams, &p->tresults, &p->fbody, &p->flocals, &p->local_names,
-                     &p->func_names, &p->local_name_sub };
+                     &p->func_names, &p->local_name_sub, &p->body_map, &p->code_map };
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]->data);
     for (size_t i = 0; i < sizeof p->sec / sizeof p->sec[0]; i++) free(p->sec[i].data);
     for (size_t i = 0; i < p->nowned; i++) free(p->owned[i]);
@@ -844,6 +855,48 @@ static void parser_free(WatParser *p)
 uint8_t *wat_to_wasm(const char *text, size_t len, const char *filename,
                      size_t *out_len, WasmError *err)
 {
+    return wat_to_wasm_map(text, len, filename, out_len, err, NULL, NULL);
+}
+
+static int srcpos_cmp(const void *a, const void *b)
+{
+    uint32_t x = ((const WatSrcPos *)a)->offset, y = ((const WatSrcPos *)b)->offset;
+    return (x > y) - (x < y);
+}
+
+/* The source map in its final form: binary offsets and line:col, sorted
+   (folded instructions were recorded before their operands). */
+static void export_map(WatParser *p, WatSrcPos **map, size_t *nmap)
+{
+    const WMapEntry *e = (const WMapEntry *)(const void *)p->code_map.data;
+    size_t n = p->code_map.len / sizeof *e;
+    WatSrcPos *m = n ? malloc(n * sizeof *m) : NULL;
+    if (!m) return;
+    for (size_t i = 0; i < n; i++) {
+        const WatToken *t = &p->toks[e[i].tok];
+        m[i] = (WatSrcPos){ (uint32_t)(p->code_base + e[i].offset), t->line, t->col };
+    }
+    qsort(m, n, sizeof *m, srcpos_cmp);
+    *map = m;
+    *nmap = n;
+}
+
+const WatSrcPos *wat_srcpos_find(const WatSrcPos *map, size_t n, size_t offset)
+{
+    size_t lo = 0, hi = n;   /* the first entry past `offset` is in [lo, hi] */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (map[mid].offset <= offset) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo ? &map[lo - 1] : NULL;
+}
+
+uint8_t *wat_to_wasm_map(const char *text, size_t len, const char *filename,
+                         size_t *out_len, WasmError *err, WatSrcPos **map, size_t *nmap)
+{
+    if (map) *map = NULL;
+    if (nmap) *nmap = 0;
     WasmError scratch;
     if (!err) err = &scratch;
     err->kind = ERR_NONE;
@@ -857,12 +910,14 @@ uint8_t *wat_to_wasm(const char *text, size_t len, const char *filename,
     }
     p->filename = filename ? filename : "<text>";
     p->err = err;
+    p->want_map = map && nmap;
     uint8_t *volatile result = NULL;
     size_t n = 0;
     if (setjmp(p->fail) == 0) {
         tokenize(p, text, len);
         result = parse_module(p, &n);
         *out_len = n;
+        if (p->want_map) export_map(p, map, nmap);
     }
     parser_free(p);
     return result;

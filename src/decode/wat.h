@@ -17,4 +17,21 @@
 uint8_t *wat_to_wasm(const char *text, size_t len, const char *filename,
                      size_t *out_len, WasmError *err);
 
+/*
+ * Where each instruction of the encoded code section came from, so that a
+ * validation error, which knows only a byte offset in the binary, can be
+ * reported at the FILE:LINE:COL of the text.  Sorted by offset.
+ */
+typedef struct {
+    uint32_t offset;     /* byte offset of the instruction in the binary */
+    uint32_t line, col;  /* its mnemonic in the text */
+} WatSrcPos;
+
+/* wat_to_wasm, and also the source map (malloc'd; NULL and 0 if none). */
+uint8_t *wat_to_wasm_map(const char *text, size_t len, const char *filename,
+                         size_t *out_len, WasmError *err, WatSrcPos **map, size_t *nmap);
+
+/* The entry of `map` at or before `offset`, or NULL. */
+const WatSrcPos *wat_srcpos_find(const WatSrcPos *map, size_t n, size_t offset);
+
 #endif

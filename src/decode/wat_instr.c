@@ -691,9 +691,20 @@ static void parse_shuffle(WatParser *p, WBuf *out)
     wbuf_bytes(p, out, lanes, sizeof lanes);
 }
 
+/* Note that the instruction about to be written to `out` comes from the
+   current token (function bodies only: they are what the validator checks
+   instruction by instruction). */
+void wat_map_here(WatParser *p, const WBuf *out)
+{
+    if (!p->want_map || out != &p->fbody) return;
+    WMapEntry e = { (uint32_t)out->len, (uint32_t)p->pos };
+    wbuf_bytes(p, &p->body_map, &e, sizeof e);
+}
+
 /* A plain instruction other than block, loop and if: mnemonic and immediates. */
 static void parse_op(WatParser *p, WBuf *out)
 {
+    wat_map_here(p, out);
     const WatToken *t = wat_cur(p);
     const OpInfo *op = lookup_op(t);
     if (!op) wat_unexpected(p);
@@ -879,6 +890,7 @@ static void parse_plain_block(WatParser *p, WBuf *out)
     const WatToken *t = wat_cur(p);
     enter(p);
     bool is_if = wat_tok_is(t, "if");
+    wat_map_here(p, out);
     wbuf_byte(p, out, wat_tok_is(t, "block") ? 0x02 : wat_tok_is(t, "loop") ? 0x03 : 0x04);
     wat_advance(p);
     const WatToken *label = wat_cur(p)->kind == TOK_ID ? wat_cur(p) : NULL;
@@ -892,12 +904,14 @@ static void parse_block_rest(WatParser *p, WBuf *out, bool is_if)
 {
     wat_parse_instrs(p, out);
     if (is_if && wat_tok_is(wat_cur(p), "else")) {
+        wat_map_here(p, out);
         wat_advance(p);
         match_label(p);
         wbuf_byte(p, out, 0x05);
         wat_parse_instrs(p, out);
     }
     if (!wat_tok_is(wat_cur(p), "end")) wat_unexpected(p);
+    wat_map_here(p, out);
     wat_advance(p);
     match_label(p);
     wbuf_byte(p, out, 0x0B);
@@ -923,9 +937,16 @@ void wat_parse_instrs(WatParser *p, WBuf *out)
 }
 
 /* Move the bytes out[from .. mid) behind out[mid .. len): an operator
-   written before its folded operands goes after them. */
-static void rotate(WBuf *out, size_t from, size_t mid)
+   written before its folded operands goes after them.  Source-map entries
+   move with their bytes; those at or past `from` are the newest ones. */
+static void rotate(WatParser *p, WBuf *out, size_t from, size_t mid)
 {
+    if (p->want_map && out == &p->fbody) {
+        WMapEntry *e = (WMapEntry *)(void *)p->body_map.data;
+        for (size_t i = p->body_map.len / sizeof *e; i-- > 0 && e[i].offset >= from;)
+            e[i].offset = e[i].offset < mid ? (uint32_t)(e[i].offset + (out->len - mid))
+                                            : (uint32_t)(e[i].offset - (mid - from));
+    }
     uint8_t *d = out->data;
     size_t ends[3][2] = { { from, mid }, { mid, out->len }, { from, out->len } };
     for (int k = 0; k < 3; k++)
@@ -944,6 +965,7 @@ void wat_parse_folded(WatParser *p, WBuf *out)
     wat_expect_lparen(p);
     const WatToken *t = wat_cur(p);
     if (wat_tok_is(t, "block") || wat_tok_is(t, "loop")) {
+        wat_map_here(p, out);
         wbuf_byte(p, out, wat_tok_is(t, "block") ? 0x02 : 0x03);
         wat_advance(p);
         const WatToken *label = wat_cur(p)->kind == TOK_ID ? wat_cur(p) : NULL;
@@ -951,7 +973,8 @@ void wat_parse_folded(WatParser *p, WBuf *out)
         parse_blocktype(p, out);
         push_label(p, label);
         wat_parse_instrs(p, out);
-        wbuf_byte(p, out, 0x0B);
+        wat_map_here(p, out);
+    wbuf_byte(p, out, 0x0B);
         p->nlabels--;
     } else if (wat_tok_is(t, "if")) {
         wat_advance(p);
@@ -959,12 +982,13 @@ void wat_parse_folded(WatParser *p, WBuf *out)
         if (label) wat_advance(p);
         /* The block type comes before the condition but is encoded after it. */
         size_t at = out->len;
+        wat_map_here(p, out);
         wbuf_byte(p, out, 0x04);
         parse_blocktype(p, out);
         size_t mid = out->len;
         while (wat_cur(p)->kind == TOK_LPAREN && !wat_at_sexpr(p, "then"))
             wat_parse_folded(p, out);
-        rotate(out, at, mid);
+        rotate(p, out, at, mid);
         push_label(p, label);
         if (!wat_at_sexpr(p, "then")) wat_unexpected(p);
         p->pos += 2;
@@ -972,18 +996,20 @@ void wat_parse_folded(WatParser *p, WBuf *out)
         wat_expect_rparen(p);
         if (wat_at_sexpr(p, "else")) {
             p->pos += 2;
+            wat_map_here(p, out);
             wbuf_byte(p, out, 0x05);
             wat_parse_instrs(p, out);
             wat_expect_rparen(p);
         }
-        wbuf_byte(p, out, 0x0B);
+        wat_map_here(p, out);
+    wbuf_byte(p, out, 0x0B);
         p->nlabels--;
     } else {
         size_t at = out->len;
         parse_op(p, out);
         size_t mid = out->len;
         while (wat_cur(p)->kind == TOK_LPAREN) wat_parse_folded(p, out);
-        rotate(out, at, mid);
+        rotate(p, out, at, mid);
     }
     wat_expect_rparen(p);
     p->depth--;

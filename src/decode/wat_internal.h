@@ -76,12 +76,27 @@ typedef struct WatParser {
     WBuf local_name_sub;          /* the name section's local names, encoded */
     uint32_t nlocal_name_funcs;
     WBuf out;                     /* the binary being assembled */
+
+    /* Source map: (offset in fbody, token index) for the body being parsed,
+       then (offset in sec[SEC_CODE], token index) for the whole section. */
+    bool want_map;
+    WBuf body_map, code_map;
+    size_t code_base;             /* offset of the code section's contents in the binary */
     const char *first_def;        /* pass 1: the kind of the first definition, for "import after" */
 
     /* Memory owned by the parse, freed at the end. */
     void **owned;
     size_t nowned, owned_cap;
 } WatParser;
+
+/* One source-map entry: a byte offset and the token there. */
+typedef struct {
+    uint32_t offset, tok;
+} WMapEntry;
+
+/* Record that the next instruction written to `out` comes from the current
+   token (for function bodies; see WatSrcPos in wat.h). */
+void wat_map_here(WatParser *p, const WBuf *out);
 
 _Noreturn void wat_fail(WatParser *p, const WatToken *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -10,6 +10,7 @@
 #include "decode/wat.h"
 #include "mem/memory.h"
 
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -270,13 +271,29 @@ lw_module *lw_module_load(const uint8_t *bytes, size_t len, lw_error *err)
 lw_module *lw_module_load_wat(const char *text, size_t len, const char *filename, lw_error *err)
 {
     WasmError we = { 0 };
-    size_t blen = 0;
-    uint8_t *bin = wat_to_wasm(text, len, filename ? filename : "<text>", &blen, &we);
+    size_t blen = 0, nmap = 0;
+    WatSrcPos *map = NULL;
+    const char *fname = filename ? filename : "<text>";
+    uint8_t *bin = wat_to_wasm_map(text, len, fname, &blen, &we, &map, &nmap);
     if (!bin) {
         set_error(err, map_error_kind(we.kind), we.offset, we.msg);
         return NULL;
     }
     lw_module *m = lw_module_load(bin, blen, err);
+    /* A validation error knows only its offset in the binary made from the
+       text: say where in the text that instruction was. */
+    const WatSrcPos *at;
+    if (!m && err && err->offset != (size_t)-1 && (at = wat_srcpos_find(map, nmap, err->offset))) {
+        char msg[sizeof err->msg + 64];
+        int n = snprintf(msg, sizeof msg, "%s:%" PRIu32 ":%" PRIu32 ": %s", fname, at->line, at->col,
+                         err->msg);
+        if (n > 0) {   /* a long message loses its tail */
+            size_t k = (size_t)n < sizeof err->msg - 1 ? (size_t)n : sizeof err->msg - 1;
+            memcpy(err->msg, msg, k);
+            err->msg[k] = '\0';
+        }
+    }
+    free(map);
     free(bin);
     return m;
 }
