@@ -381,6 +381,32 @@ START_TEST(wrap_folding)
 }
 END_TEST
 
+/* Binary operations fused with the load of their right operand. */
+START_TEST(load_operand_fusion)
+{
+    lw_instance *inst = load(
+        "(module (memory 1) (data (i32.const 16) \"\\05\\01\\00\\00\\ff\")"
+        " (func (export \"sub\") (param i32 i32) (result i32)"   /* x - mem[p + 4 + 12] */
+        "   (i32.sub (local.get 0) (i32.load offset=12 (i32.add (local.get 1) (i32.const 4)))))"
+        " (func (export \"xor8\") (param i32 i32) (result i32)"
+        "   (i32.xor (local.get 0) (i32.load8_u offset=4 (local.get 1))))"
+        " (func (export \"acc\") (param i32) (result i32)"      /* mem[p] += 3, read back */
+        "   (i32.store (local.get 0) (i32.add (i32.const 3) (i32.load (local.get 0))))"
+        "   (i32.load (local.get 0)))"
+        " (func (export \"fsub\") (param i32) (result i32)"
+        "   (f64.store (i32.const 64) (f64.const 2.5))"
+        "   (i32.trunc_f64_s (f64.sub (f64.const 10) (f64.load (i32.add (local.get 0) (i32.const 64)))))))");
+    ck_assert_uint_eq(call_i32(inst, "sub", 2, 1000, 0), 1000u - 0x105);
+    ck_assert_uint_eq(call_i32(inst, "sub", 2, 7, 0xFFFFFFFC), 7);   /* the add wraps: reads 12 */
+    ck_assert_str_eq(call_trap(inst, "sub", 2, 7, 65536 - 18), "out of bounds memory access");
+    ck_assert_uint_eq(call_i32(inst, "xor8", 2, 0x0F, 16), 0xF0);
+    ck_assert_str_eq(call_trap(inst, "xor8", 2, 0, 65532), "out of bounds memory access");
+    ck_assert_uint_eq(call_i32(inst, "acc", 1, 16), 0x108);
+    ck_assert_uint_eq(call_i32(inst, "acc", 1, 16), 0x10B);
+    ck_assert_uint_eq(call_i32(inst, "fsub", 1, 0), 7);
+}
+END_TEST
+
 /* ---- traps ---- */
 
 START_TEST(traps_and_backtrace)
@@ -599,6 +625,7 @@ int main(void)
     tcase_add_test(tc, calls_and_memory);
     tcase_add_test(tc, i64_and_floats);
     tcase_add_test(tc, wrap_folding);
+    tcase_add_test(tc, load_operand_fusion);
     tcase_add_test(tc, traps_and_backtrace);
     tcase_add_test(tc, fuel_slices);
     tcase_add_test(tc, fuel_limit);

@@ -60,6 +60,9 @@ static const struct { int h; const char *name, *fmt; } extras[] = {
 #define X(id) { H_##id, #id, "pi" },
     LW_ADD_MEM_OPS(X)
 #undef X
+#define X(op, load, LT, T, get, put, expr) { H_##op##_M_##load, #op "_M_" #load, "ppp" },
+    LW_MEMOP_OPS(X)
+#undef X
 };
 
 const char *handler_name(int h)

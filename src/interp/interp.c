@@ -111,6 +111,9 @@ lw_status interp_run(lw_exec *ex)
         LW_MULADD_OPS(X)
         LW_ADD_MEM_OPS(X)
 #undef X
+#define X(op, load, LT, T, get, put, expr) [H_##op##_M_##load] = &&op_##op##_M_##load,
+        LW_MEMOP_OPS(X)
+#undef X
     };
     if (!ex) {
         handler_table = labels;
@@ -522,6 +525,7 @@ op_##id: { \
     ADD_MEM(F32_ADD_MEM, uint32_t, , (uint32_t)bits_f32, f32_of(fp[PB(1)]) + f32_of(v))
     ADD_MEM(F64_ADD_MEM, uint64_t, , bits_f64, f64_of(fp[PB(1)]) + f64_of(v))
 #undef ADD_MEM
+
     STORE(I32_STORE, uint32_t)
     STORE(I64_STORE, uint64_t)
     STORE(F32_STORE, uint32_t)
@@ -585,6 +589,22 @@ op_MEMORY_FILL: {
 
     /* ---- numeric ---- */
 #include "interp/ops_num.h"
+
+/* A binary operation on fp[a] and a value loaded as by the fused load. */
+#define MEMOP(op, load, LT, T, get, put, expr) \
+op_##op##_M_##load: { \
+    uint64_t ea = (uint64_t)(uint32_t)((uint32_t)fp[PA(2)] + PB(2)) + PA(3); \
+    if (UNLIKELY(ea + sizeof(LT) > msize)) \
+        goto oob; \
+    LT m; \
+    memcpy(&m, mem + ea, sizeof m); \
+    T x = get(fp[PB(1)]), y = get((uint64_t)m); \
+    fp[PA(1)] = put(expr); \
+    ip += 4; \
+    NEXT(); \
+}
+    LW_MEMOP_OPS(MEMOP)
+#undef MEMOP
 
     /* Opcodes that vanish at translation (never in threaded code). */
 op_NOP: op_BLOCK: op_LOOP: op_IF: op_ELSE: op_END: op_BR: op_BR_IF: op_BR_TABLE:

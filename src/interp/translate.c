@@ -992,9 +992,52 @@ static bool fuse_mul3(T *t, int op)
     return true;
 }
 
+/*
+ * `x; load p; op` where the load just made the top entry: one instruction
+ * that loads and operates (LW_MEMOP_OPS).  The load's result slot is
+ * never written; it was a temp consumed here.
+ */
+static bool fuse_load_operand(T *t, int op)
+{
+    if (!last_makes_top(t) || t->h < 2 || t->stk[t->h - 2].kind == E_CONST)
+        return false;
+    int lh = t->last_h, load;
+    const Cell *li = &t->code[t->last];
+    uint32_t x = li[1].s.b, c;
+    uint64_t off;
+    if (lh >= OP_I32_LOAD && lh <= OP_I64_LOAD32_U) {
+        load = lh;
+        c = 0;
+        off = li[2].u64;
+    } else if (lh >= H_I32_LOAD_AI && lh <= H_I64_LOAD32_U_AI && (lh - H_I32_LOAD_AI) % 2 == 0) {
+        load = OP_I32_LOAD + (lh - H_I32_LOAD_AI) / 2;
+        c = li[2].s.a;
+        off = li[2].s.b;
+    } else {
+        return false;
+    }
+    int h = -1;
+#define X(o, l, LT, TT, get, put, expr) if (op == OP_##o && load == OP_##l) h = H_##o##_M_##l;
+    LW_MEMOP_OPS(X)
+#undef X
+    if (h < 0 || off > UINT32_MAX)
+        return false;
+    t->len = t->last;
+    pop(t);
+    uint32_t ia = t->h - 1;
+    uint32_t as = operand(t, pop(t), ia);   /* a temp or a local: emits nothing */
+    size_t at = emit_h(t, h);
+    emit_pair(t, home(t, t->h), as);
+    emit_pair(t, x, c);
+    emit_pair(t, (uint32_t)off, 0);
+    push_temp(t);
+    set_last(t, at, h);
+    return true;
+}
+
 static void op_binary(T *t, int op)
 {
-    if (fuse_muladd(t, op) || fuse_mul3(t, op))
+    if (fuse_muladd(t, op) || fuse_mul3(t, op) || fuse_load_operand(t, op))
         return;
     uint32_t ib = t->h - 1, ia = t->h - 2;
     unwrap(t, ib);
@@ -1141,27 +1184,40 @@ static void op_generic(T *t, int h, uint32_t npop, bool result, uint32_t imm1, u
  */
 static bool fuse_add_to_mem(T *t, int store, uint64_t off)
 {
-    int load, add, h;
+    int load, add, madd, h;
     switch (store) {
-    case OP_I32_STORE: load = OP_I32_LOAD; add = OP_I32_ADD; h = H_I32_ADD_MEM; break;
-    case OP_I64_STORE: load = OP_I64_LOAD; add = OP_I64_ADD; h = H_I64_ADD_MEM; break;
-    case OP_F32_STORE: load = OP_F32_LOAD; add = OP_F32_ADD; h = H_F32_ADD_MEM; break;
-    case OP_F64_STORE: load = OP_F64_LOAD; add = OP_F64_ADD; h = H_F64_ADD_MEM; break;
+    case OP_I32_STORE: load = OP_I32_LOAD; add = OP_I32_ADD; madd = H_I32_ADD_M_I32_LOAD; h = H_I32_ADD_MEM; break;
+    case OP_I64_STORE: load = OP_I64_LOAD; add = OP_I64_ADD; madd = H_I64_ADD_M_I64_LOAD; h = H_I64_ADD_MEM; break;
+    case OP_F32_STORE: load = OP_F32_LOAD; add = OP_F32_ADD; madd = H_F32_ADD_M_F32_LOAD; h = H_F32_ADD_MEM; break;
+    case OP_F64_STORE: load = OP_F64_LOAD; add = OP_F64_ADD; madd = H_F64_ADD_M_F64_LOAD; h = H_F64_ADD_MEM; break;
     default: return false;
     }
-    if (!last_makes_top(t) || t->last_h != add || t->prev == SIZE_MAX || t->prev_h != load)
-        return false;
-    const Cell *li = &t->code[t->last], *pi = &t->code[t->prev];
-    uint32_t loaded = pi[1].s.a, x = li[1].s.b;
-    if (li[2].s.a != loaded || x == loaded || pi[2].u64 != off || loaded < t->tempbase)
+    if (!last_makes_top(t))
         return false;
     Ent ea = t->stk[t->h - 2];
     uint32_t addr = ea.kind == E_TEMP ? home(t, t->h - 2) : ea.kind == E_LOCAL ? ea.slot : t->zero;
     if (ea.kind == E_CONST && ea.val != 0)
         return false;
-    if (pi[1].s.b != addr || addr == loaded)
-        return false;
-    t->len = t->prev;
+    const Cell *li = &t->code[t->last];
+    uint32_t x = li[1].s.b;
+    size_t start;
+    if (t->last_h == madd) {
+        /* the add already took the load in (fuse_load_operand) */
+        if (li[2].s.a != addr || li[2].s.b != 0 || li[3].s.a != off)
+            return false;
+        start = t->last;
+    } else {
+        if (t->last_h != add || t->prev == SIZE_MAX || t->prev_h != load)
+            return false;
+        const Cell *pi = &t->code[t->prev];
+        uint32_t loaded = pi[1].s.a;
+        if (li[2].s.a != loaded || x == loaded || pi[2].u64 != off || loaded < t->tempbase)
+            return false;
+        if (pi[1].s.b != addr || addr == loaded)
+            return false;
+        start = t->prev;
+    }
+    t->len = start;
     t->last = t->prev = SIZE_MAX;
     pop(t);
     pop(t);

@@ -63,6 +63,39 @@ typedef union Cell {
     X(I64_LOAD32_U, uint32_t, v)
 
 /*
+ * Binary operations whose right operand comes straight from a load, fused
+ * into one instruction: [dst|a][x|c][off|-],
+ * dst = fp[a] op mem[(uint32_t)(fp[x] + c) + off]  (c is 0 for a plain load).
+ * X(op, load, type read, op's type, get, put, expr of x and y): the last
+ * four as in ops_num.h.  Handler H_<op>_M_<load>.  The pairs are the
+ * shapes of hot loops: accumulating array elements, hashing bytes,
+ * differences of struct fields.
+ */
+#define LW_MEMOP_OPS(X) \
+    X(I32_ADD, I32_LOAD, uint32_t, uint32_t, U32, PUT32, x + y) \
+    X(I32_SUB, I32_LOAD, uint32_t, uint32_t, U32, PUT32, x - y) \
+    X(I32_MUL, I32_LOAD, uint32_t, uint32_t, U32, PUT32, x * y) \
+    X(I32_AND, I32_LOAD, uint32_t, uint32_t, U32, PUT32, x & y) \
+    X(I32_OR, I32_LOAD, uint32_t, uint32_t, U32, PUT32, x | y) \
+    X(I32_XOR, I32_LOAD, uint32_t, uint32_t, U32, PUT32, x ^ y) \
+    X(I32_ADD, I32_LOAD8_U, uint8_t, uint32_t, U32, PUT32, x + y) \
+    X(I32_XOR, I32_LOAD8_U, uint8_t, uint32_t, U32, PUT32, x ^ y) \
+    X(I64_ADD, I64_LOAD, uint64_t, uint64_t, U64, PUT64, x + y) \
+    X(I64_SUB, I64_LOAD, uint64_t, uint64_t, U64, PUT64, x - y) \
+    X(I64_MUL, I64_LOAD, uint64_t, uint64_t, U64, PUT64, x * y) \
+    X(I64_AND, I64_LOAD, uint64_t, uint64_t, U64, PUT64, x & y) \
+    X(I64_OR, I64_LOAD, uint64_t, uint64_t, U64, PUT64, x | y) \
+    X(I64_XOR, I64_LOAD, uint64_t, uint64_t, U64, PUT64, x ^ y) \
+    X(F32_ADD, F32_LOAD, uint32_t, float, f32_of, bits_f32, x + y) \
+    X(F32_SUB, F32_LOAD, uint32_t, float, f32_of, bits_f32, x - y) \
+    X(F32_MUL, F32_LOAD, uint32_t, float, f32_of, bits_f32, x * y) \
+    X(F32_DIV, F32_LOAD, uint32_t, float, f32_of, bits_f32, x / y) \
+    X(F64_ADD, F64_LOAD, uint64_t, double, f64_of, bits_f64, x + y) \
+    X(F64_SUB, F64_LOAD, uint64_t, double, f64_of, bits_f64, x - y) \
+    X(F64_MUL, F64_LOAD, uint64_t, double, f64_of, bits_f64, x * y) \
+    X(F64_DIV, F64_LOAD, uint64_t, double, f64_of, bits_f64, x / y)
+
+/*
  * Float multiply fused with the add or subtract that consumes it (two
  * roundings, as separate instructions would give): [dst|a][x|y]
  * dst = a + x*y or a - x*y; and with another multiply.
@@ -142,6 +175,9 @@ enum {
 #define X(id) H_##id,
     LW_MULADD_OPS(X)
     LW_ADD_MEM_OPS(X)
+#undef X
+#define X(op, load, LT, T, get, put, expr) H_##op##_M_##load,
+    LW_MEMOP_OPS(X)
 #undef X
     H__COUNT
 };
