@@ -407,6 +407,32 @@ START_TEST(load_operand_fusion)
 }
 END_TEST
 
+/* A store and the i32.add right after it run as one instruction. */
+START_TEST(store_then_add)
+{
+    lw_instance *inst = load(
+        "(module (memory 1)"
+        " (func (export \"fill\") (param i32 i32) (result i32) (local i32)"   /* n bytes of 7 at p, step 3 */
+        "   (local.set 2 (local.get 0))"
+        "   (block (loop"
+        "     (br_if 1 (i32.eqz (local.get 1)))"
+        "     (i32.store8 (local.get 2) (i32.const 7))"
+        "     (local.set 2 (i32.add (local.get 2) (i32.const 3)))"
+        "     (local.set 1 (i32.sub (local.get 1) (i32.const 1)))"
+        "     (br 0)))"
+        "   (i32.add (i32.load8_u (i32.const 3)) (local.get 2)))"
+        " (func (export \"bump\") (param i32 i32) (result i32)"   /* store, then p + k (k a local) */
+        "   (i32.store (local.get 0) (local.get 1))"
+        "   (i32.add (local.get 0) (local.get 1))))");
+    ck_assert_uint_eq(call_i32(inst, "fill", 2, 0, 4), 7 + 12);
+    ck_assert_uint_eq(call_i32(inst, "bump", 2, 100, 5), 105);
+    /* the store traps before the add: nothing is returned */
+    ck_assert_str_eq(call_trap(inst, "bump", 2, 65534, 5), "out of bounds memory access");
+    ck_assert_str_eq(call_trap(inst, "fill", 2, 65535, 2), "out of bounds memory access");
+    ck_assert_uint_eq(call_i32(inst, "fill", 2, 65533, 1), 7 + 65536);
+}
+END_TEST
+
 /* ---- traps ---- */
 
 START_TEST(traps_and_backtrace)
@@ -626,6 +652,7 @@ int main(void)
     tcase_add_test(tc, i64_and_floats);
     tcase_add_test(tc, wrap_folding);
     tcase_add_test(tc, load_operand_fusion);
+    tcase_add_test(tc, store_then_add);
     tcase_add_test(tc, traps_and_backtrace);
     tcase_add_test(tc, fuel_slices);
     tcase_add_test(tc, fuel_limit);

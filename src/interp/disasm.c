@@ -63,6 +63,9 @@ static const struct { int h; const char *name, *fmt; } extras[] = {
 #define X(op, load, LT, T, get, put, expr) { H_##op##_M_##load, #op "_M_" #load, "ppp" },
     LW_MEMOP_OPS(X)
 #undef X
+#define X(id, T) { H_##id##_ADD, #id "_THEN_ADD", "pppi" }, { H_##id##_ADDI, #id "_THEN_ADD_IMM", "pipi" },
+    LW_STORE_ADD_OPS(X)
+#undef X
 };
 
 const char *handler_name(int h)

@@ -114,6 +114,9 @@ lw_status interp_run(lw_exec *ex)
 #define X(op, load, LT, T, get, put, expr) [H_##op##_M_##load] = &&op_##op##_M_##load,
         LW_MEMOP_OPS(X)
 #undef X
+#define X(id, T) [H_##id##_ADD] = &&op_##id##_ADD, [H_##id##_ADDI] = &&op_##id##_ADDI,
+        LW_STORE_ADD_OPS(X)
+#undef X
     };
     if (!ex) {
         handler_table = labels;
@@ -535,6 +538,30 @@ op_##id: { \
     STORE(I64_STORE8, uint8_t)
     STORE(I64_STORE16, uint16_t)
     STORE(I64_STORE32, uint32_t)
+/* The store first: if it traps, the add has not happened. */
+#define STORE_ADD(id, T) \
+op_##id##_ADD: { \
+    uint64_t ea = (uint32_t)fp[PA(3)] + IMM(4); \
+    if (UNLIKELY(ea + sizeof(T) > msize)) \
+        goto oob; \
+    T v = (T)fp[PB(3)]; \
+    memcpy(mem + ea, &v, sizeof v); \
+    fp[PA(1)] = (uint32_t)((uint32_t)fp[PB(1)] + (uint32_t)fp[PA(2)]); \
+    ip += 5; \
+    NEXT(); \
+} \
+op_##id##_ADDI: { \
+    uint64_t ea = (uint32_t)fp[PA(3)] + IMM(4); \
+    if (UNLIKELY(ea + sizeof(T) > msize)) \
+        goto oob; \
+    T v = (T)fp[PB(3)]; \
+    memcpy(mem + ea, &v, sizeof v); \
+    fp[PA(1)] = (uint32_t)((uint32_t)fp[PB(1)] + (uint32_t)IMM(2)); \
+    ip += 5; \
+    NEXT(); \
+}
+    LW_STORE_ADD_OPS(STORE_ADD)
+#undef STORE_ADD
 #undef LOAD
 #undef STORE
 

@@ -1035,6 +1035,28 @@ static bool fuse_load_operand(T *t, int op)
     return true;
 }
 
+/*
+ * An i32.add right after a plain store takes the store in (*h becomes the
+ * fused id, st its operand cells): `*p = v; p += k` in one dispatch.
+ */
+static bool take_store(T *t, Cell st[2], int *h, bool imm)
+{
+    if (t->last == SIZE_MAX || t->last_end != t->len)
+        return false;
+    int fused = -1;
+#define X(id, TY) if (t->last_h == OP_##id) fused = imm ? H_##id##_ADDI : H_##id##_ADD;
+    LW_STORE_ADD_OPS(X)
+#undef X
+    if (fused < 0)
+        return false;
+    st[0] = t->code[t->last + 1];
+    st[1] = t->code[t->last + 2];
+    t->len = t->last;
+    t->last = t->prev = SIZE_MAX;
+    *h = fused;
+    return true;
+}
+
 static void op_binary(T *t, int op)
 {
     if (fuse_muladd(t, op) || fuse_mul3(t, op) || fuse_load_operand(t, op))
@@ -1056,18 +1078,26 @@ static void op_binary(T *t, int op)
     uint32_t d = home(t, t->h);
     size_t at;
     int h;
+    Cell st[2];
+    bool fused;
     if (imm_variant[op] && eb.kind == E_CONST) {
         uint32_t as = operand(t, ea, ia);
         h = imm_variant[op];
+        fused = op == OP_I32_ADD && take_store(t, st, &h, true);
         at = emit_h(t, h);
         emit_pair(t, d, as);
         emit_u64(t, eb.val);
     } else {
         uint32_t bs = operand(t, eb, ib), as = operand(t, ea, ia);
         h = op;
+        fused = op == OP_I32_ADD && take_store(t, st, &h, false);
         at = emit_h(t, h);
         emit_pair(t, d, as);
         emit_pair(t, bs, 0);
+    }
+    if (fused) {
+        *cell(t) = st[0];
+        *cell(t) = st[1];
     }
     push_temp(t);
     set_last(t, at, h);
@@ -1464,9 +1494,12 @@ static void translate_op(T *t, int op)
             if (fuse_add_to_mem(t, op, off))
                 return;
             uint32_t vs = pop_slot(t), as = pop_slot(t);
-            emit_h(t, op);
+            size_t at = emit_h(t, op);
             emit_pair(t, as, vs);
             emit_u64(t, off);
+            /* `last` without a result (last_makes_top is false): an
+               i32.add right after may take the store in (op_binary). */
+            set_last(t, at, op);
         }
         return;
     }

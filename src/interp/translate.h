@@ -96,6 +96,16 @@ typedef union Cell {
     X(F64_DIV, F64_LOAD, uint64_t, double, f64_of, bits_f64, x / y)
 
 /*
+ * A store followed by an i32.add (the pointer bump of `*p = v; p += k`):
+ * H_<id>_ADD  [dst|x][y|-][addr|val][offset]   store, then dst = x + fp[y]
+ * H_<id>_ADDI [dst|x][imm][addr|val][offset]   store, then dst = x + imm
+ * X(id, C type written) in opcode order.
+ */
+#define LW_STORE_ADD_OPS(X) \
+    X(I32_STORE, uint32_t) X(I64_STORE, uint64_t) X(F32_STORE, uint32_t) \
+    X(F64_STORE, uint64_t) X(I32_STORE8, uint8_t) X(I32_STORE16, uint16_t)
+
+/*
  * Float multiply fused with the add or subtract that consumes it (two
  * roundings, as separate instructions would give): [dst|a][x|y]
  * dst = a + x*y or a - x*y; and with another multiply.
@@ -178,6 +188,9 @@ enum {
 #undef X
 #define X(op, load, LT, T, get, put, expr) H_##op##_M_##load,
     LW_MEMOP_OPS(X)
+#undef X
+#define X(id, T) H_##id##_ADD, H_##id##_ADDI,
+    LW_STORE_ADD_OPS(X)
 #undef X
     H__COUNT
 };
