@@ -433,6 +433,34 @@ START_TEST(store_then_add)
 }
 END_TEST
 
+/* A load fused with the comparison and branch that consume it. */
+START_TEST(load_compare_branch)
+{
+    lw_instance *inst = load(
+        "(module (memory 1) (data (i32.const 8) \"\\00\\03\\00\\09\\00\\00\\00\\80\")"
+        " (func (export \"first_nonzero\") (param i32) (result i32)"   /* index of the first non-zero byte from p */
+        "   (block (loop"
+        "     (br_if 1 (i32.load8_u (local.get 0)))"
+        "     (local.set 0 (i32.add (local.get 0) (i32.const 1)))"
+        "     (br 0)))"
+        "   (local.get 0))"
+        " (func (export \"count_lt\") (param i32 i32) (result i32) (local i32)"   /* i32 words < x, signed, from p, 2 */
+        "   (if (i32.lt_s (i32.load (i32.add (local.get 0) (i32.const 0))) (local.get 1))"
+        "     (then (local.set 2 (i32.const 1))))"
+        "   (if (i32.gt_s (local.get 1) (i32.load offset=4 (local.get 0)))"
+        "     (then (local.set 2 (i32.add (local.get 2) (i32.const 1)))))"
+        "   (local.get 2)))");
+    ck_assert_uint_eq(call_i32(inst, "first_nonzero", 1, 0), 9);
+    ck_assert_uint_eq(call_i32(inst, "first_nonzero", 1, 10), 11);
+    ck_assert_str_eq(call_trap(inst, "first_nonzero", 1, 65530), "out of bounds memory access");
+    /* words at 8: 0x09000300, at 12: 0x80000000 (negative) */
+    ck_assert_uint_eq(call_i32(inst, "count_lt", 2, 8, 0x09000301), 2);
+    ck_assert_uint_eq(call_i32(inst, "count_lt", 2, 8, 0), 1);
+    ck_assert_uint_eq(call_i32(inst, "count_lt", 2, 8, 0x80000000), 0);
+    ck_assert_str_eq(call_trap(inst, "count_lt", 2, 65533, 0), "out of bounds memory access");
+}
+END_TEST
+
 /* ---- traps ---- */
 
 START_TEST(traps_and_backtrace)
@@ -653,6 +681,7 @@ int main(void)
     tcase_add_test(tc, wrap_folding);
     tcase_add_test(tc, load_operand_fusion);
     tcase_add_test(tc, store_then_add);
+    tcase_add_test(tc, load_compare_branch);
     tcase_add_test(tc, traps_and_backtrace);
     tcase_add_test(tc, fuel_slices);
     tcase_add_test(tc, fuel_limit);

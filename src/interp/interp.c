@@ -117,6 +117,11 @@ lw_status interp_run(lw_exec *ex)
 #define X(id, T) [H_##id##_ADD] = &&op_##id##_ADD, [H_##id##_ADDI] = &&op_##id##_ADDI,
         LW_STORE_ADD_OPS(X)
 #undef X
+#define X(id, op, t32, t64, neg) [H_JMP_LD32_AI_##id] = &&op_JMP_LD32_AI_##id, \
+        [H_JMP_LD32_AR_##id] = &&op_JMP_LD32_AR_##id, [H_JMP_LD8U_AI_##id] = &&op_JMP_LD8U_AI_##id, \
+        [H_JMP_LD8U_AR_##id] = &&op_JMP_LD8U_AR_##id,
+        LW_CMP_OPS(X)
+#undef X
     };
     if (!ex) {
         handler_table = labels;
@@ -219,6 +224,31 @@ op_JMP_I64_##id##_IMM: \
     NEXT();
     LW_CMP_OPS(JMP_CMP)
 #undef JMP_CMP
+
+/* Load-compare-branch: [a|x][y|offset][b|n][target][f|-]; y an immediate or a slot. */
+#define JMP_LOAD_ONE(name, T, t32, op, y) \
+op_##name: { \
+    uint64_t ea = (uint64_t)(uint32_t)((uint32_t)fp[PB(1)] + (uint32_t)(y)) + PB(2); \
+    if (UNLIKELY(ea + sizeof(T) > msize)) \
+        goto oob; \
+    T v; \
+    memcpy(&v, mem + ea, sizeof v); \
+    fp[PA(1)] = v; \
+    CHARGE_FUEL(PB(3)); \
+    if ((t32)(uint32_t)v op (t32)fp[PA(3)]) \
+        TAKE(ip[4].t); \
+    CHARGE_FUEL(PA(5)); \
+    ip += 6; \
+    NEXT(); \
+}
+#define JMP_LOAD(id, op, t32, t64, neg) \
+    JMP_LOAD_ONE(JMP_LD32_AI_##id, uint32_t, t32, op, PA(2)) \
+    JMP_LOAD_ONE(JMP_LD32_AR_##id, uint32_t, t32, op, fp[PA(2)]) \
+    JMP_LOAD_ONE(JMP_LD8U_AI_##id, uint8_t, t32, op, PA(2)) \
+    JMP_LOAD_ONE(JMP_LD8U_AR_##id, uint8_t, t32, op, fp[PA(2)])
+    LW_CMP_OPS(JMP_LOAD)
+#undef JMP_LOAD
+#undef JMP_LOAD_ONE
 
 /*
  * Increment-and-test: [x|src][y|b][imm][n|f][target].  x = src + y, then

@@ -79,6 +79,7 @@ static const uint8_t cmp_negate[] = {
 #undef X
 };
 #define H_JMP_CMP(k, is64, imm) (H_JMP_I32_EQ + 4 * (k) + 2 * (is64) + (imm))
+#define H_JMP_LOAD(k, load8, ar) (H_JMP_LD32_AI_EQ + 4 * (k) + 2 * (load8) + (ar))
 #define H_ADD_JMP(k, addi, is64, imm) (H_ADD_JMP_I32_EQ + 8 * (k) + 4 * (addi) + 2 * (is64) + (imm))
 
 static uint16_t op_by_byte[256], op_by_fc[64];
@@ -651,6 +652,75 @@ static bool add_and_branch(T *t, size_t at, int ah, int k, bool is64, bool imm,
     return true;
 }
 
+/* Comparison with its operands swapped (x < y == y > x), or -1. */
+static int swapped(int op)
+{
+    static const uint8_t sw[] = {
+        [CMPI_EQ] = CMPI_EQ, [CMPI_NE] = CMPI_NE, [CMPI_LT_S] = CMPI_GT_S, [CMPI_LT_U] = CMPI_GT_U,
+        [CMPI_GT_S] = CMPI_LT_S, [CMPI_GT_U] = CMPI_LT_U, [CMPI_LE_S] = CMPI_GE_S,
+        [CMPI_LE_U] = CMPI_GE_U, [CMPI_GE_S] = CMPI_LE_S, [CMPI_GE_U] = CMPI_LE_U,
+    };
+    switch (op) {
+    case OP_I32_ADD: case OP_I32_MUL: case OP_I32_AND: case OP_I32_OR: case OP_I32_XOR:
+    case OP_I64_ADD: case OP_I64_MUL: case OP_I64_AND: case OP_I64_OR: case OP_I64_XOR:
+        return op;
+    }
+    if (op >= OP_I32_EQ && op <= OP_I32_GE_U)
+        return OP_I32_EQ + sw[op - OP_I32_EQ];
+    if (op >= OP_I64_EQ && op <= OP_I64_GE_U)
+        return OP_I64_EQ + sw[op - OP_I64_EQ];
+    return -1;
+}
+
+/*
+ * `i32.load[8_u] p; compare a with b; branch` where the load at `at`
+ * wrote a: one load-compare-branch (that still writes a: it may be a
+ * local read later).  b is a slot, or the immediate immv when imm.
+ */
+static bool load_and_branch(T *t, size_t at, int lh, int k, bool is64, bool imm,
+                            uint32_t a, uint32_t b, uint64_t immv, uint32_t fuel)
+{
+    if (at == SIZE_MAX || is64)
+        return false;
+    const Cell *li = &t->code[at];
+    if (li[1].s.a != a && !imm && li[1].s.a == b) {
+        /* b was loaded: compare the other way round (x < y is y > x) */
+        k = swapped(OP_I32_EQ + k) - OP_I32_EQ;
+        b = a;
+        a = li[1].s.a;
+    }
+    if (li[1].s.a != a)
+        return false;
+    bool load8, ar = false;
+    uint32_t x = li[1].s.b, y = 0;
+    uint64_t off;
+    if (lh == OP_I32_LOAD || lh == OP_I32_LOAD8_U) {
+        load8 = lh == OP_I32_LOAD8_U;
+        off = li[2].u64;
+    } else if (lh == H_I32_LOAD_AI || lh == H_I32_LOAD8_U_AI || lh == H_I32_LOAD_AR || lh == H_I32_LOAD8_U_AR) {
+        load8 = lh == H_I32_LOAD8_U_AI || lh == H_I32_LOAD8_U_AR;
+        ar = lh == H_I32_LOAD_AR || lh == H_I32_LOAD8_U_AR;
+        y = li[2].s.a;
+        off = li[2].s.b;
+    } else {
+        return false;
+    }
+    if (imm) {
+        b = const_slot(t, immv);
+        if (b == UINT32_MAX)
+            return false;
+    }
+    if (off > UINT32_MAX)
+        return false;
+    t->len = at;
+    t->last = t->prev = SIZE_MAX;
+    emit_h(t, H_JMP_LOAD(k, load8, ar));
+    emit_pair(t, a, x);
+    emit_pair(t, y, (uint32_t)off);
+    emit_pair(t, b, fuel);   /* then the target and the fall-through charge, as JMP_IF */
+    return true;
+}
+
 /*
  * Pop the condition and branch when it is non-zero (negate: when zero) to
  * label c, or to the chain *skip when c is NULL.  A comparison just before
@@ -697,7 +767,8 @@ static void emit_cond(T *t, bool negate, Ctl *c, size_t *skip)
             } else {
                 if (negate)
                     k = cmp_negate[k];
-                if (add_and_branch(t, t->prev, t->prev_h, k, is64, imm, a, b, immv, fuel, &fall_cell))
+                if (add_and_branch(t, t->prev, t->prev_h, k, is64, imm, a, b, immv, fuel, &fall_cell) ||
+                    load_and_branch(t, t->prev, t->prev_h, k, is64, imm, a, b, immv, fuel))
                     goto target;
                 size_t at = emit_h(t, H_JMP_CMP(k, is64, imm));
                 if (imm) {
@@ -712,7 +783,14 @@ static void emit_cond(T *t, bool negate, Ctl *c, size_t *skip)
             goto target;
         }
     }
-    /* A plain condition: maybe the local an add just wrote (x != 0). */
+    /* A plain condition: maybe a value just loaded (x != 0) ... */
+    if (last_makes_top(t) &&
+        load_and_branch(t, t->last, lh, negate ? CMPI_EQ : CMPI_NE, false, false,
+                        home(t, t->h - 1), t->zero, 0, fuel)) {
+        pop(t);
+        goto target;
+    }
+    /* ... or the local an add just wrote. */
     Ent e = t->stk[t->h - 1];
     if (e.kind == E_LOCAL && t->last != SIZE_MAX && t->last_end == t->len &&
         add_and_branch(t, t->last, t->last_h, negate ? CMPI_EQ : CMPI_NE, false, true,
@@ -908,26 +986,6 @@ static void op_unary(T *t, int h)
     emit_pair(t, d, a);
     push_temp(t);
     set_last(t, at, h);
-}
-
-/* Comparison with its operands swapped (x < y == y > x), or -1. */
-static int swapped(int op)
-{
-    static const uint8_t sw[] = {
-        [CMPI_EQ] = CMPI_EQ, [CMPI_NE] = CMPI_NE, [CMPI_LT_S] = CMPI_GT_S, [CMPI_LT_U] = CMPI_GT_U,
-        [CMPI_GT_S] = CMPI_LT_S, [CMPI_GT_U] = CMPI_LT_U, [CMPI_LE_S] = CMPI_GE_S,
-        [CMPI_LE_U] = CMPI_GE_U, [CMPI_GE_S] = CMPI_LE_S, [CMPI_GE_U] = CMPI_LE_U,
-    };
-    switch (op) {
-    case OP_I32_ADD: case OP_I32_MUL: case OP_I32_AND: case OP_I32_OR: case OP_I32_XOR:
-    case OP_I64_ADD: case OP_I64_MUL: case OP_I64_AND: case OP_I64_OR: case OP_I64_XOR:
-        return op;
-    }
-    if (op >= OP_I32_EQ && op <= OP_I32_GE_U)
-        return OP_I32_EQ + sw[op - OP_I32_EQ];
-    if (op >= OP_I64_EQ && op <= OP_I64_GE_U)
-        return OP_I64_EQ + sw[op - OP_I64_EQ];
-    return -1;
 }
 
 /* x - y*z or x + y*z where the multiply just made the top entry. */

@@ -192,6 +192,17 @@ enum {
 #define X(id, T) H_##id##_ADD, H_##id##_ADDI,
     LW_STORE_ADD_OPS(X)
 #undef X
+/*
+ * Compare-and-branch on a value just loaded by i32.load (LD32) or
+ * i32.load8_u (LD8U): [a|x][y|offset][b|n][target][f|-]: fp[a] = mem[ea],
+ * then branch if fp[a] op fp[b], with ea = (uint32_t)(fp[x] + y) + offset
+ * (_AI: y an immediate, 0 for a plain load) or (uint32_t)(fp[x] + fp[y])
+ * + offset (_AR).  `if (a[i])` is the NE form with b the zero slot.
+ */
+#define X(id, op, t32, t64, neg) H_JMP_LD32_AI_##id, H_JMP_LD32_AR_##id, \
+    H_JMP_LD8U_AI_##id, H_JMP_LD8U_AR_##id,
+    LW_CMP_OPS(X)
+#undef X
     H__COUNT
 };
 
