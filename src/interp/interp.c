@@ -284,21 +284,21 @@ op_##name: { \
 op_CALL_LOCAL: {
     FUEL_CHECK();   /* test before charging: a resume re-runs this call */
     CHARGE_FUEL(PB(1));
-    ccf = (CompiledFunc *)ip[2].p;
-    nfp = fp + PA(1);
-    cret = ip + 3;
-    const Cell *entry = LOAD_CODE(ccf);   /* before frame_slots: see translate.c */
-    if (UNLIKELY(fr + 1 >= frames_end || nfp + FRAME_SLOTS(ccf) > stack_end))
+    CompiledFunc *cf = (CompiledFunc *)ip[2].p;
+    uint64_t *cfp = fp + PA(1);
+    const Cell *entry = LOAD_CODE(cf);   /* before frame_slots: see translate.c */
+    if (UNLIKELY(fr + 1 >= frames_end || cfp + FRAME_SLOTS(cf) > stack_end))
         TRAP("call stack exhausted");
-    ZERO_LOCALS(nfp + ccf->nparams, ccf->nlocals);
-    lw_memory *mp = fr->mem;
-    fr++;
-    fr->ret_ip = cret;
-    fr->fp = nfp;
-    fr->code = ccf;
-    fr->inst = inst;
-    fr->mem = mp;
-    fp = nfp;
+    ZERO_LOCALS(cfp + cf->nparams, cf->nlocals);
+    /* Locals only (not the shared call path's variables): fewer spills. */
+    Frame *nf = fr + 1;
+    nf->ret_ip = ip + 3;
+    nf->fp = cfp;
+    nf->code = cf;
+    nf->inst = inst;
+    nf->mem = fr->mem;
+    fr = nf;
+    fp = cfp;
     ip = entry;
     NEXT();
 }
