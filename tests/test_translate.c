@@ -2,7 +2,9 @@
  * Tests of the translator and the interpreter: how values move between
  * frame slots at block boundaries, branches, br_table, loops with params,
  * if/else, local.set of a local that is still on the operand stack, the
- * fused compare-and-branch forms, calls, traps with backtraces, and fuel
+ * fused compare-and-branch forms, the fused load and store forms (an
+ * operation on a loaded value, store-then-add, load-compare-branch),
+ * calls, traps with backtraces, and fuel
  * (slices that yield and resume, the hard limit).
  *
  * Modules are written in the text format and go through the whole chain

@@ -14,7 +14,8 @@
  * never emitted: block, local.get, drop ... vanish into operands), followed
  * by the extra handlers listed below: moves, calls and fuel; immediate
  * operands; fused forms (compare-and-branch, add-and-branch, add-and-load,
- * read-modify-write, float multiply-add).
+ * read-modify-write, float multiply-add, an operation with a loaded
+ * operand, store-then-add, load-compare-branch).
  */
 #ifndef LEONARDO_TRANSLATE_H
 #define LEONARDO_TRANSLATE_H
