@@ -1086,11 +1086,15 @@ static bool fuse_load_operand(T *t, int op)
 #undef X
     if (h < 0 || off > UINT32_MAX)
         return false;
+    size_t pv = t->prev;   /* what ran before the load runs before this */
+    int pvh = t->prev_h;
     t->len = t->last;
     pop(t);
     uint32_t ia = t->h - 1;
     uint32_t as = operand(t, pop(t), ia);   /* a temp or a local: emits nothing */
     size_t at = emit_h(t, h);
+    t->prev = pv;
+    t->prev_h = pvh;
     emit_pair(t, home(t, t->h), as);
     emit_pair(t, x, c);
     emit_pair(t, (uint32_t)off, 0);
@@ -1310,6 +1314,28 @@ static bool fuse_add_to_mem(T *t, int store, uint64_t off)
         if (pi[1].s.b != addr || addr == loaded)
             return false;
         start = t->prev;
+    }
+    /* x just made by a float multiply, a temp read only here: take it in too. */
+    int mh = -1;
+    if (start == t->last && t->prev != SIZE_MAX && x >= t->tempbase && x != addr &&
+        t->code[t->prev + 1].s.a == x) {
+        if (store == OP_F64_STORE)
+            mh = t->prev_h == OP_F64_MUL ? H_F64_ADD_MEM_MUL : t->prev_h == H_F64_MUL3 ? H_F64_ADD_MEM_MUL3 : -1;
+        else if (store == OP_F32_STORE)
+            mh = t->prev_h == OP_F32_MUL ? H_F32_ADD_MEM_MUL : t->prev_h == H_F32_MUL3 ? H_F32_ADD_MEM_MUL3 : -1;
+    }
+    if (mh >= 0) {
+        const Cell *mi = &t->code[t->prev];   /* [x|a][b|-] or [x|a][b|c] */
+        Cell ops[2] = { mi[1], mi[2] };
+        t->len = t->prev;
+        t->last = t->prev = SIZE_MAX;
+        pop(t);
+        pop(t);
+        emit_h(t, mh);
+        emit_pair(t, addr, ops[0].s.b);
+        emit_pair(t, ops[1].s.a, ops[1].s.b);
+        emit_u64(t, off);
+        return true;
     }
     t->len = start;
     t->last = t->prev = SIZE_MAX;
