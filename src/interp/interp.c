@@ -677,7 +677,7 @@ op_MEMORY_FILL: {
     /* ---- numeric ---- */
 #include "interp/ops_num.h"
 
-/* A binary operation on fp[a] and a value loaded as by the fused load. */
+/* A binary operation on fp[a] and a value loaded as by the fused load (kept in fp[ld]). */
 #define MEMOP(op, load, LT, T, get, put, expr) \
 op_##op##_M_##load: { \
     uint64_t ea = (uint64_t)(uint32_t)((uint32_t)fp[PA(2)] + PB(2)) + PA(3); \
@@ -686,6 +686,7 @@ op_##op##_M_##load: { \
     LT m; \
     memcpy(&m, mem + ea, sizeof m); \
     T x = get(fp[PB(1)]), y = get((uint64_t)m); \
+    fp[PB(3)] = m; \
     fp[PA(1)] = put(expr); \
     ip += 4; \
     NEXT(); \

@@ -1066,16 +1066,21 @@ static bool fuse_mul3(T *t, int op)
 }
 
 /*
- * `x; load p; op` where the load just made the top entry: one instruction
- * that loads and operates (LW_MEMOP_OPS).  The load's result slot is
- * never written; it was a temp consumed here.
+ * `x; load p; op` where the load just made the top entry (or a local.tee
+ * of it): one instruction that loads and operates (LW_MEMOP_OPS), still
+ * writing the loaded value to the load's slot.
  */
 static bool fuse_load_operand(T *t, int op)
 {
-    if (!last_makes_top(t) || t->h < 2 || t->stk[t->h - 2].kind == E_CONST)
+    if (t->h < 2 || t->stk[t->h - 2].kind == E_CONST || t->last == SIZE_MAX || t->last_end != t->len)
         return false;
     int lh = t->last_h, load;
     const Cell *li = &t->code[t->last];
+    /* the load made the top entry, or wrote a local (local.tee) that the top entry reads */
+    Ent top = t->stk[t->h - 1];
+    if (!last_makes_top(t) && !(top.kind == E_LOCAL && top.slot == li[1].s.a))
+        return false;
+    uint32_t ld = li[1].s.a;
     uint32_t x = li[1].s.b, c;
     uint64_t off;
     if (lh >= OP_I32_LOAD && lh <= OP_I64_LOAD32_U) {
@@ -1106,7 +1111,7 @@ static bool fuse_load_operand(T *t, int op)
     t->prev_h = pvh;
     emit_pair(t, home(t, t->h), as);
     emit_pair(t, x, c);
-    emit_pair(t, (uint32_t)off, 0);
+    emit_pair(t, (uint32_t)off, ld);
     push_temp(t);
     set_last(t, at, h);
     return true;
@@ -1310,8 +1315,8 @@ static bool fuse_add_to_mem(T *t, int store, uint64_t off)
     size_t start;
     if (t->last_h == madd) {
         /* the add already took the load in (fuse_load_operand) */
-        if (li[2].s.a != addr || li[2].s.b != 0 || li[3].s.a != off)
-            return false;
+        if (li[2].s.a != addr || li[2].s.b != 0 || li[3].s.a != off || li[3].s.b < t->tempbase)
+            return false;   /* (a local that also takes the loaded value needs the separate load) */
         start = t->last;
     } else {
         if (t->last_h != add || t->prev == SIZE_MAX || t->prev_h != load)

@@ -65,7 +65,8 @@ typedef union Cell {
 
 /*
  * Binary operations whose right operand comes straight from a load, fused
- * into one instruction: [dst|a][x|c][off|-],
+ * into one instruction: [dst|a][x|c][off|ld], fp[ld] = the loaded value
+ * (a temp, or the local a local.tee put it in), then
  * dst = fp[a] op mem[(uint32_t)(fp[x] + c) + off]  (c is 0 for a plain load).
  * X(op, load, type read, op's type, get, put, expr of x and y): the last
  * four as in ops_num.h.  Handler H_<op>_M_<load>.  The pairs are the
