@@ -22,8 +22,6 @@
 #include "interp/numeric.h"
 #include "mem/memory.h"
 
-lw_memory interp_no_memory;   /* data NULL, size 0: frames of instances without memory */
-
 static const void *const *handler_table;
 
 const void *const *interp_handlers(void)
@@ -61,6 +59,17 @@ const void *const *interp_handlers(void)
         z_[0] = z_[1] = z_[2] = z_[3] = 0; \
         for (volatile uint64_t *l_ = z_ + ZERO_AHEAD, *e_ = z_ + (n); l_ < e_; l_++) \
             *l_ = 0; \
+    } while (0)
+/*
+ * The memory registers follow `inst`: every frame of one instance sees the
+ * same memory, so a call within the instance keeps them, and they are
+ * reloaded only where the memory may have moved behind the loop's back
+ * (host calls, returns from other instances) or the instance changes.
+ */
+#define LOAD_MEM() do { \
+        const lw_memory *m_ = inst->mem0; \
+        mem = m_ ? m_->data : NULL; \
+        msize = m_ ? m_->size : 0; \
     } while (0)
 #define TAKE(target) do { ip = (target); FUEL_CHECK(); NEXT(); } while (0)
 #define TRAP(msg) do { trap_msg = (msg); goto trap; } while (0)
@@ -112,6 +121,8 @@ lw_status interp_run(lw_exec *ex)
         LW_ADD_MEM_OPS(X)
 #undef X
     };
+    /* The ret_ip of a call into another instance (see Frame). */
+    static const Cell xret_code[1] = { { .h = &&op_XRET } };
     if (!ex) {
         handler_table = labels;
         return LW_OK;
@@ -123,8 +134,9 @@ lw_status interp_run(lw_exec *ex)
     const Cell *ip = ex->ip;
     uint64_t *fp = fr->fp;
     lw_instance *inst = fr->inst;
-    uint8_t *mem = fr->mem->data;
-    uint64_t msize = fr->mem->size;
+    uint8_t *mem;
+    uint64_t msize;
+    LOAD_MEM();
     int64_t fuel = ex->fuel;
     const char *trap_msg = NULL;
 
@@ -248,21 +260,17 @@ op_##name: { \
 op_CALL_LOCAL: {
     FUEL_CHECK();   /* test before charging: a resume re-runs this call */
     CHARGE_FUEL(PB(1));
-    ccf = (CompiledFunc *)ip[2].p;
-    nfp = fp + PA(1);
-    cret = ip + 3;
-    const Cell *entry = LOAD_CODE(ccf);   /* before frame_slots: see translate.c */
-    if (UNLIKELY(fr + 1 >= frames_end || nfp + FRAME_SLOTS(ccf) > stack_end))
+    CompiledFunc *cf = (CompiledFunc *)ip[2].p;
+    uint64_t *cfp = fp + PA(1);
+    const Cell *entry = LOAD_CODE(cf);   /* before frame_slots: see translate.c */
+    if (UNLIKELY(fr + 1 >= frames_end || cfp + FRAME_SLOTS(cf) > stack_end))
         TRAP("call stack exhausted");
-    ZERO_LOCALS(nfp + ccf->nparams, ccf->nlocals);
-    lw_memory *mp = fr->mem;
+    ZERO_LOCALS(cfp + cf->nparams, cf->nlocals);
     fr++;
-    fr->ret_ip = cret;
-    fr->fp = nfp;
-    fr->code = ccf;
-    fr->inst = inst;
-    fr->mem = mp;
-    fp = nfp;
+    fr->ret_ip = ip + 3;
+    fr->fp = cfp;
+    fr->code = cf;
+    fp = cfp;
     ip = entry;
     NEXT();
 }
@@ -306,16 +314,19 @@ call_func: {
     if (UNLIKELY(fr + 1 >= frames_end || nfp + FRAME_SLOTS(ccf) > stack_end))
         TRAP("call stack exhausted");
     ZERO_LOCALS(nfp + ccf->nparams, ccf->nlocals);
+    if (ci != inst) {
+        /* Returning must bring back this instance and its memory. */
+        fr->inst = inst;
+        fr->xret_ip = cret;
+        cret = xret_code;
+        inst = ci;
+        LOAD_MEM();
+    }
     fr++;
     fr->ret_ip = cret;
     fr->fp = nfp;
     fr->code = ccf;
-    fr->inst = ci;
-    fr->mem = ci->mem0 ? ci->mem0 : &interp_no_memory;
     fp = nfp;
-    inst = ci;
-    mem = fr->mem->data;
-    msize = fr->mem->size;
     ip = entry;
     NEXT();
 }
@@ -326,10 +337,10 @@ host_call: {
     ex->fuel = fuel;
     ex->sp = nfp + room;
     ex->ip = ip;
+    fr->inst = inst;         /* lw_exec_caller_instance reads it */
     lw_status st = cfn->u.host.fn(ex, cfn->u.host.env, nfp);
     fuel = ex->fuel;
-    mem = fr->mem->data;     /* the host may have grown memory */
-    msize = fr->mem->size;
+    LOAD_MEM();              /* the host may have grown memory */
     if (UNLIKELY(st != LW_OK)) {
         if (st == LW_EXIT)
             return LW_EXIT;
@@ -343,9 +354,12 @@ op_RET:
     ip = fr->ret_ip;
     fr--;
     fp = fr->fp;
+    NEXT();
+op_XRET:
+    /* A call into another instance returned to frame fr (see Frame). */
     inst = fr->inst;
-    mem = fr->mem->data;     /* the callee may have grown memory */
-    msize = fr->mem->size;
+    ip = fr->xret_ip;
+    LOAD_MEM();
     NEXT();
 op_LAZY:
     /* The frame is pushed; translate the function and start it. */
@@ -540,9 +554,8 @@ op_MEMORY_SIZE:
     NEXT();
 op_MEMORY_GROW: {
     uint32_t n = (uint32_t)fp[PB(1)];
-    int64_t old = fr->mem == &interp_no_memory ? -1 : memory_grow(fr->mem, n);
-    mem = fr->mem->data;
-    msize = fr->mem->size;
+    int64_t old = inst->mem0 ? memory_grow(inst->mem0, n) : -1;
+    LOAD_MEM();
     fp[PA(1)] = (uint32_t)old;
     ip += 2;
     NEXT();
@@ -604,6 +617,7 @@ trap:
 #ifndef LW_NO_FUEL
 out_of_fuel:
     ex->ip = ip;
+    fr->inst = inst;   /* the resume starts from it */
     ex->depth = (uint32_t)(fr - ex->frames);
     ex->fuel = fuel;
     return LW_YIELD;
