@@ -588,6 +588,56 @@ START_TEST(cross_instance_calls)
 }
 END_TEST
 
+/*
+ * Locals start at zero whatever an earlier call left in their slots: each
+ * function ORs its locals together right after $dirty filled the slots.
+ */
+START_TEST(locals_zeroed)
+{
+    static const int shapes[][2] = { { 0, 5 }, { 2, 8 }, { 1, 9 }, { 0, 13 }, { 3, 19 } };
+    enum { NSHAPES = sizeof shapes / sizeof shapes[0] };
+    static char wat[8192];
+    int n = 0;
+#define OUT(...) (n += snprintf(wat + n, sizeof wat - (size_t)n, __VA_ARGS__))
+    OUT("(module (func $dirty (local");
+    for (int i = 0; i < 24; i++)
+        OUT(" i64");
+    OUT(")");
+    for (int i = 0; i < 24; i++)
+        OUT(" i64.const -1 local.set %d", i);
+    OUT(")\n");
+    for (int f = 0; f < NSHAPES; f++) {
+        int np = shapes[f][0], nl = shapes[f][1];
+        OUT(" (func $z%d (param", f);
+        for (int i = 0; i < np; i++)
+            OUT(" i32");
+        OUT(") (result i64) (local");
+        for (int i = 0; i < nl; i++)
+            OUT(" i64");
+        OUT(") i64.const 0");
+        for (int i = np; i < np + nl; i++)
+            OUT(" local.get %d i64.or", i);
+        OUT(")\n");
+    }
+    OUT(" (func (export \"run\") (result i64)");
+    for (int f = 0; f < NSHAPES; f++) {
+        OUT(" call $dirty");
+        for (int i = 0; i < shapes[f][0]; i++)
+            OUT(" i32.const 9");
+        OUT(" call $z%d%s", f, f ? " i64.or" : "");
+    }
+    OUT("))");
+#undef OUT
+    ck_assert_int_lt(n, (int)sizeof wat);
+    lw_instance *inst = load(wat);
+    lw_status st = lw_exec_call(ex, export_func(inst, "run"), NULL, 0);
+    ck_assert_int_eq(st, LW_OK);
+    lw_value r;
+    lw_exec_results(ex, &r, 1);
+    ck_assert_uint_eq(r.of.i64, 0);
+}
+END_TEST
+
 /* ---- threads share a module's compiled code ---- */
 
 static const char *shared_wat =
@@ -680,6 +730,7 @@ int main(void)
     tcase_add_test(tc, fuel_limit);
     tcase_add_test(tc, host_calls);
     tcase_add_test(tc, cross_instance_calls);
+    tcase_add_test(tc, locals_zeroed);
     tcase_add_test(tc, disasm_smoke);
     tcase_add_test(tc, threads_share_code);
     suite_add_tcase(s, tc);

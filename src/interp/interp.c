@@ -50,15 +50,23 @@ const void *const *interp_handlers(void)
 #define FRAME_SLOTS(cf) __atomic_load_n(&(cf)->frame_slots, __ATOMIC_RELAXED)
 
 /*
- * Zero a callee's locals: ZERO_AHEAD slots always (frames have room), a
- * loop for the rest.  volatile keeps GCC from calling memset, whose
- * register spills would cost every call.
+ * Zero a callee's n locals: ZERO_AHEAD slots always (frames have room),
+ * then four at a time, the last four overlapping the ones before so that
+ * nothing past the n-th is written.  The empty asm keeps GCC from calling
+ * memset, whose register spills would cost every call.
  */
 #define ZERO_LOCALS(from, n) do { \
         uint64_t *z_ = (from); \
+        uint32_t n_ = (n); \
         z_[0] = z_[1] = z_[2] = z_[3] = 0; \
-        for (volatile uint64_t *l_ = z_ + ZERO_AHEAD, *e_ = z_ + (n); l_ < e_; l_++) \
-            *l_ = 0; \
+        if (UNLIKELY(n_ > ZERO_AHEAD)) { \
+            for (uint64_t *l_ = z_ + 4, *e_ = z_ + n_ - 4; l_ < e_; l_ += 4) { \
+                __asm__("" : "+r"(l_)); \
+                l_[0] = l_[1] = l_[2] = l_[3] = 0; \
+            } \
+            z_ += n_ - 4; \
+            z_[0] = z_[1] = z_[2] = z_[3] = 0; \
+        } \
     } while (0)
 /*
  * The memory registers follow `inst`: every frame of one instance sees the
