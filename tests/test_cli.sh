@@ -194,7 +194,9 @@ EOF
 
 # A binary module exporting answer() = 42: types, functions, exports, code.
 printf '\0asm\1\0\0\0\1\5\1\x60\0\1\x7f\3\2\1\0\7\x0a\1\6answer\0\0\x0a\6\1\4\0\x41\x2a\x0b' >"$T/answer.wasm"
-# The same, cut inside the code section.
+# The same returning an i64: decodes, does not validate.
+printf '\0asm\1\0\0\0\1\5\1\x60\0\1\x7f\3\2\1\0\7\x0a\1\6answer\0\0\x0a\6\1\4\0\x42\x2a\x0b' >"$T/invalid.wasm"
+# The first, cut inside the code section.
 head -c 30 "$T/answer.wasm" >"$T/truncated.wasm"
 # A bad magic number: read as text, which it is not.
 printf 'garbage\0\1\2' >"$T/garbage.wasm"
@@ -218,7 +220,8 @@ expect "a directory" 66 '' 'is a directory' -- "$LEO" run "$T"
 expect "truncated binary" 65 '' 'truncated.wasm: malformed module' -- "$LEO" run "$T/truncated.wasm"
 expect "garbage file" 65 '' 'garbage.wasm' -- "$LEO" run "$T/garbage.wasm"
 expect "text syntax error has file:line:col" 65 '' 'syntax.wat:[0-9]+:[0-9]+' -- "$LEO" run "$T/syntax.wat"
-expect "invalid module" 65 '' 'invalid.wat: invalid module' -- "$LEO" run "$T/invalid.wat"
+expect "invalid module" 65 '' 'invalid.wat:[0-9]+:[0-9]+: invalid module: .*type mismatch' -- "$LEO" run "$T/invalid.wat"
+expect "invalid binary module" 65 '' 'invalid.wasm: invalid module: .*byte' -- "$LEO" run "$T/invalid.wasm"
 expect "unknown import" 65 '' 'no_such_function' -- "$LEO" run "$T/link.wat"
 expect "no _start" 64 '' "no exported function '_start'" -- "$LEO" run "$T/nostart.wat"
 

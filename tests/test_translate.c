@@ -381,6 +381,86 @@ START_TEST(wrap_folding)
 }
 END_TEST
 
+/* Binary operations fused with the load of their right operand. */
+START_TEST(load_operand_fusion)
+{
+    lw_instance *inst = load(
+        "(module (memory 1) (data (i32.const 16) \"\\05\\01\\00\\00\\ff\")"
+        " (func (export \"sub\") (param i32 i32) (result i32)"   /* x - mem[p + 4 + 12] */
+        "   (i32.sub (local.get 0) (i32.load offset=12 (i32.add (local.get 1) (i32.const 4)))))"
+        " (func (export \"xor8\") (param i32 i32) (result i32)"
+        "   (i32.xor (local.get 0) (i32.load8_u offset=4 (local.get 1))))"
+        " (func (export \"acc\") (param i32) (result i32)"      /* mem[p] += 3, read back */
+        "   (i32.store (local.get 0) (i32.add (i32.const 3) (i32.load (local.get 0))))"
+        "   (i32.load (local.get 0)))"
+        " (func (export \"fsub\") (param i32) (result i32)"
+        "   (f64.store (i32.const 64) (f64.const 2.5))"
+        "   (i32.trunc_f64_s (f64.sub (f64.const 10) (f64.load (i32.add (local.get 0) (i32.const 64)))))))");
+    ck_assert_uint_eq(call_i32(inst, "sub", 2, 1000, 0), 1000u - 0x105);
+    ck_assert_uint_eq(call_i32(inst, "sub", 2, 7, 0xFFFFFFFC), 7);   /* the add wraps: reads 12 */
+    ck_assert_str_eq(call_trap(inst, "sub", 2, 7, 65536 - 18), "out of bounds memory access");
+    ck_assert_uint_eq(call_i32(inst, "xor8", 2, 0x0F, 16), 0xF0);
+    ck_assert_str_eq(call_trap(inst, "xor8", 2, 0, 65532), "out of bounds memory access");
+    ck_assert_uint_eq(call_i32(inst, "acc", 1, 16), 0x108);
+    ck_assert_uint_eq(call_i32(inst, "acc", 1, 16), 0x10B);
+    ck_assert_uint_eq(call_i32(inst, "fsub", 1, 0), 7);
+}
+END_TEST
+
+/* A store and the i32.add right after it run as one instruction. */
+START_TEST(store_then_add)
+{
+    lw_instance *inst = load(
+        "(module (memory 1)"
+        " (func (export \"fill\") (param i32 i32) (result i32) (local i32)"   /* n bytes of 7 at p, step 3 */
+        "   (local.set 2 (local.get 0))"
+        "   (block (loop"
+        "     (br_if 1 (i32.eqz (local.get 1)))"
+        "     (i32.store8 (local.get 2) (i32.const 7))"
+        "     (local.set 2 (i32.add (local.get 2) (i32.const 3)))"
+        "     (local.set 1 (i32.sub (local.get 1) (i32.const 1)))"
+        "     (br 0)))"
+        "   (i32.add (i32.load8_u (i32.const 3)) (local.get 2)))"
+        " (func (export \"bump\") (param i32 i32) (result i32)"   /* store, then p + k (k a local) */
+        "   (i32.store (local.get 0) (local.get 1))"
+        "   (i32.add (local.get 0) (local.get 1))))");
+    ck_assert_uint_eq(call_i32(inst, "fill", 2, 0, 4), 7 + 12);
+    ck_assert_uint_eq(call_i32(inst, "bump", 2, 100, 5), 105);
+    /* the store traps before the add: nothing is returned */
+    ck_assert_str_eq(call_trap(inst, "bump", 2, 65534, 5), "out of bounds memory access");
+    ck_assert_str_eq(call_trap(inst, "fill", 2, 65535, 2), "out of bounds memory access");
+    ck_assert_uint_eq(call_i32(inst, "fill", 2, 65533, 1), 7 + 65536);
+}
+END_TEST
+
+/* A load fused with the comparison and branch that consume it. */
+START_TEST(load_compare_branch)
+{
+    lw_instance *inst = load(
+        "(module (memory 1) (data (i32.const 8) \"\\00\\03\\00\\09\\00\\00\\00\\80\")"
+        " (func (export \"first_nonzero\") (param i32) (result i32)"   /* index of the first non-zero byte from p */
+        "   (block (loop"
+        "     (br_if 1 (i32.load8_u (local.get 0)))"
+        "     (local.set 0 (i32.add (local.get 0) (i32.const 1)))"
+        "     (br 0)))"
+        "   (local.get 0))"
+        " (func (export \"count_lt\") (param i32 i32) (result i32) (local i32)"   /* i32 words < x, signed, from p, 2 */
+        "   (if (i32.lt_s (i32.load (i32.add (local.get 0) (i32.const 0))) (local.get 1))"
+        "     (then (local.set 2 (i32.const 1))))"
+        "   (if (i32.gt_s (local.get 1) (i32.load offset=4 (local.get 0)))"
+        "     (then (local.set 2 (i32.add (local.get 2) (i32.const 1)))))"
+        "   (local.get 2)))");
+    ck_assert_uint_eq(call_i32(inst, "first_nonzero", 1, 0), 9);
+    ck_assert_uint_eq(call_i32(inst, "first_nonzero", 1, 10), 11);
+    ck_assert_str_eq(call_trap(inst, "first_nonzero", 1, 65530), "out of bounds memory access");
+    /* words at 8: 0x09000300, at 12: 0x80000000 (negative) */
+    ck_assert_uint_eq(call_i32(inst, "count_lt", 2, 8, 0x09000301), 2);
+    ck_assert_uint_eq(call_i32(inst, "count_lt", 2, 8, 0), 1);
+    ck_assert_uint_eq(call_i32(inst, "count_lt", 2, 8, 0x80000000), 0);
+    ck_assert_str_eq(call_trap(inst, "count_lt", 2, 65533, 0), "out of bounds memory access");
+}
+END_TEST
+
 /* ---- traps ---- */
 
 START_TEST(traps_and_backtrace)
@@ -725,6 +805,9 @@ int main(void)
     tcase_add_test(tc, calls_and_memory);
     tcase_add_test(tc, i64_and_floats);
     tcase_add_test(tc, wrap_folding);
+    tcase_add_test(tc, load_operand_fusion);
+    tcase_add_test(tc, store_then_add);
+    tcase_add_test(tc, load_compare_branch);
     tcase_add_test(tc, traps_and_backtrace);
     tcase_add_test(tc, fuel_slices);
     tcase_add_test(tc, fuel_limit);

@@ -139,13 +139,36 @@ static const char *errkind_name(lw_errkind k)
     }
 }
 
+/* The length of a "FILE:LINE:COL: " prefix of `msg`, or 0 if it has none. */
+static size_t position_prefix(const char *msg, const char *path)
+{
+    size_t n = strlen(path);
+    if (strncmp(msg, path, n) != 0 || msg[n] != ':')
+        return 0;
+    n++;
+    for (int field = 0; field < 2; field++) {
+        size_t start = n;
+        while (msg[n] >= '0' && msg[n] <= '9')
+            n++;
+        if (n == start || msg[n] != ':')
+            return 0;
+        n++;
+    }
+    return msg[n] == ' ' ? n + 1 : 0;
+}
+
 /* Print a load or link error so that it names the file and the place. */
 static void print_load_error(const char *path, const lw_error *err)
 {
-    size_t plen = strlen(path);
-    /* Text errors already start with "FILE:LINE:COL:". */
-    if (strncmp(err->msg, path, plen) == 0 && err->msg[plen] == ':') {
-        fprintf(stderr, "leonardo: %s\n", err->msg);
+    /* Errors in text already start with "FILE:LINE:COL: ".  A syntax error
+       says what it is; for the others the kind goes after the position. */
+    size_t pos = position_prefix(err->msg, path);
+    if (pos > 0) {
+        if (err->kind == LW_ERR_MALFORMED)
+            fprintf(stderr, "leonardo: %s\n", err->msg);
+        else
+            fprintf(stderr, "leonardo: %.*s%s: %s\n", (int)pos, err->msg,
+                    errkind_name(err->kind), err->msg + pos);
         return;
     }
     fprintf(stderr, "leonardo: %s: %s: %s", path, errkind_name(err->kind), err->msg);

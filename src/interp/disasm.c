@@ -60,6 +60,17 @@ static const struct { int h; const char *name, *fmt; } extras[] = {
 #define X(id) { H_##id, #id, "pi" },
     LW_ADD_MEM_OPS(X)
 #undef X
+#define X(op, load, LT, T, get, put, expr) { H_##op##_M_##load, #op "_M_" #load, "ppp" },
+    LW_MEMOP_OPS(X)
+#undef X
+#define X(id, T) { H_##id##_ADD, #id "_THEN_ADD", "pppi" }, { H_##id##_ADDI, #id "_THEN_ADD_IMM", "pipi" },
+    LW_STORE_ADD_OPS(X)
+#undef X
+#define X(id, op, t32, t64, neg) { H_JMP_LD32_AI_##id, "JMP_LD32_AI_" #id, "ppptn" }, \
+    { H_JMP_LD32_AR_##id, "JMP_LD32_AR_" #id, "ppptn" }, { H_JMP_LD8U_AI_##id, "JMP_LD8U_AI_" #id, "ppptn" }, \
+    { H_JMP_LD8U_AR_##id, "JMP_LD8U_AR_" #id, "ppptn" },
+    LW_CMP_OPS(X)
+#undef X
 };
 
 const char *handler_name(int h)

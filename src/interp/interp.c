@@ -128,6 +128,17 @@ lw_status interp_run(lw_exec *ex)
         LW_MULADD_OPS(X)
         LW_ADD_MEM_OPS(X)
 #undef X
+#define X(op, load, LT, T, get, put, expr) [H_##op##_M_##load] = &&op_##op##_M_##load,
+        LW_MEMOP_OPS(X)
+#undef X
+#define X(id, T) [H_##id##_ADD] = &&op_##id##_ADD, [H_##id##_ADDI] = &&op_##id##_ADDI,
+        LW_STORE_ADD_OPS(X)
+#undef X
+#define X(id, op, t32, t64, neg) [H_JMP_LD32_AI_##id] = &&op_JMP_LD32_AI_##id, \
+        [H_JMP_LD32_AR_##id] = &&op_JMP_LD32_AR_##id, [H_JMP_LD8U_AI_##id] = &&op_JMP_LD8U_AI_##id, \
+        [H_JMP_LD8U_AR_##id] = &&op_JMP_LD8U_AR_##id,
+        LW_CMP_OPS(X)
+#undef X
     };
     /* The ret_ip of a call into another instance (see Frame). */
     static const Cell xret_code[1] = { { .h = &&op_XRET } };
@@ -234,6 +245,31 @@ op_JMP_I64_##id##_IMM: \
     LW_CMP_OPS(JMP_CMP)
 #undef JMP_CMP
 
+/* Load-compare-branch: [a|x][y|offset][b|n][target][f|-]; y an immediate or a slot. */
+#define JMP_LOAD_ONE(name, T, t32, op, y) \
+op_##name: { \
+    uint64_t ea = (uint64_t)(uint32_t)((uint32_t)fp[PB(1)] + (uint32_t)(y)) + PB(2); \
+    if (UNLIKELY(ea + sizeof(T) > msize)) \
+        goto oob; \
+    T v; \
+    memcpy(&v, mem + ea, sizeof v); \
+    fp[PA(1)] = v; \
+    CHARGE_FUEL(PB(3)); \
+    if ((t32)(uint32_t)v op (t32)fp[PA(3)]) \
+        TAKE(ip[4].t); \
+    CHARGE_FUEL(PA(5)); \
+    ip += 6; \
+    NEXT(); \
+}
+#define JMP_LOAD(id, op, t32, t64, neg) \
+    JMP_LOAD_ONE(JMP_LD32_AI_##id, uint32_t, t32, op, PA(2)) \
+    JMP_LOAD_ONE(JMP_LD32_AR_##id, uint32_t, t32, op, fp[PA(2)]) \
+    JMP_LOAD_ONE(JMP_LD8U_AI_##id, uint8_t, t32, op, PA(2)) \
+    JMP_LOAD_ONE(JMP_LD8U_AR_##id, uint8_t, t32, op, fp[PA(2)])
+    LW_CMP_OPS(JMP_LOAD)
+#undef JMP_LOAD
+#undef JMP_LOAD_ONE
+
 /*
  * Increment-and-test: [x|src][y|b][imm][n|f][target].  x = src + y, then
  * branch on x compared with fp[b] (read after the write, as the separate
@@ -274,10 +310,12 @@ op_CALL_LOCAL: {
     if (UNLIKELY(fr + 1 >= frames_end || cfp + FRAME_SLOTS(cf) > stack_end))
         TRAP("call stack exhausted");
     ZERO_LOCALS(cfp + cf->nparams, cf->nlocals);
-    fr++;
-    fr->ret_ip = ip + 3;
-    fr->fp = cfp;
-    fr->code = cf;
+    /* Locals only (not the shared call path's variables): fewer spills. */
+    Frame *nf = fr + 1;
+    nf->ret_ip = ip + 3;
+    nf->fp = cfp;
+    nf->code = cf;
+    fr = nf;
     fp = cfp;
     ip = entry;
     NEXT();
@@ -544,6 +582,7 @@ op_##id: { \
     ADD_MEM(F32_ADD_MEM, uint32_t, , (uint32_t)bits_f32, f32_of(fp[PB(1)]) + f32_of(v))
     ADD_MEM(F64_ADD_MEM, uint64_t, , bits_f64, f64_of(fp[PB(1)]) + f64_of(v))
 #undef ADD_MEM
+
     STORE(I32_STORE, uint32_t)
     STORE(I64_STORE, uint64_t)
     STORE(F32_STORE, uint32_t)
@@ -553,6 +592,30 @@ op_##id: { \
     STORE(I64_STORE8, uint8_t)
     STORE(I64_STORE16, uint16_t)
     STORE(I64_STORE32, uint32_t)
+/* The store first: if it traps, the add has not happened. */
+#define STORE_ADD(id, T) \
+op_##id##_ADD: { \
+    uint64_t ea = (uint32_t)fp[PA(3)] + IMM(4); \
+    if (UNLIKELY(ea + sizeof(T) > msize)) \
+        goto oob; \
+    T v = (T)fp[PB(3)]; \
+    memcpy(mem + ea, &v, sizeof v); \
+    fp[PA(1)] = (uint32_t)((uint32_t)fp[PB(1)] + (uint32_t)fp[PA(2)]); \
+    ip += 5; \
+    NEXT(); \
+} \
+op_##id##_ADDI: { \
+    uint64_t ea = (uint32_t)fp[PA(3)] + IMM(4); \
+    if (UNLIKELY(ea + sizeof(T) > msize)) \
+        goto oob; \
+    T v = (T)fp[PB(3)]; \
+    memcpy(mem + ea, &v, sizeof v); \
+    fp[PA(1)] = (uint32_t)((uint32_t)fp[PB(1)] + (uint32_t)IMM(2)); \
+    ip += 5; \
+    NEXT(); \
+}
+    LW_STORE_ADD_OPS(STORE_ADD)
+#undef STORE_ADD
 #undef LOAD
 #undef STORE
 
@@ -606,6 +669,22 @@ op_MEMORY_FILL: {
 
     /* ---- numeric ---- */
 #include "interp/ops_num.h"
+
+/* A binary operation on fp[a] and a value loaded as by the fused load. */
+#define MEMOP(op, load, LT, T, get, put, expr) \
+op_##op##_M_##load: { \
+    uint64_t ea = (uint64_t)(uint32_t)((uint32_t)fp[PA(2)] + PB(2)) + PA(3); \
+    if (UNLIKELY(ea + sizeof(LT) > msize)) \
+        goto oob; \
+    LT m; \
+    memcpy(&m, mem + ea, sizeof m); \
+    T x = get(fp[PB(1)]), y = get((uint64_t)m); \
+    fp[PA(1)] = put(expr); \
+    ip += 4; \
+    NEXT(); \
+}
+    LW_MEMOP_OPS(MEMOP)
+#undef MEMOP
 
     /* Opcodes that vanish at translation (never in threaded code). */
 op_NOP: op_BLOCK: op_LOOP: op_IF: op_ELSE: op_END: op_BR: op_BR_IF: op_BR_TABLE:

@@ -79,6 +79,7 @@ static const uint8_t cmp_negate[] = {
 #undef X
 };
 #define H_JMP_CMP(k, is64, imm) (H_JMP_I32_EQ + 4 * (k) + 2 * (is64) + (imm))
+#define H_JMP_LOAD(k, load8, ar) (H_JMP_LD32_AI_EQ + 4 * (k) + 2 * (load8) + (ar))
 #define H_ADD_JMP(k, addi, is64, imm) (H_ADD_JMP_I32_EQ + 8 * (k) + 4 * (addi) + 2 * (is64) + (imm))
 
 static uint16_t op_by_byte[256], op_by_fc[64];
@@ -651,6 +652,75 @@ static bool add_and_branch(T *t, size_t at, int ah, int k, bool is64, bool imm,
     return true;
 }
 
+/* Comparison with its operands swapped (x < y == y > x), or -1. */
+static int swapped(int op)
+{
+    static const uint8_t sw[] = {
+        [CMPI_EQ] = CMPI_EQ, [CMPI_NE] = CMPI_NE, [CMPI_LT_S] = CMPI_GT_S, [CMPI_LT_U] = CMPI_GT_U,
+        [CMPI_GT_S] = CMPI_LT_S, [CMPI_GT_U] = CMPI_LT_U, [CMPI_LE_S] = CMPI_GE_S,
+        [CMPI_LE_U] = CMPI_GE_U, [CMPI_GE_S] = CMPI_LE_S, [CMPI_GE_U] = CMPI_LE_U,
+    };
+    switch (op) {
+    case OP_I32_ADD: case OP_I32_MUL: case OP_I32_AND: case OP_I32_OR: case OP_I32_XOR:
+    case OP_I64_ADD: case OP_I64_MUL: case OP_I64_AND: case OP_I64_OR: case OP_I64_XOR:
+        return op;
+    }
+    if (op >= OP_I32_EQ && op <= OP_I32_GE_U)
+        return OP_I32_EQ + sw[op - OP_I32_EQ];
+    if (op >= OP_I64_EQ && op <= OP_I64_GE_U)
+        return OP_I64_EQ + sw[op - OP_I64_EQ];
+    return -1;
+}
+
+/*
+ * `i32.load[8_u] p; compare a with b; branch` where the load at `at`
+ * wrote a: one load-compare-branch (that still writes a: it may be a
+ * local read later).  b is a slot, or the immediate immv when imm.
+ */
+static bool load_and_branch(T *t, size_t at, int lh, int k, bool is64, bool imm,
+                            uint32_t a, uint32_t b, uint64_t immv, uint32_t fuel)
+{
+    if (at == SIZE_MAX || is64)
+        return false;
+    const Cell *li = &t->code[at];
+    if (li[1].s.a != a && !imm && li[1].s.a == b) {
+        /* b was loaded: compare the other way round (x < y is y > x) */
+        k = swapped(OP_I32_EQ + k) - OP_I32_EQ;
+        b = a;
+        a = li[1].s.a;
+    }
+    if (li[1].s.a != a)
+        return false;
+    bool load8, ar = false;
+    uint32_t x = li[1].s.b, y = 0;
+    uint64_t off;
+    if (lh == OP_I32_LOAD || lh == OP_I32_LOAD8_U) {
+        load8 = lh == OP_I32_LOAD8_U;
+        off = li[2].u64;
+    } else if (lh == H_I32_LOAD_AI || lh == H_I32_LOAD8_U_AI || lh == H_I32_LOAD_AR || lh == H_I32_LOAD8_U_AR) {
+        load8 = lh == H_I32_LOAD8_U_AI || lh == H_I32_LOAD8_U_AR;
+        ar = lh == H_I32_LOAD_AR || lh == H_I32_LOAD8_U_AR;
+        y = li[2].s.a;
+        off = li[2].s.b;
+    } else {
+        return false;
+    }
+    if (imm) {
+        b = const_slot(t, immv);
+        if (b == UINT32_MAX)
+            return false;
+    }
+    if (off > UINT32_MAX)
+        return false;
+    t->len = at;
+    t->last = t->prev = SIZE_MAX;
+    emit_h(t, H_JMP_LOAD(k, load8, ar));
+    emit_pair(t, a, x);
+    emit_pair(t, y, (uint32_t)off);
+    emit_pair(t, b, fuel);   /* then the target and the fall-through charge, as JMP_IF */
+    return true;
+}
+
 /*
  * Pop the condition and branch when it is non-zero (negate: when zero) to
  * label c, or to the chain *skip when c is NULL.  A comparison just before
@@ -697,7 +767,8 @@ static void emit_cond(T *t, bool negate, Ctl *c, size_t *skip)
             } else {
                 if (negate)
                     k = cmp_negate[k];
-                if (add_and_branch(t, t->prev, t->prev_h, k, is64, imm, a, b, immv, fuel, &fall_cell))
+                if (add_and_branch(t, t->prev, t->prev_h, k, is64, imm, a, b, immv, fuel, &fall_cell) ||
+                    load_and_branch(t, t->prev, t->prev_h, k, is64, imm, a, b, immv, fuel))
                     goto target;
                 size_t at = emit_h(t, H_JMP_CMP(k, is64, imm));
                 if (imm) {
@@ -712,7 +783,14 @@ static void emit_cond(T *t, bool negate, Ctl *c, size_t *skip)
             goto target;
         }
     }
-    /* A plain condition: maybe the local an add just wrote (x != 0). */
+    /* A plain condition: maybe a value just loaded (x != 0) ... */
+    if (last_makes_top(t) &&
+        load_and_branch(t, t->last, lh, negate ? CMPI_EQ : CMPI_NE, false, false,
+                        home(t, t->h - 1), t->zero, 0, fuel)) {
+        pop(t);
+        goto target;
+    }
+    /* ... or the local an add just wrote. */
     Ent e = t->stk[t->h - 1];
     if (e.kind == E_LOCAL && t->last != SIZE_MAX && t->last_end == t->len &&
         add_and_branch(t, t->last, t->last_h, negate ? CMPI_EQ : CMPI_NE, false, true,
@@ -910,26 +988,6 @@ static void op_unary(T *t, int h)
     set_last(t, at, h);
 }
 
-/* Comparison with its operands swapped (x < y == y > x), or -1. */
-static int swapped(int op)
-{
-    static const uint8_t sw[] = {
-        [CMPI_EQ] = CMPI_EQ, [CMPI_NE] = CMPI_NE, [CMPI_LT_S] = CMPI_GT_S, [CMPI_LT_U] = CMPI_GT_U,
-        [CMPI_GT_S] = CMPI_LT_S, [CMPI_GT_U] = CMPI_LT_U, [CMPI_LE_S] = CMPI_GE_S,
-        [CMPI_LE_U] = CMPI_GE_U, [CMPI_GE_S] = CMPI_LE_S, [CMPI_GE_U] = CMPI_LE_U,
-    };
-    switch (op) {
-    case OP_I32_ADD: case OP_I32_MUL: case OP_I32_AND: case OP_I32_OR: case OP_I32_XOR:
-    case OP_I64_ADD: case OP_I64_MUL: case OP_I64_AND: case OP_I64_OR: case OP_I64_XOR:
-        return op;
-    }
-    if (op >= OP_I32_EQ && op <= OP_I32_GE_U)
-        return OP_I32_EQ + sw[op - OP_I32_EQ];
-    if (op >= OP_I64_EQ && op <= OP_I64_GE_U)
-        return OP_I64_EQ + sw[op - OP_I64_EQ];
-    return -1;
-}
-
 /* x - y*z or x + y*z where the multiply just made the top entry. */
 static bool fuse_muladd(T *t, int op)
 {
@@ -992,9 +1050,74 @@ static bool fuse_mul3(T *t, int op)
     return true;
 }
 
+/*
+ * `x; load p; op` where the load just made the top entry: one instruction
+ * that loads and operates (LW_MEMOP_OPS).  The load's result slot is
+ * never written; it was a temp consumed here.
+ */
+static bool fuse_load_operand(T *t, int op)
+{
+    if (!last_makes_top(t) || t->h < 2 || t->stk[t->h - 2].kind == E_CONST)
+        return false;
+    int lh = t->last_h, load;
+    const Cell *li = &t->code[t->last];
+    uint32_t x = li[1].s.b, c;
+    uint64_t off;
+    if (lh >= OP_I32_LOAD && lh <= OP_I64_LOAD32_U) {
+        load = lh;
+        c = 0;
+        off = li[2].u64;
+    } else if (lh >= H_I32_LOAD_AI && lh <= H_I64_LOAD32_U_AI && (lh - H_I32_LOAD_AI) % 2 == 0) {
+        load = OP_I32_LOAD + (lh - H_I32_LOAD_AI) / 2;
+        c = li[2].s.a;
+        off = li[2].s.b;
+    } else {
+        return false;
+    }
+    int h = -1;
+#define X(o, l, LT, TT, get, put, expr) if (op == OP_##o && load == OP_##l) h = H_##o##_M_##l;
+    LW_MEMOP_OPS(X)
+#undef X
+    if (h < 0 || off > UINT32_MAX)
+        return false;
+    t->len = t->last;
+    pop(t);
+    uint32_t ia = t->h - 1;
+    uint32_t as = operand(t, pop(t), ia);   /* a temp or a local: emits nothing */
+    size_t at = emit_h(t, h);
+    emit_pair(t, home(t, t->h), as);
+    emit_pair(t, x, c);
+    emit_pair(t, (uint32_t)off, 0);
+    push_temp(t);
+    set_last(t, at, h);
+    return true;
+}
+
+/*
+ * An i32.add right after a plain store takes the store in (*h becomes the
+ * fused id, st its operand cells): `*p = v; p += k` in one dispatch.
+ */
+static bool take_store(T *t, Cell st[2], int *h, bool imm)
+{
+    if (t->last == SIZE_MAX || t->last_end != t->len)
+        return false;
+    int fused = -1;
+#define X(id, TY) if (t->last_h == OP_##id) fused = imm ? H_##id##_ADDI : H_##id##_ADD;
+    LW_STORE_ADD_OPS(X)
+#undef X
+    if (fused < 0)
+        return false;
+    st[0] = t->code[t->last + 1];
+    st[1] = t->code[t->last + 2];
+    t->len = t->last;
+    t->last = t->prev = SIZE_MAX;
+    *h = fused;
+    return true;
+}
+
 static void op_binary(T *t, int op)
 {
-    if (fuse_muladd(t, op) || fuse_mul3(t, op))
+    if (fuse_muladd(t, op) || fuse_mul3(t, op) || fuse_load_operand(t, op))
         return;
     uint32_t ib = t->h - 1, ia = t->h - 2;
     unwrap(t, ib);
@@ -1013,18 +1136,26 @@ static void op_binary(T *t, int op)
     uint32_t d = home(t, t->h);
     size_t at;
     int h;
+    Cell st[2];
+    bool fused;
     if (imm_variant[op] && eb.kind == E_CONST) {
         uint32_t as = operand(t, ea, ia);
         h = imm_variant[op];
+        fused = op == OP_I32_ADD && take_store(t, st, &h, true);
         at = emit_h(t, h);
         emit_pair(t, d, as);
         emit_u64(t, eb.val);
     } else {
         uint32_t bs = operand(t, eb, ib), as = operand(t, ea, ia);
         h = op;
+        fused = op == OP_I32_ADD && take_store(t, st, &h, false);
         at = emit_h(t, h);
         emit_pair(t, d, as);
         emit_pair(t, bs, 0);
+    }
+    if (fused) {
+        *cell(t) = st[0];
+        *cell(t) = st[1];
     }
     push_temp(t);
     set_last(t, at, h);
@@ -1141,27 +1272,40 @@ static void op_generic(T *t, int h, uint32_t npop, bool result, uint32_t imm1, u
  */
 static bool fuse_add_to_mem(T *t, int store, uint64_t off)
 {
-    int load, add, h;
+    int load, add, madd, h;
     switch (store) {
-    case OP_I32_STORE: load = OP_I32_LOAD; add = OP_I32_ADD; h = H_I32_ADD_MEM; break;
-    case OP_I64_STORE: load = OP_I64_LOAD; add = OP_I64_ADD; h = H_I64_ADD_MEM; break;
-    case OP_F32_STORE: load = OP_F32_LOAD; add = OP_F32_ADD; h = H_F32_ADD_MEM; break;
-    case OP_F64_STORE: load = OP_F64_LOAD; add = OP_F64_ADD; h = H_F64_ADD_MEM; break;
+    case OP_I32_STORE: load = OP_I32_LOAD; add = OP_I32_ADD; madd = H_I32_ADD_M_I32_LOAD; h = H_I32_ADD_MEM; break;
+    case OP_I64_STORE: load = OP_I64_LOAD; add = OP_I64_ADD; madd = H_I64_ADD_M_I64_LOAD; h = H_I64_ADD_MEM; break;
+    case OP_F32_STORE: load = OP_F32_LOAD; add = OP_F32_ADD; madd = H_F32_ADD_M_F32_LOAD; h = H_F32_ADD_MEM; break;
+    case OP_F64_STORE: load = OP_F64_LOAD; add = OP_F64_ADD; madd = H_F64_ADD_M_F64_LOAD; h = H_F64_ADD_MEM; break;
     default: return false;
     }
-    if (!last_makes_top(t) || t->last_h != add || t->prev == SIZE_MAX || t->prev_h != load)
-        return false;
-    const Cell *li = &t->code[t->last], *pi = &t->code[t->prev];
-    uint32_t loaded = pi[1].s.a, x = li[1].s.b;
-    if (li[2].s.a != loaded || x == loaded || pi[2].u64 != off || loaded < t->tempbase)
+    if (!last_makes_top(t))
         return false;
     Ent ea = t->stk[t->h - 2];
     uint32_t addr = ea.kind == E_TEMP ? home(t, t->h - 2) : ea.kind == E_LOCAL ? ea.slot : t->zero;
     if (ea.kind == E_CONST && ea.val != 0)
         return false;
-    if (pi[1].s.b != addr || addr == loaded)
-        return false;
-    t->len = t->prev;
+    const Cell *li = &t->code[t->last];
+    uint32_t x = li[1].s.b;
+    size_t start;
+    if (t->last_h == madd) {
+        /* the add already took the load in (fuse_load_operand) */
+        if (li[2].s.a != addr || li[2].s.b != 0 || li[3].s.a != off)
+            return false;
+        start = t->last;
+    } else {
+        if (t->last_h != add || t->prev == SIZE_MAX || t->prev_h != load)
+            return false;
+        const Cell *pi = &t->code[t->prev];
+        uint32_t loaded = pi[1].s.a;
+        if (li[2].s.a != loaded || x == loaded || pi[2].u64 != off || loaded < t->tempbase)
+            return false;
+        if (pi[1].s.b != addr || addr == loaded)
+            return false;
+        start = t->prev;
+    }
+    t->len = start;
     t->last = t->prev = SIZE_MAX;
     pop(t);
     pop(t);
@@ -1408,9 +1552,12 @@ static void translate_op(T *t, int op)
             if (fuse_add_to_mem(t, op, off))
                 return;
             uint32_t vs = pop_slot(t), as = pop_slot(t);
-            emit_h(t, op);
+            size_t at = emit_h(t, op);
             emit_pair(t, as, vs);
             emit_u64(t, off);
+            /* `last` without a result (last_makes_top is false): an
+               i32.add right after may take the store in (op_binary). */
+            set_last(t, at, op);
         }
         return;
     }

@@ -63,6 +63,49 @@ typedef union Cell {
     X(I64_LOAD32_U, uint32_t, v)
 
 /*
+ * Binary operations whose right operand comes straight from a load, fused
+ * into one instruction: [dst|a][x|c][off|-],
+ * dst = fp[a] op mem[(uint32_t)(fp[x] + c) + off]  (c is 0 for a plain load).
+ * X(op, load, type read, op's type, get, put, expr of x and y): the last
+ * four as in ops_num.h.  Handler H_<op>_M_<load>.  The pairs are the
+ * shapes of hot loops: accumulating array elements, hashing bytes,
+ * differences of struct fields.
+ */
+#define LW_MEMOP_OPS(X) \
+    X(I32_ADD, I32_LOAD, uint32_t, uint32_t, U32, PUT32, x + y) \
+    X(I32_SUB, I32_LOAD, uint32_t, uint32_t, U32, PUT32, x - y) \
+    X(I32_MUL, I32_LOAD, uint32_t, uint32_t, U32, PUT32, x * y) \
+    X(I32_AND, I32_LOAD, uint32_t, uint32_t, U32, PUT32, x & y) \
+    X(I32_OR, I32_LOAD, uint32_t, uint32_t, U32, PUT32, x | y) \
+    X(I32_XOR, I32_LOAD, uint32_t, uint32_t, U32, PUT32, x ^ y) \
+    X(I32_ADD, I32_LOAD8_U, uint8_t, uint32_t, U32, PUT32, x + y) \
+    X(I32_XOR, I32_LOAD8_U, uint8_t, uint32_t, U32, PUT32, x ^ y) \
+    X(I64_ADD, I64_LOAD, uint64_t, uint64_t, U64, PUT64, x + y) \
+    X(I64_SUB, I64_LOAD, uint64_t, uint64_t, U64, PUT64, x - y) \
+    X(I64_MUL, I64_LOAD, uint64_t, uint64_t, U64, PUT64, x * y) \
+    X(I64_AND, I64_LOAD, uint64_t, uint64_t, U64, PUT64, x & y) \
+    X(I64_OR, I64_LOAD, uint64_t, uint64_t, U64, PUT64, x | y) \
+    X(I64_XOR, I64_LOAD, uint64_t, uint64_t, U64, PUT64, x ^ y) \
+    X(F32_ADD, F32_LOAD, uint32_t, float, f32_of, bits_f32, x + y) \
+    X(F32_SUB, F32_LOAD, uint32_t, float, f32_of, bits_f32, x - y) \
+    X(F32_MUL, F32_LOAD, uint32_t, float, f32_of, bits_f32, x * y) \
+    X(F32_DIV, F32_LOAD, uint32_t, float, f32_of, bits_f32, x / y) \
+    X(F64_ADD, F64_LOAD, uint64_t, double, f64_of, bits_f64, x + y) \
+    X(F64_SUB, F64_LOAD, uint64_t, double, f64_of, bits_f64, x - y) \
+    X(F64_MUL, F64_LOAD, uint64_t, double, f64_of, bits_f64, x * y) \
+    X(F64_DIV, F64_LOAD, uint64_t, double, f64_of, bits_f64, x / y)
+
+/*
+ * A store followed by an i32.add (the pointer bump of `*p = v; p += k`):
+ * H_<id>_ADD  [dst|x][y|-][addr|val][offset]   store, then dst = x + fp[y]
+ * H_<id>_ADDI [dst|x][imm][addr|val][offset]   store, then dst = x + imm
+ * X(id, C type written) in opcode order.
+ */
+#define LW_STORE_ADD_OPS(X) \
+    X(I32_STORE, uint32_t) X(I64_STORE, uint64_t) X(F32_STORE, uint32_t) \
+    X(F64_STORE, uint64_t) X(I32_STORE8, uint8_t) X(I32_STORE16, uint16_t)
+
+/*
  * Float multiply fused with the add or subtract that consumes it (two
  * roundings, as separate instructions would give): [dst|a][x|y]
  * dst = a + x*y or a - x*y; and with another multiply.
@@ -142,6 +185,23 @@ enum {
 #define X(id) H_##id,
     LW_MULADD_OPS(X)
     LW_ADD_MEM_OPS(X)
+#undef X
+#define X(op, load, LT, T, get, put, expr) H_##op##_M_##load,
+    LW_MEMOP_OPS(X)
+#undef X
+#define X(id, T) H_##id##_ADD, H_##id##_ADDI,
+    LW_STORE_ADD_OPS(X)
+#undef X
+/*
+ * Compare-and-branch on a value just loaded by i32.load (LD32) or
+ * i32.load8_u (LD8U): [a|x][y|offset][b|n][target][f|-]: fp[a] = mem[ea],
+ * then branch if fp[a] op fp[b], with ea = (uint32_t)(fp[x] + y) + offset
+ * (_AI: y an immediate, 0 for a plain load) or (uint32_t)(fp[x] + fp[y])
+ * + offset (_AR).  `if (a[i])` is the NE form with b the zero slot.
+ */
+#define X(id, op, t32, t64, neg) H_JMP_LD32_AI_##id, H_JMP_LD32_AR_##id, \
+    H_JMP_LD8U_AI_##id, H_JMP_LD8U_AR_##id,
+    LW_CMP_OPS(X)
 #undef X
     H__COUNT
 };
