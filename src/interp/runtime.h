@@ -44,7 +44,7 @@ struct lw_func {
 };
 
 struct lw_memory {
-    uint8_t *data;          /* may move on grow: the interpreter reloads it after calls and grow */
+    uint8_t *data;          /* may move on grow: the interpreter reloads it (see README) */
     uint64_t size;          /* bytes */
     uint32_t pages, max_pages;  /* max_pages: the declared max, or 65536 */
     bool has_max;
