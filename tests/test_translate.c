@@ -2,7 +2,9 @@
  * Tests of the translator and the interpreter: how values move between
  * frame slots at block boundaries, branches, br_table, loops with params,
  * if/else, local.set of a local that is still on the operand stack, the
- * fused compare-and-branch forms, calls, traps with backtraces, and fuel
+ * fused compare-and-branch forms, the fused load and store forms (an
+ * operation on a loaded value, store-then-add, load-compare-branch),
+ * calls, traps with backtraces, and fuel
  * (slices that yield and resume, the hard limit).
  *
  * Modules are written in the text format and go through the whole chain
@@ -423,7 +425,18 @@ START_TEST(store_then_add)
         "   (i32.add (i32.load8_u (i32.const 3)) (local.get 2)))"
         " (func (export \"bump\") (param i32 i32) (result i32)"   /* store, then p + k (k a local) */
         "   (i32.store (local.get 0) (local.get 1))"
-        "   (i32.add (local.get 0) (local.get 1))))");
+        "   (i32.add (local.get 0) (local.get 1)))"
+        " (func (export \"st32\") (param i32 i32) (result i32)"
+        "   (i64.store32 (local.get 0) (i64.extend_i32_u (local.get 1)))"
+        "   (local.set 0 (i32.add (local.get 0) (i32.const 1)))"
+        "   (i32.add (i32.load (i32.const 200)) (local.get 0)))"
+        /* the add makes the right operand of the comparison */
+        " (func (export \"count\") (param i32) (result i32) (local i32)"
+        "   (loop (br_if 0 (i32.gt_u (local.get 0) (local.tee 1 (i32.add (local.get 1) (i32.const 1))))))"
+        "   (local.get 1)))");
+    ck_assert_uint_eq(call_i32(inst, "st32", 2, 200, 5), 5 + 201);
+    ck_assert_uint_eq(call_i32(inst, "count", 1, 5), 5);
+    ck_assert_uint_eq(call_i32(inst, "count", 1, 0), 1);
     ck_assert_uint_eq(call_i32(inst, "fill", 2, 0, 4), 7 + 12);
     ck_assert_uint_eq(call_i32(inst, "bump", 2, 100, 5), 105);
     /* the store traps before the add: nothing is returned */

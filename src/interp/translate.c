@@ -619,6 +619,26 @@ static void emit_br(T *t, uint32_t depth, uint32_t skip)
  * [x|src][y|b][imm][n|f][target] (y: a slot, or a 32-bit immediate
  * addend).  Returns false (emitting nothing) when the pattern is not there.
  */
+/* Comparison with its operands swapped (x < y == y > x), or -1. */
+static int swapped(int op)
+{
+    static const uint8_t sw[] = {
+        [CMPI_EQ] = CMPI_EQ, [CMPI_NE] = CMPI_NE, [CMPI_LT_S] = CMPI_GT_S, [CMPI_LT_U] = CMPI_GT_U,
+        [CMPI_GT_S] = CMPI_LT_S, [CMPI_GT_U] = CMPI_LT_U, [CMPI_LE_S] = CMPI_GE_S,
+        [CMPI_LE_U] = CMPI_GE_U, [CMPI_GE_S] = CMPI_LE_S, [CMPI_GE_U] = CMPI_LE_U,
+    };
+    switch (op) {
+    case OP_I32_ADD: case OP_I32_MUL: case OP_I32_AND: case OP_I32_OR: case OP_I32_XOR:
+    case OP_I64_ADD: case OP_I64_MUL: case OP_I64_AND: case OP_I64_OR: case OP_I64_XOR:
+        return op;
+    }
+    if (op >= OP_I32_EQ && op <= OP_I32_GE_U)
+        return OP_I32_EQ + sw[op - OP_I32_EQ];
+    if (op >= OP_I64_EQ && op <= OP_I64_GE_U)
+        return OP_I64_EQ + sw[op - OP_I64_EQ];
+    return -1;
+}
+
 static bool add_and_branch(T *t, size_t at, int ah, int k, bool is64, bool imm,
                            uint32_t a, uint32_t b, uint64_t immv, uint32_t fuel, size_t *fall_cell)
 {
@@ -629,6 +649,12 @@ static bool add_and_branch(T *t, size_t at, int ah, int k, bool is64, bool imm,
         return false;
     const Cell *ai = &t->code[at];
     uint32_t x = ai[1].s.a, src = ai[1].s.b, y;
+    if (x != a && !imm && x == b) {
+        /* the add made the right operand: compare the other way round */
+        k = swapped(OP_I32_EQ + k) - OP_I32_EQ;
+        b = a;
+        a = x;
+    }
     if (x != a)
         return false;
     if (ah == addi) {
@@ -650,26 +676,6 @@ static bool add_and_branch(T *t, size_t at, int ah, int k, bool is64, bool imm,
     emit_pair(t, fuel, 0);
     *fall_cell = h + 4;
     return true;
-}
-
-/* Comparison with its operands swapped (x < y == y > x), or -1. */
-static int swapped(int op)
-{
-    static const uint8_t sw[] = {
-        [CMPI_EQ] = CMPI_EQ, [CMPI_NE] = CMPI_NE, [CMPI_LT_S] = CMPI_GT_S, [CMPI_LT_U] = CMPI_GT_U,
-        [CMPI_GT_S] = CMPI_LT_S, [CMPI_GT_U] = CMPI_LT_U, [CMPI_LE_S] = CMPI_GE_S,
-        [CMPI_LE_U] = CMPI_GE_U, [CMPI_GE_S] = CMPI_LE_S, [CMPI_GE_U] = CMPI_LE_U,
-    };
-    switch (op) {
-    case OP_I32_ADD: case OP_I32_MUL: case OP_I32_AND: case OP_I32_OR: case OP_I32_XOR:
-    case OP_I64_ADD: case OP_I64_MUL: case OP_I64_AND: case OP_I64_OR: case OP_I64_XOR:
-        return op;
-    }
-    if (op >= OP_I32_EQ && op <= OP_I32_GE_U)
-        return OP_I32_EQ + sw[op - OP_I32_EQ];
-    if (op >= OP_I64_EQ && op <= OP_I64_GE_U)
-        return OP_I64_EQ + sw[op - OP_I64_EQ];
-    return -1;
 }
 
 /*

@@ -14,7 +14,8 @@
  * never emitted: block, local.get, drop ... vanish into operands), followed
  * by the extra handlers listed below: moves, calls and fuel; immediate
  * operands; fused forms (compare-and-branch, add-and-branch, add-and-load,
- * read-modify-write, float multiply-add).
+ * read-modify-write, float multiply-add, an operation with a loaded
+ * operand, store-then-add, load-compare-branch).
  */
 #ifndef LEONARDO_TRANSLATE_H
 #define LEONARDO_TRANSLATE_H
@@ -103,7 +104,8 @@ typedef union Cell {
  */
 #define LW_STORE_ADD_OPS(X) \
     X(I32_STORE, uint32_t) X(I64_STORE, uint64_t) X(F32_STORE, uint32_t) \
-    X(F64_STORE, uint64_t) X(I32_STORE8, uint8_t) X(I32_STORE16, uint16_t)
+    X(F64_STORE, uint64_t) X(I32_STORE8, uint8_t) X(I32_STORE16, uint16_t) \
+    X(I64_STORE8, uint8_t) X(I64_STORE16, uint16_t) X(I64_STORE32, uint32_t)
 
 /*
  * Float multiply fused with the add or subtract that consumes it (two
