@@ -406,6 +406,53 @@ START_TEST(load_operand_fusion)
     ck_assert_uint_eq(call_i32(inst, "acc", 1, 16), 0x108);
     ck_assert_uint_eq(call_i32(inst, "acc", 1, 16), 0x10B);
     ck_assert_uint_eq(call_i32(inst, "fsub", 1, 0), 7);
+
+    /* mem += x*y*z and mem += x*y, the product taken into the read-modify-write */
+    inst = load(
+        "(module (memory 1)"
+        " (func (export \"acc3\") (param i32 i32) (result i32) (local f64)"
+        "   (local.set 2 (f64.convert_i32_s (local.get 1)))"
+        "   (f64.store (local.get 0) (f64.add (f64.mul (f64.mul (local.get 2) (local.get 2)) (local.get 2))"
+        "                                     (f64.load (local.get 0))))"
+        "   (i32.trunc_f64_s (f64.load (local.get 0))))"
+        " (func (export \"acc2\") (param i32 i32) (result i32) (local f32)"
+        "   (local.set 2 (f32.convert_i32_s (local.get 1)))"
+        "   (f32.store (local.get 0) (f32.add (f32.mul (local.get 2) (local.get 2)) (f32.load (local.get 0))))"
+        "   (i32.trunc_f32_s (f32.load (local.get 0)))))");
+    ck_assert_uint_eq(call_i32(inst, "acc3", 2, 8, 3), 27);
+    ck_assert_uint_eq(call_i32(inst, "acc3", 2, 8, 1), 28);
+    ck_assert_str_eq(call_trap(inst, "acc3", 2, 65530, 1), "out of bounds memory access");
+    ck_assert_uint_eq(call_i32(inst, "acc2", 2, 100, 4), 16);
+    ck_assert_uint_eq(call_i32(inst, "acc2", 2, 100, 3), 25);
+
+    /* mem -= product: the load moves into the read-modify-write */
+    inst = load(
+        "(module (memory 1)"
+        " (func (export \"sub3\") (param i32 i32) (result i32) (local f64)"
+        "   (local.set 2 (f64.convert_i32_s (local.get 1)))"
+        "   (f64.store (local.get 0) (f64.sub (f64.load (local.get 0))"
+        "                                     (f64.mul (f64.mul (local.get 2) (local.get 2)) (local.get 2))))"
+        "   (i32.trunc_f64_s (f64.load (local.get 0))))"
+        /* the product also kept in a local: it stays, the subtraction still fuses */
+        " (func (export \"sub_keep\") (param i32 i32) (result i32) (local f64 f64)"
+        "   (local.set 2 (f64.convert_i32_s (local.get 1)))"
+        "   (f64.store (local.get 0) (f64.sub (f64.load (local.get 0))"
+        "                                     (local.tee 3 (f64.mul (local.get 2) (local.get 2)))))"
+        "   (i32.add (i32.trunc_f64_s (f64.load (local.get 0))) (i32.trunc_f64_s (local.get 3))))"
+        /* the loaded value is read by the product: no fusion may reorder them */
+        " (func (export \"sub_self\") (param i32 i32) (result i32) (local f64 f64)"
+        "   (local.set 2 (f64.convert_i32_s (local.get 1)))"
+        "   (f64.store (local.get 0) (f64.sub (local.tee 3 (f64.load (local.get 0)))"
+        "                                     (f64.mul (local.get 3) (local.get 2))))"
+        "   (i32.trunc_f64_s (f64.load (local.get 0)))))");
+    ck_assert_uint_eq(call_i32(inst, "sub3", 2, 8, 2), (uint32_t)-8);
+    ck_assert_uint_eq(call_i32(inst, "sub3", 2, 8, 1), (uint32_t)-9);
+    ck_assert_str_eq(call_trap(inst, "sub3", 2, 65530, 1), "out of bounds memory access");
+    ck_assert_uint_eq(call_i32(inst, "sub_keep", 2, 16, 3), (uint32_t)-9 + 9);
+    ck_assert_uint_eq(call_i32(inst, "sub_keep", 2, 16, 2), (uint32_t)-13 + 4);
+    ck_assert_uint_eq(call_i32(inst, "sub_self", 2, 24, 0), 0);
+    ck_assert_uint_eq(call_i32(inst, "sub_keep", 2, 24, 2), (uint32_t)-4 + 4);   /* mem[24] = -4 */
+    ck_assert_uint_eq(call_i32(inst, "sub_self", 2, 24, 3), 8);                   /* -4 - (-4)*3 */
 }
 END_TEST
 

@@ -581,7 +581,37 @@ op_##id: { \
     ADD_MEM(I64_ADD_MEM, uint64_t, , , fp[PB(1)] + v)
     ADD_MEM(F32_ADD_MEM, uint32_t, , (uint32_t)bits_f32, f32_of(fp[PB(1)]) + f32_of(v))
     ADD_MEM(F64_ADD_MEM, uint64_t, , bits_f64, f64_of(fp[PB(1)]) + f64_of(v))
+    /* and mem - x, for `a[i] -= x` */
+    ADD_MEM(F32_SUB_MEM, uint32_t, , (uint32_t)bits_f32, f32_of(v) - f32_of(fp[PB(1)]))
+    ADD_MEM(F64_SUB_MEM, uint64_t, , bits_f64, f64_of(v) - f64_of(fp[PB(1)]))
 #undef ADD_MEM
+
+/* The same with the product added or subtracted (`a[i] += x*y*z`), rounded at each step. */
+#define ADD_MEM_MUL(id, T, fT, get, put, prod, combine) \
+op_##id: { \
+    uint64_t ea = (uint32_t)fp[PA(1)] + IMM(3); \
+    if (UNLIKELY(ea + sizeof(T) > msize)) \
+        goto oob; \
+    fT x = get(fp[PB(1)]), y = get(fp[PA(2)]), z = get(fp[PB(2)]); \
+    (void)z; \
+    fT m = prod; \
+    T v; \
+    memcpy(&v, mem + ea, sizeof v); \
+    fT o = get(v); \
+    v = (T)put(combine); \
+    memcpy(mem + ea, &v, sizeof v); \
+    ip += 4; \
+    NEXT(); \
+}
+    ADD_MEM_MUL(F32_ADD_MEM_MUL, uint32_t, float, f32_of, bits_f32, x * y, m + o)
+    ADD_MEM_MUL(F64_ADD_MEM_MUL, uint64_t, double, f64_of, bits_f64, x * y, m + o)
+    ADD_MEM_MUL(F32_ADD_MEM_MUL3, uint32_t, float, f32_of, bits_f32, (x * y) * z, m + o)
+    ADD_MEM_MUL(F64_ADD_MEM_MUL3, uint64_t, double, f64_of, bits_f64, (x * y) * z, m + o)
+    ADD_MEM_MUL(F32_SUB_MEM_MUL, uint32_t, float, f32_of, bits_f32, x * y, o - m)
+    ADD_MEM_MUL(F64_SUB_MEM_MUL, uint64_t, double, f64_of, bits_f64, x * y, o - m)
+    ADD_MEM_MUL(F32_SUB_MEM_MUL3, uint32_t, float, f32_of, bits_f32, (x * y) * z, o - m)
+    ADD_MEM_MUL(F64_SUB_MEM_MUL3, uint64_t, double, f64_of, bits_f64, (x * y) * z, o - m)
+#undef ADD_MEM_MUL
 
     STORE(I32_STORE, uint32_t)
     STORE(I64_STORE, uint64_t)

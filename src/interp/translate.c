@@ -166,6 +166,8 @@ typedef struct {
     int last_h;
     size_t prev;          /* the instruction just before `last`, or SIZE_MAX */
     int prev_h;
+    size_t prev2;         /* and the one before that, or SIZE_MAX */
+    int prev2_h;
     jmp_buf fail;
     const char *err;
 } T;
@@ -293,7 +295,10 @@ static size_t emit_h(T *t, int h)
 {
     size_t at = t->len;
     /* The window slides: the last instruction becomes the one before it. */
-    t->prev = t->last != SIZE_MAX && t->last_end == at ? t->last : SIZE_MAX;
+    bool chain = t->last != SIZE_MAX && t->last_end == at;
+    t->prev2 = chain ? t->prev : SIZE_MAX;
+    t->prev2_h = t->prev_h;
+    t->prev = chain ? t->last : SIZE_MAX;
     t->prev_h = t->last_h;
     cell(t)->h = t->hs[h];
     t->last = SIZE_MAX;   /* a new instruction ends any peephole window */
@@ -1044,11 +1049,15 @@ static bool fuse_mul3(T *t, int op)
         z = eb.kind == E_LOCAL ? eb.slot : home(t, ib);
     }
     uint32_t x = li[1].s.b, y = li[2].s.a;
+    size_t pv = t->prev;   /* what ran before the first multiply runs before this */
+    int pvh = t->prev_h;
     t->len = t->last;
     pop(t);
     pop(t);
     int h = op == OP_F32_MUL ? H_F32_MUL3 : H_F64_MUL3;
     size_t at = emit_h(t, h);
+    t->prev = pv;
+    t->prev_h = pvh;
     emit_pair(t, home(t, t->h), x);
     emit_pair(t, y, z);
     push_temp(t);
@@ -1086,11 +1095,15 @@ static bool fuse_load_operand(T *t, int op)
 #undef X
     if (h < 0 || off > UINT32_MAX)
         return false;
+    size_t pv = t->prev;   /* what ran before the load runs before this */
+    int pvh = t->prev_h;
     t->len = t->last;
     pop(t);
     uint32_t ia = t->h - 1;
     uint32_t as = operand(t, pop(t), ia);   /* a temp or a local: emits nothing */
     size_t at = emit_h(t, h);
+    t->prev = pv;
+    t->prev_h = pvh;
     emit_pair(t, home(t, t->h), as);
     emit_pair(t, x, c);
     emit_pair(t, (uint32_t)off, 0);
@@ -1311,12 +1324,96 @@ static bool fuse_add_to_mem(T *t, int store, uint64_t off)
             return false;
         start = t->prev;
     }
+    /* x just made by a float multiply, a temp read only here: take it in too. */
+    int mh = -1;
+    if (start == t->last && t->prev != SIZE_MAX && x >= t->tempbase && x != addr &&
+        t->code[t->prev + 1].s.a == x) {
+        if (store == OP_F64_STORE)
+            mh = t->prev_h == OP_F64_MUL ? H_F64_ADD_MEM_MUL : t->prev_h == H_F64_MUL3 ? H_F64_ADD_MEM_MUL3 : -1;
+        else if (store == OP_F32_STORE)
+            mh = t->prev_h == OP_F32_MUL ? H_F32_ADD_MEM_MUL : t->prev_h == H_F32_MUL3 ? H_F32_ADD_MEM_MUL3 : -1;
+    }
+    if (mh >= 0) {
+        const Cell *mi = &t->code[t->prev];   /* [x|a][b|-] or [x|a][b|c] */
+        Cell ops[2] = { mi[1], mi[2] };
+        t->len = t->prev;
+        t->last = t->prev = SIZE_MAX;
+        pop(t);
+        pop(t);
+        emit_h(t, mh);
+        emit_pair(t, addr, ops[0].s.b);
+        emit_pair(t, ops[1].s.a, ops[1].s.b);
+        emit_u64(t, off);
+        return true;
+    }
     t->len = start;
     t->last = t->prev = SIZE_MAX;
     pop(t);
     pop(t);
     emit_h(t, h);
     emit_pair(t, addr, x);
+    emit_u64(t, off);
+    return true;
+}
+
+/*
+ * `load p (into a); b = a product not reading a; a - b; store p`: the load
+ * leaves, the multiply moves up into its place, and the subtraction and
+ * store become one read-modify-write [addr|b][offset], mem -= b.
+ */
+static bool fuse_sub_to_mem(T *t, int store, uint64_t off)
+{
+    int load, sub, h;
+    switch (store) {
+    case OP_F32_STORE: load = OP_F32_LOAD; sub = OP_F32_SUB; h = H_F32_SUB_MEM; break;
+    case OP_F64_STORE: load = OP_F64_LOAD; sub = OP_F64_SUB; h = H_F64_SUB_MEM; break;
+    default: return false;
+    }
+    if (!last_makes_top(t) || t->last_h != sub || t->prev == SIZE_MAX || t->prev2 == SIZE_MAX ||
+        t->prev2_h != load)
+        return false;
+    int mh = t->prev_h;
+    bool mul3 = mh == H_F32_MUL3 || mh == H_F64_MUL3;
+    if (!mul3 && mh != OP_F32_MUL && mh != OP_F64_MUL)
+        return false;
+    Ent ea = t->stk[t->h - 2];
+    if (ea.kind == E_CONST && ea.val != 0)
+        return false;
+    uint32_t addr = ea.kind == E_TEMP ? home(t, t->h - 2) : ea.kind == E_LOCAL ? ea.slot : t->zero;
+    const Cell *li = &t->code[t->last], *mi = &t->code[t->prev], *pi = &t->code[t->prev2];
+    uint32_t a = li[1].s.b, b = li[2].s.a;
+    if (pi[1].s.a != a || pi[1].s.b != addr || pi[2].u64 != off || a < t->tempbase || a == addr)
+        return false;
+    /* the product makes b, reads neither a nor ... and b is not the address */
+    if (mi[1].s.a != b || b == a || b == addr || mi[1].s.b == a || mi[2].s.a == a ||
+        (mul3 && mi[2].s.b == a))
+        return false;
+    size_t at = t->prev2, n = t->last - t->prev;
+    if (b >= t->tempbase) {
+        /* b is read only here: the product goes into the instruction too */
+        Cell ops[2] = { mi[1], mi[2] };
+        if (!mul3)
+            ops[1].s.b = 0;
+        t->len = at;
+        t->last = t->prev = t->prev2 = SIZE_MAX;
+        pop(t);
+        pop(t);
+        if (store == OP_F64_STORE)
+            emit_h(t, mul3 ? H_F64_SUB_MEM_MUL3 : H_F64_SUB_MEM_MUL);
+        else
+            emit_h(t, mul3 ? H_F32_SUB_MEM_MUL3 : H_F32_SUB_MEM_MUL);
+        emit_pair(t, addr, ops[0].s.b);
+        emit_pair(t, ops[1].s.a, ops[1].s.b);
+        emit_u64(t, off);
+        return true;
+    }
+    memmove(&t->code[at], &t->code[t->prev], n * sizeof *t->code);
+    t->len = at + n;
+    t->last = t->prev = t->prev2 = SIZE_MAX;
+    pop(t);
+    pop(t);
+    emit_h(t, h);
+    emit_pair(t, addr, b);
     emit_u64(t, off);
     return true;
 }
@@ -1555,7 +1652,7 @@ static void translate_op(T *t, int op)
             push_temp(t);
             set_last(t, at, op);
         } else {
-            if (fuse_add_to_mem(t, op, off))
+            if (fuse_add_to_mem(t, op, off) || fuse_sub_to_mem(t, op, off))
                 return;
             uint32_t vs = pop_slot(t), as = pop_slot(t);
             size_t at = emit_h(t, op);

@@ -154,6 +154,16 @@ typedef union Cell {
     X(CALL_LOCAL, "pf")    /* [args|n][callee]     callee defined in this module */ \
     X(CALL_IMPORT, "pp")   /* [args|n][func|-]     through inst->funcs[] */ \
     X(CALL_IND, "ppp")     /* [args|n][type|table][index|-] */ \
+    X(F32_ADD_MEM_MUL, "ppi")  /* [addr|x][y|-][offset]  mem[addr + offset] = x*y + mem (ADD_MEM) */ \
+    X(F64_ADD_MEM_MUL, "ppi")  \
+    X(F32_ADD_MEM_MUL3, "ppi") /* [addr|x][y|z][offset]  mem[addr + offset] = (x*y)*z + mem */ \
+    X(F64_ADD_MEM_MUL3, "ppi") \
+    X(F32_SUB_MEM, "pi")   /* [addr|x][offset]  mem[addr + offset] -= x */ \
+    X(F64_SUB_MEM, "pi")   \
+    X(F32_SUB_MEM_MUL, "ppi")  /* [addr|x][y|-][offset]  mem[addr + offset] = mem - x*y */ \
+    X(F64_SUB_MEM_MUL, "ppi")  \
+    X(F32_SUB_MEM_MUL3, "ppi") /* [addr|x][y|z][offset]  mem[addr + offset] = mem - (x*y)*z */ \
+    X(F64_SUB_MEM_MUL3, "ppi") \
     X(EXIT, "")            /* the entry frame returned (its ret_ip) */ \
     X(LAZY, "")            /* an untranslated function's code: translate, then run it */
 
