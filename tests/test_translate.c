@@ -657,6 +657,132 @@ START_TEST(host_calls)
 }
 END_TEST
 
+/*
+ * Calls between instances: the caller's instance and memory come back on
+ * return (a call within one instance keeps them in registers), also when the
+ * callee grew a shared memory and when fuel slices end anywhere in between.
+ */
+static lw_status host_who(lw_exec *e, void *env, uint64_t *slots)
+{
+    (void)slots;
+    *(lw_instance **)env = lw_exec_caller_instance(e);
+    return LW_OK;
+}
+
+static uint32_t call_sliced(lw_instance *inst, const char *name)
+{
+    lw_status st = lw_exec_call(ex, export_func(inst, name), NULL, 0);
+    while (st == LW_YIELD)
+        st = lw_exec_resume(ex);
+    ck_assert_msg(st == LW_OK, "%s: status %d, trap %s", name, st, lw_exec_trap_message(ex));
+    lw_value r;
+    lw_exec_results(ex, &r, 1);
+    return r.of.i32;
+}
+
+START_TEST(cross_instance_calls)
+{
+    static lw_instance *who;
+    lw_extern e = { .kind = LW_EXTERN_FUNC };
+    e.of.func = lw_func_new_host(store, NULL, 0, NULL, 0, host_who, &who, "who");
+    lw_store_define(store, "env", "who", e);
+    lw_instance *a = load(
+        "(module (import \"env\" \"who\" (func $who))"
+        " (memory (export \"mem\") 1) (table (export \"tab\") 2 funcref)"
+        " (func $grow (export \"grow\") (result i32) (call $who) (memory.grow (i32.const 1)))"
+        " (func $sum (param i32) (result i32) (local i32)"
+        "   (block (loop (br_if 1 (i32.eqz (local.get 0)))"
+        "     (local.set 1 (i32.add (local.get 1) (local.get 0)))"
+        "     (local.set 0 (i32.sub (local.get 0) (i32.const 1))) (br 0)))"
+        "   (local.get 1))"
+        " (func (export \"probe\") (result i32)"
+        "   (i32.store (i32.const 70000) (i32.const 42)) (i32.load (i32.const 70000)))"
+        " (elem (i32.const 0) $grow $sum))");
+    lw_store_register(store, "A", a);
+    lw_instance *b = load(
+        "(module (import \"env\" \"who\" (func $who))"
+        " (import \"A\" \"mem\" (memory 1)) (import \"A\" \"grow\" (func $grow (result i32)))"
+        " (import \"A\" \"tab\" (table 2 funcref))"
+        " (type $t (func (result i32))) (type $s (func (param i32) (result i32)))"
+        " (func $inner (result i32) (call $grow))"
+        /* memory grows two calls down, in the other instance */
+        " (func (export \"run\") (result i32)"
+        "   (drop (call_indirect (type $s) (i32.const 100) (i32.const 1)))"
+        "   (drop (call $inner))"
+        "   (i32.store (i32.const 70000) (i32.const 7))"
+        "   (i32.add (i32.load (i32.const 70000)) (memory.size)) (call $who))"
+        " (func (export \"run2\") (result i32)"
+        "   (drop (call_indirect (type $t) (i32.const 0)))"
+        "   (i32.add (call_indirect (type $s) (i32.const 10) (i32.const 1)) (memory.size))))");
+    /* c has a memory of its own */
+    lw_instance *c = load(
+        "(module (import \"A\" \"probe\" (func $probe (result i32)))"
+        " (memory 1) (data (i32.const 0) \"\\07\")"
+        " (func (export \"own\") (result i32)"
+        "   (i32.add (call $probe) (i32.load8_u (i32.const 0)))))");
+    for (int64_t slice = 0; slice <= 7; slice++) {
+        lw_exec_set_fuel_slice(ex, slice);
+        uint32_t pages = (uint32_t)(2 + 2 * slice);   /* each round grows A's memory twice */
+        ck_assert_uint_eq(call_sliced(b, "run"), 7 + pages);
+        ck_assert_ptr_eq(who, b);
+        ck_assert_uint_eq(call_sliced(b, "run2"), 55 + pages + 1);
+        ck_assert_ptr_eq(who, a);
+        ck_assert_uint_eq(call_sliced(a, "probe"), 42);
+        ck_assert_uint_eq(call_sliced(c, "own"), 49);
+    }
+}
+END_TEST
+
+/*
+ * Locals start at zero whatever an earlier call left in their slots: each
+ * function ORs its locals together right after $dirty filled the slots.
+ */
+START_TEST(locals_zeroed)
+{
+    static const int shapes[][2] = { { 0, 5 }, { 2, 8 }, { 1, 9 }, { 0, 13 }, { 3, 19 } };
+    enum { NSHAPES = sizeof shapes / sizeof shapes[0] };
+    static char wat[8192];
+    int n = 0;
+#define OUT(...) (n += snprintf(wat + n, sizeof wat - (size_t)n, __VA_ARGS__))
+    OUT("(module (func $dirty (local");
+    for (int i = 0; i < 24; i++)
+        OUT(" i64");
+    OUT(")");
+    for (int i = 0; i < 24; i++)
+        OUT(" i64.const -1 local.set %d", i);
+    OUT(")\n");
+    for (int f = 0; f < NSHAPES; f++) {
+        int np = shapes[f][0], nl = shapes[f][1];
+        OUT(" (func $z%d (param", f);
+        for (int i = 0; i < np; i++)
+            OUT(" i32");
+        OUT(") (result i64) (local");
+        for (int i = 0; i < nl; i++)
+            OUT(" i64");
+        OUT(") i64.const 0");
+        for (int i = np; i < np + nl; i++)
+            OUT(" local.get %d i64.or", i);
+        OUT(")\n");
+    }
+    OUT(" (func (export \"run\") (result i64)");
+    for (int f = 0; f < NSHAPES; f++) {
+        OUT(" call $dirty");
+        for (int i = 0; i < shapes[f][0]; i++)
+            OUT(" i32.const 9");
+        OUT(" call $z%d%s", f, f ? " i64.or" : "");
+    }
+    OUT("))");
+#undef OUT
+    ck_assert_int_lt(n, (int)sizeof wat);
+    lw_instance *inst = load(wat);
+    lw_status st = lw_exec_call(ex, export_func(inst, "run"), NULL, 0);
+    ck_assert_int_eq(st, LW_OK);
+    lw_value r;
+    lw_exec_results(ex, &r, 1);
+    ck_assert_uint_eq(r.of.i64, 0);
+}
+END_TEST
+
 /* ---- threads share a module's compiled code ---- */
 
 static const char *shared_wat =
@@ -751,6 +877,8 @@ int main(void)
     tcase_add_test(tc, fuel_slices);
     tcase_add_test(tc, fuel_limit);
     tcase_add_test(tc, host_calls);
+    tcase_add_test(tc, cross_instance_calls);
+    tcase_add_test(tc, locals_zeroed);
     tcase_add_test(tc, disasm_smoke);
     tcase_add_test(tc, threads_share_code);
     suite_add_tcase(s, tc);

@@ -32,7 +32,6 @@ lw_exec *lw_exec_new(lw_store *s, const lw_exec_config *cfg)
     ex->stack_end = ex->stack + slots;
     ex->exit_h = interp_handlers()[H_EXIT];
     ex->frames[0].fp = ex->stack;
-    ex->frames[0].mem = &interp_no_memory;
     return ex;
 }
 
@@ -261,7 +260,6 @@ lw_status lw_exec_call(lw_exec *ex, lw_func *f, const lw_value *args, uint32_t n
     fr->fp = sp;
     fr->code = cf;
     fr->inst = inst;
-    fr->mem = inst->mem0 ? inst->mem0 : &interp_no_memory;
     ex->depth = 1;
     ex->ip = cf->code;
     start_slice(ex);

@@ -24,8 +24,6 @@
 #include "interp/numeric.h"
 #include "mem/memory.h"
 
-lw_memory interp_no_memory;   /* data NULL, size 0: frames of instances without memory */
-
 static const void *const *handler_table;
 
 const void *const *interp_handlers(void)
@@ -54,15 +52,34 @@ const void *const *interp_handlers(void)
 #define FRAME_SLOTS(cf) __atomic_load_n(&(cf)->frame_slots, __ATOMIC_RELAXED)
 
 /*
- * Zero a callee's locals: ZERO_AHEAD slots always (frames have room), a
- * loop for the rest.  volatile keeps GCC from calling memset, whose
- * register spills would cost every call.
+ * Zero a callee's n locals: ZERO_AHEAD slots always (frames have room),
+ * then four at a time, the last four overlapping the ones before so that
+ * nothing past the n-th is written.  The empty asm keeps GCC from calling
+ * memset, whose register spills would cost every call.
  */
 #define ZERO_LOCALS(from, n) do { \
         uint64_t *z_ = (from); \
+        uint32_t n_ = (n); \
         z_[0] = z_[1] = z_[2] = z_[3] = 0; \
-        for (volatile uint64_t *l_ = z_ + ZERO_AHEAD, *e_ = z_ + (n); l_ < e_; l_++) \
-            *l_ = 0; \
+        if (UNLIKELY(n_ > ZERO_AHEAD)) { \
+            for (uint64_t *l_ = z_ + 4, *e_ = z_ + n_ - 4; l_ < e_; l_ += 4) { \
+                __asm__("" : "+r"(l_)); \
+                l_[0] = l_[1] = l_[2] = l_[3] = 0; \
+            } \
+            z_ += n_ - 4; \
+            z_[0] = z_[1] = z_[2] = z_[3] = 0; \
+        } \
+    } while (0)
+/*
+ * The memory registers follow `inst`: every frame of one instance sees the
+ * same memory, so a call within the instance keeps them, and they are
+ * reloaded only where the memory may have moved behind the loop's back
+ * (host calls, returns from other instances) or the instance changes.
+ */
+#define LOAD_MEM() do { \
+        const lw_memory *m_ = inst->mem0; \
+        mem = m_ ? m_->data : NULL; \
+        msize = m_ ? m_->size : 0; \
     } while (0)
 #define TAKE(target) do { ip = (target); FUEL_CHECK(); NEXT(); } while (0)
 #define TRAP(msg) do { trap_msg = (msg); goto trap; } while (0)
@@ -125,6 +142,8 @@ lw_status interp_run(lw_exec *ex)
         LW_CMP_OPS(X)
 #undef X
     };
+    /* The ret_ip of a call into another instance (see Frame). */
+    static const Cell xret_code[1] = { { .h = &&op_XRET } };
     if (!ex) {
         handler_table = labels;
         return LW_OK;
@@ -136,8 +155,9 @@ lw_status interp_run(lw_exec *ex)
     const Cell *ip = ex->ip;
     uint64_t *fp = fr->fp;
     lw_instance *inst = fr->inst;
-    uint8_t *mem = fr->mem->data;
-    uint64_t msize = fr->mem->size;
+    uint8_t *mem;
+    uint64_t msize;
+    LOAD_MEM();
     int64_t fuel = ex->fuel;
     const char *trap_msg = NULL;
 
@@ -297,8 +317,6 @@ op_CALL_LOCAL: {
     nf->ret_ip = ip + 3;
     nf->fp = cfp;
     nf->code = cf;
-    nf->inst = inst;
-    nf->mem = fr->mem;
     fr = nf;
     fp = cfp;
     ip = entry;
@@ -344,16 +362,19 @@ call_func: {
     if (UNLIKELY(fr + 1 >= frames_end || nfp + FRAME_SLOTS(ccf) > stack_end))
         TRAP("call stack exhausted");
     ZERO_LOCALS(nfp + ccf->nparams, ccf->nlocals);
+    if (ci != inst) {
+        /* Returning must bring back this instance and its memory. */
+        fr->inst = inst;
+        fr->xret_ip = cret;
+        cret = xret_code;
+        inst = ci;
+        LOAD_MEM();
+    }
     fr++;
     fr->ret_ip = cret;
     fr->fp = nfp;
     fr->code = ccf;
-    fr->inst = ci;
-    fr->mem = ci->mem0 ? ci->mem0 : &interp_no_memory;
     fp = nfp;
-    inst = ci;
-    mem = fr->mem->data;
-    msize = fr->mem->size;
     ip = entry;
     NEXT();
 }
@@ -364,10 +385,10 @@ host_call: {
     ex->fuel = fuel;
     ex->sp = nfp + room;
     ex->ip = ip;
+    fr->inst = inst;         /* lw_exec_caller_instance reads it */
     lw_status st = cfn->u.host.fn(ex, cfn->u.host.env, nfp);
     fuel = ex->fuel;
-    mem = fr->mem->data;     /* the host may have grown memory */
-    msize = fr->mem->size;
+    LOAD_MEM();              /* the host may have grown memory */
     if (UNLIKELY(st != LW_OK)) {
         if (st == LW_EXIT)
             return LW_EXIT;
@@ -381,9 +402,12 @@ op_RET:
     ip = fr->ret_ip;
     fr--;
     fp = fr->fp;
+    NEXT();
+op_XRET:
+    /* A call into another instance returned to frame fr (see Frame). */
     inst = fr->inst;
-    mem = fr->mem->data;     /* the callee may have grown memory */
-    msize = fr->mem->size;
+    ip = fr->xret_ip;
+    LOAD_MEM();
     NEXT();
 op_LAZY:
     /* The frame is pushed; translate the function and start it. */
@@ -633,9 +657,8 @@ op_MEMORY_SIZE:
     NEXT();
 op_MEMORY_GROW: {
     uint32_t n = (uint32_t)fp[PB(1)];
-    int64_t old = fr->mem == &interp_no_memory ? -1 : memory_grow(fr->mem, n);
-    mem = fr->mem->data;
-    msize = fr->mem->size;
+    int64_t old = inst->mem0 ? memory_grow(inst->mem0, n) : -1;
+    LOAD_MEM();
     fp[PA(1)] = (uint32_t)old;
     ip += 2;
     NEXT();
@@ -714,6 +737,7 @@ trap:
 #ifndef LW_NO_FUEL
 out_of_fuel:
     ex->ip = ip;
+    fr->inst = inst;   /* the resume starts from it */
     ex->depth = (uint32_t)(fr - ex->frames);
     ex->fuel = fuel;
     return LW_YIELD;

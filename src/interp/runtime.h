@@ -44,7 +44,7 @@ struct lw_func {
 };
 
 struct lw_memory {
-    uint8_t *data;          /* may move on grow: the interpreter reloads it after calls and grow */
+    uint8_t *data;          /* may move on grow: the interpreter reloads it (see README) */
     uint64_t size;          /* bytes */
     uint32_t pages, max_pages;  /* max_pages: the declared max, or 65536 */
     bool has_max;
@@ -86,13 +86,20 @@ struct lw_module {
  * One activation record on an lw_exec's frame stack.  frames[d] describes
  * the function running at depth d; frames[base] (base = entry_depth - 1) is
  * a sentinel, or the wasm frame of the host function that called in.
+ *
+ * A call within one instance writes only ret_ip, fp and code: the instance
+ * and its memory stay in the interpreter's registers.  So `inst` is written
+ * only where it is read: for the entry frame, for the top frame whenever the
+ * interpreter leaves its loop (host call, yield), and for a frame that calls
+ * into another instance.  Such a call also saves its return address in
+ * xret_ip and gives the callee a ret_ip whose handler restores both.
  */
 typedef struct Frame {
     const void *ret_ip;     /* where the caller continues when this returns */
     uint64_t *fp;           /* first slot of this frame: params, locals, operands (translate.c) */
     CompiledFunc *code;     /* NULL for the sentinel */
-    lw_instance *inst;
-    lw_memory *mem;         /* inst->mem0, or an empty memory: never NULL */
+    lw_instance *inst;      /* the instance this frame runs in (see above for when it is set) */
+    const void *xret_ip;    /* during a call into another instance: where this frame continues */
 } Frame;
 
 struct lw_exec {
@@ -140,9 +147,6 @@ lw_status interp_run(lw_exec *ex);
  * to the entry.
  */
 void exec_record_trap(lw_exec *ex, const char *msg);
-
-/* interp.c: the memory frames use for instances without one (size 0). */
-extern lw_memory interp_no_memory;
 
 /*
  * runtime.c: grow table `t` by `delta` elements set to `init` (a slot value).
