@@ -461,7 +461,7 @@ static bool parse_const(const Wast *w, size_t i, lw_value *v, char *why, size_t 
             ok = true;
         }
     } else if (tok_eq(op, "ref.extern")) {
-        uint32_t n;
+        uint32_t n = 0;
         v->type = LW_EXTERNREF;
         /* 0 is the null externref, so host value N is N + 1. */
         ok = lit->kind == TOK_NUMBER && wat_parse_u32(lit->text, lit->len, &n);

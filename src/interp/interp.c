@@ -14,7 +14,11 @@
 /* Each handler rounds as its wasm instruction does: never fuse a*b+c.
    No cross-jumping: GCC would merge handler tails (and so move their
    indirect jumps); measured, the hash benchmark ran 2x slower with it. */
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
 #pragma GCC optimize("fp-contract=off", "no-crossjumping")
+#endif
 
 #include <inttypes.h>
 #include <math.h>
