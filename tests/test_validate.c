@@ -12,46 +12,8 @@
 
 #include "decode/module.h"
 
-/* ---- a tiny module builder ---- */
+#include "modbuild.h"
 
-typedef struct {
-    uint8_t *d;
-    size_t n, cap;
-} Buf;
-
-static void put(Buf *b, const void *p, size_t n)
-{
-    if (b->n + n > b->cap) {
-        b->cap = (b->n + n) * 2 + 64;
-        b->d = realloc(b->d, b->cap);
-        ck_assert_ptr_nonnull(b->d);
-    }
-    if (n)
-        memcpy(b->d + b->n, p, n);
-    b->n += n;
-}
-
-static void put_u32(Buf *b, uint32_t v)
-{
-    do {
-        uint8_t x = v & 0x7F;
-        v >>= 7;
-        if (v)
-            x |= 0x80;
-        put(b, &x, 1);
-    } while (v);
-}
-
-/* Append section `id` holding `c`, and empty `c` for the next one. */
-static void section(Buf *m, uint8_t id, Buf *c)
-{
-    put(m, &id, 1);
-    put_u32(m, (uint32_t)c->n);
-    put(m, c->d, c->n);
-    c->n = 0;
-}
-
-#define BYTES(...) (const uint8_t[]){__VA_ARGS__}, sizeof((const uint8_t[]){__VA_ARGS__})
 
 static void put_sig(Buf *b, const char *params, const char *results)
 {
