@@ -437,70 +437,73 @@ static char *copy_without_underscores(const char *s, size_t n)
     return buf;
 }
 
-bool wat_parse_f32(const char *s, size_t n, uint32_t *bits)
+/* The bits that differ between the two float widths. */
+typedef struct {
+    uint64_t sign, exp_all_ones, quiet, payload_max;
+    bool single;
+} FloatFormat;
+
+static const FloatFormat f32_format = { UINT64_C(0x80000000), UINT64_C(0x7F800000),
+                                        UINT64_C(0x00400000), UINT64_C(0x7FFFFF), true };
+static const FloatFormat f64_format = { UINT64_C(0x8000000000000000), UINT64_C(0x7FF0000000000000),
+                                        UINT64_C(0x0008000000000000), UINT64_C(0xFFFFFFFFFFFFF), false };
+
+static bool parse_float(const char *s, size_t n, const FloatFormat *f, uint64_t *bits)
 {
     bool neg;
     const char *m;
     size_t mn;
     if (!float_text(s, n, &neg, &m, &mn)) return false;
-    uint32_t sign = neg ? UINT32_C(0x80000000) : 0;
+    uint64_t sign = neg ? f->sign : 0;
     if (mn == 3 && memcmp(m, "inf", 3) == 0) {
-        *bits = sign | UINT32_C(0x7F800000);
+        *bits = sign | f->exp_all_ones;
         return true;
     }
     if (mn == 3 && memcmp(m, "nan", 3) == 0) {
-        *bits = sign | UINT32_C(0x7FC00000);
+        *bits = sign | f->exp_all_ones | f->quiet;
         return true;
     }
     if (has_prefix(m, mn, "nan:0x")) {
         uint64_t payload;
-        if (!digits_value(m + 6, mn - 6, true, UINT32_C(0x7FFFFF), &payload) || payload == 0)
+        if (!digits_value(m + 6, mn - 6, true, f->payload_max, &payload) || payload == 0)
             return false;
-        *bits = sign | UINT32_C(0x7F800000) | (uint32_t)payload;
+        *bits = sign | f->exp_all_ones | payload;
         return true;
     }
     char *buf = copy_without_underscores(m, mn);
     if (!buf) return false;
-    float f = strtof(buf, NULL);
+    /* strtof rounds once, straight to single precision: going through
+       double first could round twice. */
+    uint64_t u;
+    bool inf;
+    if (f->single) {
+        float x = strtof(buf, NULL);
+        uint32_t v;
+        memcpy(&v, &x, sizeof v);
+        u = v;
+        inf = isinf(x);
+    } else {
+        double x = strtod(buf, NULL);
+        memcpy(&u, &x, sizeof u);
+        inf = isinf(x);
+    }
     free(buf);
-    if (isinf(f)) return false;
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
+    if (inf) return false;   /* a finite literal that rounds to infinity */
     *bits = sign | u;
+    return true;
+}
+
+bool wat_parse_f32(const char *s, size_t n, uint32_t *bits)
+{
+    uint64_t b;
+    if (!parse_float(s, n, &f32_format, &b)) return false;
+    *bits = (uint32_t)b;
     return true;
 }
 
 bool wat_parse_f64(const char *s, size_t n, uint64_t *bits)
 {
-    bool neg;
-    const char *m;
-    size_t mn;
-    if (!float_text(s, n, &neg, &m, &mn)) return false;
-    uint64_t sign = neg ? UINT64_C(0x8000000000000000) : 0;
-    if (mn == 3 && memcmp(m, "inf", 3) == 0) {
-        *bits = sign | UINT64_C(0x7FF0000000000000);
-        return true;
-    }
-    if (mn == 3 && memcmp(m, "nan", 3) == 0) {
-        *bits = sign | UINT64_C(0x7FF8000000000000);
-        return true;
-    }
-    if (has_prefix(m, mn, "nan:0x")) {
-        uint64_t payload;
-        if (!digits_value(m + 6, mn - 6, true, UINT64_C(0xFFFFFFFFFFFFF), &payload) || payload == 0)
-            return false;
-        *bits = sign | UINT64_C(0x7FF0000000000000) | payload;
-        return true;
-    }
-    char *buf = copy_without_underscores(m, mn);
-    if (!buf) return false;
-    double d = strtod(buf, NULL);
-    free(buf);
-    if (isinf(d)) return false;
-    uint64_t u;
-    memcpy(&u, &d, sizeof u);
-    *bits = sign | u;
-    return true;
+    return parse_float(s, n, &f64_format, bits);
 }
 
 bool wat_is_int_literal(const char *s, size_t n)
