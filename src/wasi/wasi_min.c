@@ -419,11 +419,10 @@ static lw_status wasi_environ_get(lw_exec *ex, void *env, uint64_t *slots)
 
 /* ---- clock, random, exit ---- */
 
-/* clock_time_get(id, precision i64, time_ptr) -> errno; time in nanoseconds. */
-static lw_status wasi_clock_time_get(lw_exec *ex, void *env, uint64_t *slots)
+/* Write clock `id`'s time or resolution (`query`) at guest address `out`, in nanoseconds. */
+static lw_status clock_query(lw_exec *ex, uint64_t *slots, uint32_t id, uint32_t out,
+                             int (*query)(clockid_t, struct timespec *))
 {
-    (void)env;
-    uint32_t id = (uint32_t)slots[0], out = (uint32_t)slots[2];
     static const clockid_t clocks[] = {
         CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID,
     };
@@ -434,31 +433,24 @@ static lw_status wasi_clock_time_get(lw_exec *ex, void *env, uint64_t *slots)
         RET(W_INVAL);
     if (!mem_of(ex, &m) || !(p = mem_at(&m, out, 8)))
         RET(W_FAULT);
-    if (clock_gettime(clocks[id], &ts) != 0)
+    if (query(clocks[id], &ts) != 0)
         RET(errno_to_wasi(errno));
     st64(p, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
     RET(W_SUCCESS);
+}
+
+/* clock_time_get(id, precision i64, time_ptr) -> errno */
+static lw_status wasi_clock_time_get(lw_exec *ex, void *env, uint64_t *slots)
+{
+    (void)env;
+    return clock_query(ex, slots, (uint32_t)slots[0], (uint32_t)slots[2], clock_gettime);
 }
 
 /* clock_res_get(id, resolution_ptr) -> errno */
 static lw_status wasi_clock_res_get(lw_exec *ex, void *env, uint64_t *slots)
 {
     (void)env;
-    uint32_t id = (uint32_t)slots[0], out = (uint32_t)slots[1];
-    static const clockid_t clocks[] = {
-        CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID,
-    };
-    Mem m;
-    uint8_t *p;
-    struct timespec ts;
-    if (id >= sizeof clocks / sizeof clocks[0])
-        RET(W_INVAL);
-    if (!mem_of(ex, &m) || !(p = mem_at(&m, out, 8)))
-        RET(W_FAULT);
-    if (clock_getres(clocks[id], &ts) != 0)
-        RET(errno_to_wasi(errno));
-    st64(p, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
-    RET(W_SUCCESS);
+    return clock_query(ex, slots, (uint32_t)slots[0], (uint32_t)slots[1], clock_getres);
 }
 
 /* random_get(buf, len) -> errno */
