@@ -836,6 +836,95 @@ END_TEST
 
 /* ---- the disassembler ---- */
 
+/* ---- the float register (facc.c) ---- */
+
+static char *disasm_export(lw_instance *inst, const char *name)
+{
+    (void)export_func(inst, name);   /* it exists; translated by the calls before */
+    const lw_module *m = lw_instance_module(inst);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    for (uint32_t i = 0; i < m->m->nfuncs - m->m->nfunc_imports; i++)
+        if (m->code[i] && strcmp(module_func_name(m->m, m->code[i]->func_index, (char[64]){0}, 64), name) == 0)
+            disasm_func(out, m->code[i]);
+    fclose(out);
+    return buf;
+}
+
+static double call_f64(lw_instance *inst, const char *name, double a, double b)
+{
+    lw_value args[2] = { { .type = LW_F64 }, { .type = LW_F64 } };
+    memcpy(&args[0].of.f64, &a, 8);
+    memcpy(&args[1].of.f64, &b, 8);
+    lw_status st = lw_exec_call(ex, export_func(inst, name), args, 2);
+    while (st == LW_YIELD)
+        st = lw_exec_resume(ex);
+    ck_assert_msg(st == LW_OK, "%s: status %d, trap %s", name, st, lw_exec_trap_message(ex));
+    lw_value r;
+    lw_exec_results(ex, &r, 1);
+    double d;
+    memcpy(&d, &r.of.f64, 8);
+    return d;
+}
+
+START_TEST(float_register)
+{
+    lw_instance *inst = load(
+        "(module (memory 1)"
+        /* a chain: each result feeds the next, with integer work in between */
+        " (func $chain (export \"chain\") (param f64 f64) (result f64)"
+        "   (f64.store (i32.const 8) (local.get 1))"
+        "   (f64.sub (f64.div (f64.add (f64.mul (local.get 0) (f64.const 1.5))"
+        "                              (f64.load (i32.add (i32.const 4) (i32.const 4))))"
+        "                     (f64.const 2))"
+        "            (f64.sqrt (local.get 0))))"
+        /* the product reaches the add through a join: it must go by its slot */
+        " (func (export \"join\") (param f64 f64) (result f64)"
+        "   (f64.add (block (result f64)"
+        "              (br_if 0 (f64.const 5) (f64.lt (local.get 1) (f64.const 0)))"
+        "              (drop) (f64.mul (local.get 0) (local.get 0)))"
+        "            (f64.const 1)))"
+        /* a call between the product and its use: the register does not survive calls */
+        " (func $one (result f64) (f64.const 1))"
+        " (func (export \"call\") (param f64 f64) (result f64)"
+        "   (f64.add (f64.mul (local.get 0) (local.get 1)) (call $one)))"
+        /* a loop of dependent steps, run in small fuel slices too */
+        " (func (export \"loop\") (param f64 f64) (result f64) (local i32)"
+        "   (local.set 2 (i32.const 100))"
+        "   (loop $l"
+        "     (local.set 0 (f64.mul (f64.add (f64.mul (local.get 0) (local.get 1)) (f64.const 0.25))"
+        "                           (f64.const 0.5)))"
+        "     (f64.store (i32.const 16) (f64.neg (f64.abs (local.get 0))))"
+        "     (br_if $l (local.tee 2 (i32.sub (local.get 2) (i32.const 1)))))"
+        "   (f64.add (local.get 0) (f64.load (i32.const 16)))))");
+    double x = 9, y = 3;
+    ck_assert(call_f64(inst, "chain", x, y) == ((x * 1.5 + y) / 2) - 3);
+    ck_assert(call_f64(inst, "join", 4, 1) == 17);
+    ck_assert(call_f64(inst, "join", 4, -1) == 6);
+    ck_assert(call_f64(inst, "call", 4, 2.5) == 11);
+    double v = 0.75;
+    for (int i = 0; i < 100; i++)
+        v = (v * 1.25 + 0.25) * 0.5;
+    ck_assert(call_f64(inst, "loop", 0.75, 1.25) == v + -v);
+    lw_exec_set_fuel_slice(ex, 3);
+    ck_assert(call_f64(inst, "loop", 0.75, 1.25) == v + -v);
+    ck_assert(call_f64(inst, "chain", x, y) == ((x * 1.5 + y) / 2) - 3);
+    lw_exec_set_fuel_slice(ex, 0);
+
+    /* the chain runs through the register; the join and the call do not */
+    char *d = disasm_export(inst, "chain");
+    ck_assert_msg(strstr(d, "F64_MUL_IMM_R ") && strstr(d, "_RA_R") && strstr(d, "F64_SUB_RB"), "%s", d);
+    free(d);
+    d = disasm_export(inst, "join");
+    ck_assert_msg(!strstr(d, "_R"), "%s", d);
+    free(d);
+    d = disasm_export(inst, "call");
+    ck_assert_msg(!strstr(d, "_R"), "%s", d);
+    free(d);
+}
+END_TEST
+
 START_TEST(disasm_smoke)
 {
     lw_instance *inst = load(
@@ -880,6 +969,7 @@ int main(void)
     tcase_add_test(tc, cross_instance_calls);
     tcase_add_test(tc, locals_zeroed);
     tcase_add_test(tc, disasm_smoke);
+    tcase_add_test(tc, float_register);
     tcase_add_test(tc, threads_share_code);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -73,8 +73,26 @@ static const struct { int h; const char *name, *fmt; } extras[] = {
 #undef X
 };
 
+/* The float-register variants print as their base handler does. */
+static const struct { int h, base; const char *name; } facc_vars[] = {
+#define X(name, base, pos, out) { H_##name, base, #name },
+    LW_FACC_HANDLERS(X)
+#undef X
+};
+
+static int facc_base(int h)
+{
+    for (size_t i = 0; i < sizeof facc_vars / sizeof facc_vars[0]; i++)
+        if (facc_vars[i].h == h)
+            return (int)i;
+    return -1;
+}
+
 const char *handler_name(int h)
 {
+    int v = facc_base(h);
+    if (v >= 0)
+        return facc_vars[v].name;
     if (h >= 0 && h < OP__COUNT)
         return wasm_names[h];
     for (size_t i = 0; i < sizeof extras / sizeof extras[0]; i++)
@@ -129,7 +147,10 @@ void disasm_func(FILE *out, const CompiledFunc *cf)
             fprintf(out, "%04zu  <bad handler>\n", pc);
             return;
         }
-        const char *fmt = "";
+        const char *name = handler_name(h), *fmt = "";
+        int v = facc_base(h);
+        if (v >= 0)
+            h = facc_vars[v].base;
         if (h < OP__COUNT) {
             fmt = wasm_fmt(h);
         } else {
@@ -137,7 +158,7 @@ void disasm_func(FILE *out, const CompiledFunc *cf)
                 if (extras[i].h == h)
                     fmt = extras[i].fmt;
         }
-        fprintf(out, "%04zu  %-16s", pc, handler_name(h));
+        fprintf(out, "%04zu  %-16s", pc, name);
         size_t at = pc + 1;
         for (const char *f = fmt; *f && at < cf->ncells; f++, at++) {
             const Cell *c = &code[at];

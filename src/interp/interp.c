@@ -145,6 +145,9 @@ lw_status interp_run(lw_exec *ex)
         [H_JMP_LD8U_AR_##id] = &&op_JMP_LD8U_AR_##id,
         LW_CMP_OPS(X)
 #undef X
+#define X(name, base, pos, out) [H_##name] = &&op_##name,
+        LW_FACC_HANDLERS(X)
+#undef X
     };
     /* The ret_ip of a call into another instance (see Frame). */
     static const Cell xret_code[1] = { { .h = &&op_XRET } };
@@ -164,6 +167,7 @@ lw_status interp_run(lw_exec *ex)
     LOAD_MEM();
     int64_t fuel = ex->fuel;
     const char *trap_msg = NULL;
+    double facc = 0;   /* the float register (facc.c): never live across a branch or call */
 
     /* The callee of the call being made, for the shared call paths. */
     lw_func *cfn;
@@ -722,6 +726,8 @@ op_##op##_M_##load: { \
 }
     LW_MEMOP_OPS(MEMOP)
 #undef MEMOP
+
+#include "interp/ops_facc.h"
 
     /* Opcodes that vanish at translation (never in threaded code). */
 op_NOP: op_BLOCK: op_LOOP: op_IF: op_ELSE: op_END: op_BR: op_BR_IF: op_BR_TABLE:

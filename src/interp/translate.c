@@ -140,6 +140,8 @@ typedef struct {
     const uint8_t *p, *end;
     Cell *code;
     size_t len, cap;
+    uint16_t *hid;        /* per code cell: 1 + the handler id where an instruction starts (facc.c) */
+    size_t hid_cap;
     Ent *stk;
     uint32_t h, max_h;
     size_t stk_cap;
@@ -286,6 +288,8 @@ static void skip_imm(T *t, int op)
 static Cell *cell(T *t)
 {
     t->code = grow(t, t->code, &t->cap, t->len + 1, sizeof *t->code);
+    t->hid = grow(t, t->hid, &t->hid_cap, t->len + 1, sizeof *t->hid);
+    t->hid[t->len] = 0;
     Cell *c = &t->code[t->len++];
     c->u64 = 0;
     return c;
@@ -301,6 +305,7 @@ static size_t emit_h(T *t, int h)
     t->prev = chain ? t->last : SIZE_MAX;
     t->prev_h = t->last_h;
     cell(t)->h = t->hs[h];
+    t->hid[at] = (uint16_t)(h + 1);
     t->last = SIZE_MAX;   /* a new instruction ends any peephole window */
     return at;
 }
@@ -1413,6 +1418,7 @@ static bool fuse_sub_to_mem(T *t, int store, uint64_t off)
         return true;
     }
     memmove(&t->code[at], &t->code[t->prev], n * sizeof *t->code);
+    memmove(&t->hid[at], &t->hid[t->prev], n * sizeof *t->hid);
     t->len = at + n;
     t->last = t->prev = t->prev2 = SIZE_MAX;
     pop(t);
@@ -1782,6 +1788,13 @@ static bool translate_locked(CompiledFunc *cf)
     bool ok = false;
     if (setjmp(t->fail) == 0) {
         translate_body(t);
+        bool *target = calloc(t->len + 1, sizeof *target);
+        if (!target)
+            fail(t, "out of memory");
+        for (size_t k = 0; k < t->ntgts; k++)
+            target[t->code[t->tgts[k]].u64] = true;
+        facc_pass(t->code, t->hid, target, t->len, t->tempbase, t->hs);
+        free(target);
         /* Branch targets were code indices while the buffer could move. */
         for (size_t k = 0; k < t->ntgts; k++) {
             Cell *c = &t->code[t->tgts[k]];
@@ -1811,6 +1824,7 @@ static bool translate_locked(CompiledFunc *cf)
         cf->error = t->err;
     }
     free(t->code);
+    free(t->hid);
     free(t->stk);
     free(t->ctl);
     free(t->tgts);

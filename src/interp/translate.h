@@ -168,6 +168,38 @@ typedef union Cell {
     X(EXIT, "")            /* the entry frame returned (its ret_ip) */ \
     X(LAZY, "")            /* an untranslated function's code: translate, then run it */
 
+/*
+ * The float register (facc, see facc.c): f64 handlers in variants that
+ * take one operand from a machine register, or leave their result in it,
+ * so that a chain of float operations does not round-trip through frame
+ * slots (a store then a load: about 7 cycles on each link).  The
+ * variants keep their base handler's cells.  Suffixes: _R the result goes
+ * to facc (the dst cell is ignored); _RA, _RB, _RX, _RV that operand
+ * comes from facc.  X(name, base handler, operand position, result to
+ * facc), a position being 2 * cell + half: 3 is the b half of cell 1,
+ * 4 the a half of cell 2.
+ */
+#define LW_FACC_BIN_V(X, id) X(id##_R, H_##id, 0, 1) X(id##_RA, H_##id, 3, 0) \
+    X(id##_RB, H_##id, 4, 0) X(id##_RA_R, H_##id, 3, 1) X(id##_RB_R, H_##id, 4, 1)
+#define LW_FACC_UN_V(X, id) X(id##_R, H_##id, 0, 1) X(id##_RA, H_##id, 3, 0) X(id##_RA_R, H_##id, 3, 1)
+#define LW_FACC_MULADD_V(X, id) X(id##_R, H_##id, 0, 1) X(id##_RA, H_##id, 3, 0) \
+    X(id##_RX, H_##id, 4, 0) X(id##_RA_R, H_##id, 3, 1) X(id##_RX_R, H_##id, 4, 1)
+#define LW_FACC_HANDLERS(X) \
+    LW_FACC_BIN_V(X, F64_ADD) LW_FACC_BIN_V(X, F64_SUB) LW_FACC_BIN_V(X, F64_MUL) LW_FACC_BIN_V(X, F64_DIV) \
+    LW_FACC_UN_V(X, F64_ADD_IMM) LW_FACC_UN_V(X, F64_SUB_IMM) LW_FACC_UN_V(X, F64_MUL_IMM) \
+    LW_FACC_UN_V(X, F64_DIV_IMM) LW_FACC_UN_V(X, F64_SQRT) LW_FACC_UN_V(X, F64_NEG) LW_FACC_UN_V(X, F64_ABS) \
+    LW_FACC_UN_V(X, F64_ADD_M_F64_LOAD) LW_FACC_UN_V(X, F64_SUB_M_F64_LOAD) \
+    LW_FACC_UN_V(X, F64_MUL_M_F64_LOAD) LW_FACC_UN_V(X, F64_DIV_M_F64_LOAD) \
+    LW_FACC_MULADD_V(X, F64_ADD_MUL) LW_FACC_MULADD_V(X, F64_SUB_MUL) \
+    X(F64_MUL3_R, H_F64_MUL3, 0, 1) X(F64_MUL3_RX, H_F64_MUL3, 3, 0) X(F64_MUL3_RX_R, H_F64_MUL3, 3, 1) \
+    X(F64_CONVERT_I32_S_R, H_F64_CONVERT_I32_S, 0, 1) X(F64_CONVERT_I32_U_R, H_F64_CONVERT_I32_U, 0, 1) \
+    X(F64_CONVERT_I64_S_R, H_F64_CONVERT_I64_S, 0, 1) X(F64_CONVERT_I64_U_R, H_F64_CONVERT_I64_U, 0, 1) \
+    X(F64_LOAD_R, H_F64_LOAD, 0, 1) X(F64_LOAD_AI_R, H_F64_LOAD_AI, 0, 1) X(F64_LOAD_AR_R, H_F64_LOAD_AR, 0, 1) \
+    X(F64_STORE_RV, H_F64_STORE, 3, 0) X(F64_ADD_MEM_RX, H_F64_ADD_MEM, 3, 0) \
+    X(F64_SUB_MEM_RX, H_F64_SUB_MEM, 3, 0) X(F64_ADD_MEM_MUL_RX, H_F64_ADD_MEM_MUL, 3, 0) \
+    X(F64_SUB_MEM_MUL_RX, H_F64_SUB_MEM_MUL, 3, 0) X(F64_ADD_MEM_MUL3_RX, H_F64_ADD_MEM_MUL3, 3, 0) \
+    X(F64_SUB_MEM_MUL3_RX, H_F64_SUB_MEM_MUL3, 3, 0)
+
 enum {
 #define OP(id, text, prefix, code, imm, sig) H_##id,
 #include "decode/opcodes.def"
@@ -216,6 +248,9 @@ enum {
     H_JMP_LD8U_AI_##id, H_JMP_LD8U_AR_##id,
     LW_CMP_OPS(X)
 #undef X
+#define X(name, base, pos, out) H_##name,
+    LW_FACC_HANDLERS(X)
+#undef X
     H__COUNT
 };
 
@@ -249,6 +284,15 @@ CompiledFunc *code_get(lw_module *mod, uint32_t defined_idx);
 
 /* Translate cf's body if not done yet.  False (and cf->error) on failure. */
 bool translate_func(CompiledFunc *cf);
+
+/*
+ * facc.c: move f64 values between adjacent producers and consumers into
+ * the float register.  hid[i] is 1 + the handler id of the instruction
+ * starting at code[i] (0 inside an instruction), target[i] is true where a
+ * branch lands; temps are the slots from tempbase up.
+ */
+void facc_pass(Cell *code, const uint16_t *hid, const bool *target, size_t len, uint32_t tempbase,
+               const void *const *hs);
 
 /* Free one compiled function (lw_module_free calls this for mod->code[i]). */
 void compiled_func_free(CompiledFunc *cf);

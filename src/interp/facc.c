@@ -1,0 +1,191 @@
+/*
+ * The float register: a pass over a function's finished threaded code
+ * that lets an f64 value go from the instruction that makes it to the one
+ * that uses it in a machine register (`facc` in interp.c) instead of a
+ * frame slot.  A chain of dependent float operations through slots pays a
+ * store-to-load forward on every link (about 7 cycles on the machines we
+ * measure, against 3-4 for the operation itself); through the register it
+ * pays nothing.
+ *
+ * The pass walks each straight-line run.  A producer P whose result goes
+ * to a temp slot d (an operand-stack slot: tempbase and up) is pending.
+ * The translator's temps follow the operand stack, so the first later
+ * instruction that reads d is the one that pops it, and nothing reads d
+ * after it.  If that reader C reads d once, in an operand that has a
+ * register variant, P becomes its _R variant and C its register-operand
+ * variant.  Between P and C there may be other instructions whose slots
+ * are known and do not touch d; anything else ends the run: a branch
+ * target, a branch, a call, or a handler this pass does not describe.  So
+ * the register is never live where the interpreter can stop (fuel is
+ * checked only at branches and calls) or join another path.
+ */
+#include <pthread.h>
+#include <string.h>
+#include "interp/translate.h"
+
+/* Operand layouts, by which slots an instruction reads and writes. */
+enum {
+    K_NONE,       /* unknown: ends the run */
+    K_UN,         /* [dst|a] */
+    K_BIN,        /* [dst|a][b|-] */
+    K_IMM,        /* [dst|a][imm] */
+    K_LOAD,       /* [dst|addr][off] */
+    K_STORE,      /* [addr|val][off] */
+    K_CONST,      /* [dst|-][imm] */
+    K_CHARGE,     /* [n|-] */
+    K_LOAD_AR,    /* [dst|x][y|off] */
+    K_MEMOP,      /* [dst|a][x|c][off|ld] */
+    K_MULADD,     /* [dst|a][x|y] and [dst|x][y|z] */
+    K_RMW,        /* [addr|x][off] */
+    K_RMW_MUL,    /* [addr|x][y|-][off] */
+    K_RMW_MUL3,   /* [addr|x][y|z][off] */
+    K_STORE_ADD,  /* [dst|x][y|-][addr|val][off] */
+    K_STORE_ADDI, /* [dst|x][imm][addr|val][off] */
+};
+
+/* Positions are 2 * cell + half: 2 is cell 1's a half, 3 its b half, ... */
+static const struct { uint8_t nr, r[4], nw, w[2]; } layout[] = {
+    [K_NONE] = { 0, {0}, 0, {0} },
+    [K_UN] = { 1, {3}, 1, {2} },
+    [K_BIN] = { 2, {3, 4}, 1, {2} },
+    [K_IMM] = { 1, {3}, 1, {2} },
+    [K_LOAD] = { 1, {3}, 1, {2} },
+    [K_STORE] = { 2, {2, 3}, 0, {0} },
+    [K_CONST] = { 0, {0}, 1, {2} },
+    [K_CHARGE] = { 0, {0}, 0, {0} },
+    [K_LOAD_AR] = { 2, {3, 4}, 1, {2} },
+    [K_MEMOP] = { 2, {3, 4}, 2, {2, 7} },
+    [K_MULADD] = { 3, {3, 4, 5}, 1, {2} },
+    [K_RMW] = { 2, {2, 3}, 0, {0} },
+    [K_RMW_MUL] = { 3, {2, 3, 4}, 0, {0} },
+    [K_RMW_MUL3] = { 4, {2, 3, 4, 5}, 0, {0} },
+    [K_STORE_ADD] = { 4, {3, 4, 6, 7}, 1, {2} },
+    [K_STORE_ADDI] = { 3, {3, 6, 7}, 1, {2} },
+};
+
+static uint8_t kind[H__COUNT];
+
+static const struct { uint16_t h, base; uint8_t pos, out; } variants[] = {
+#define X(name, base, pos, out) { H_##name, base, pos, out },
+    LW_FACC_HANDLERS(X)
+#undef X
+};
+
+static void init_kinds(void)
+{
+    static const char *const sig[] = {
+#define OP(id, text, prefix, code, imm, s) s,
+#include "decode/opcodes.def"
+#undef OP
+    };
+    static const char *const imm[] = {
+#define OP(id, text, prefix, code, im, s) #im,
+#include "decode/opcodes.def"
+#undef OP
+    };
+    for (int h = 0; h < OP__COUNT; h++) {
+        const char *s = sig[h];
+        size_t n = strlen(s);
+        bool vals = strspn(s, "ilfd>") == n;
+        if (strcmp(imm[h], "NONE") == 0 && vals && n == 3 && s[1] == '>')
+            kind[h] = K_UN;
+        else if (strcmp(imm[h], "NONE") == 0 && vals && n == 4 && s[2] == '>')
+            kind[h] = K_BIN;
+        else if (strcmp(imm[h], "MEMARG") == 0 && vals && n == 3 && s[1] == '>')
+            kind[h] = K_LOAD;
+        else if (strcmp(imm[h], "MEMARG") == 0 && vals && n == 3 && s[2] == '>')
+            kind[h] = K_STORE;
+    }
+    kind[H_MOV] = K_UN;
+    kind[H_CONST] = K_CONST;
+    kind[H_CHARGE] = K_CHARGE;
+#define X(id) kind[H_##id##_IMM] = K_IMM;
+    LW_IMM_OPS(X)
+#undef X
+#define X(id, T, expr) kind[H_##id##_AI] = K_UN; kind[H_##id##_AR] = K_LOAD_AR;
+    LW_LOAD_OPS(X)
+#undef X
+#define X(op, load, LT, T, get, put, expr) kind[H_##op##_M_##load] = K_MEMOP;
+    LW_MEMOP_OPS(X)
+#undef X
+#define X(id) kind[H_##id] = K_MULADD;
+    LW_MULADD_OPS(X)
+#undef X
+#define X(id) kind[H_##id] = K_RMW;
+    LW_ADD_MEM_OPS(X)
+#undef X
+    kind[H_F32_SUB_MEM] = kind[H_F64_SUB_MEM] = K_RMW;
+    kind[H_F32_ADD_MEM_MUL] = kind[H_F64_ADD_MEM_MUL] = K_RMW_MUL;
+    kind[H_F32_SUB_MEM_MUL] = kind[H_F64_SUB_MEM_MUL] = K_RMW_MUL;
+    kind[H_F32_ADD_MEM_MUL3] = kind[H_F64_ADD_MEM_MUL3] = K_RMW_MUL3;
+    kind[H_F32_SUB_MEM_MUL3] = kind[H_F64_SUB_MEM_MUL3] = K_RMW_MUL3;
+#define X(id, T) kind[H_##id##_ADD] = K_STORE_ADD; kind[H_##id##_ADDI] = K_STORE_ADDI;
+    LW_STORE_ADD_OPS(X)
+#undef X
+}
+
+/* The variant of base handler h that reads facc at position pos (0: none) and writes it if out. */
+static int variant(int h, int pos, bool out)
+{
+    if (pos == 0 && !out)
+        return h;
+    for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++)
+        if (variants[i].base == h && variants[i].pos == pos && variants[i].out == out)
+            return variants[i].h;
+    return -1;
+}
+
+static uint32_t slot_at(const Cell *c, int pos)
+{
+    return pos & 1 ? c[pos / 2].s.b : c[pos / 2].s.a;
+}
+
+void facc_pass(Cell *code, const uint16_t *hid, const bool *target, size_t len, uint32_t tempbase,
+               const void *const *hs)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, init_kinds);
+    size_t pend = SIZE_MAX;   /* the pending producer, its slot, base handler and facc operand */
+    uint32_t pslot = 0;
+    int pbase = 0, ppos = 0;
+    for (size_t pc = 0; pc < len; pc++) {
+        if (!hid[pc])
+            continue;
+        int h = hid[pc] - 1;
+        const Cell *c = &code[pc];
+        if (target[pc])
+            pend = SIZE_MAX;
+        if (kind[h] == K_NONE) {
+            pend = SIZE_MAX;
+            continue;
+        }
+        const __typeof__(layout[0]) *l = &layout[kind[h]];
+        int in = 0;   /* the operand this instruction ends up taking from facc */
+        if (pend != SIZE_MAX) {
+            int n = 0, at = 0;
+            for (int k = 0; k < l->nr; k++)
+                if (slot_at(c, l->r[k]) == pslot) {
+                    n++;
+                    at = l->r[k];
+                }
+            int v = n == 1 ? variant(h, at, false) : -1;
+            if (v >= 0) {
+                code[pend].h = hs[variant(pbase, ppos, true)];
+                code[pc].h = hs[v];
+                in = at;
+                pend = SIZE_MAX;
+            } else if (n) {
+                pend = SIZE_MAX;
+            }
+            for (int k = 0; k < l->nw; k++)
+                if (pend != SIZE_MAX && slot_at(c, l->w[k]) == pslot)
+                    pend = SIZE_MAX;
+        }
+        if (l->nw && l->w[0] == 2 && slot_at(c, 2) >= tempbase && variant(h, in, true) >= 0) {
+            pend = pc;
+            pslot = slot_at(c, 2);
+            pbase = h;
+            ppos = in;
+        }
+    }
+}
