@@ -836,7 +836,7 @@ END_TEST
 
 /* ---- the disassembler ---- */
 
-/* ---- the float register (facc.c) ---- */
+/* ---- the float register (passes.c) ---- */
 
 static char *disasm_export(lw_instance *inst, const char *name)
 {

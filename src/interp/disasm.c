@@ -66,6 +66,15 @@ static const struct { int h; const char *name, *fmt; } extras[] = {
 #define X(id, T) { H_##id##_ADD, #id "_THEN_ADD", "pppi" }, { H_##id##_ADDI, #id "_THEN_ADD_IMM", "pipi" },
     LW_STORE_ADD_OPS(X)
 #undef X
+/* ADD2: the first half's cells, the second's skipped handler cell ('x'), its cells */
+#define ADD2_FMT_A32I "pi"
+#define ADD2_FMT_A32R "pp"
+#define ADD2_FMT_A64I "pi"
+#define ADD2_FMT_A64R "pp"
+#define ADD2_FMT_MOV "p"
+#define X(P, Q) { H_ADD2_##P##_##Q, "ADD2_" #P "_" #Q, ADD2_FMT_##P "x" ADD2_FMT_##Q },
+    LW_ADD2_OPS(X)
+#undef X
 #define X(id, op, t32, t64, neg) { H_JMP_LD32_AI_##id, "JMP_LD32_AI_" #id, "ppptn" }, \
     { H_JMP_LD32_AR_##id, "JMP_LD32_AR_" #id, "ppptn" }, { H_JMP_LD8U_AI_##id, "JMP_LD8U_AI_" #id, "ppptn" }, \
     { H_JMP_LD8U_AR_##id, "JMP_LD8U_AR_" #id, "ppptn" },
@@ -168,6 +177,7 @@ void disasm_func(FILE *out, const CompiledFunc *cf)
             case 'i': fprintf(out, " #%" PRId64, (int64_t)c->u64); break;
             case 't': fprintf(out, " ->%04td", c->t - code); break;
             case 'f': fprintf(out, " func[%" PRIu32 "]", ((const CompiledFunc *)c->p)->func_index); break;
+            case 'x': fprintf(out, " ;"); break;
             }
         }
         if (h == H_JMP_TABLE && at <= cf->ncells) {

@@ -148,6 +148,9 @@ lw_status interp_run(lw_exec *ex)
 #define X(name, base, pos, out) [H_##name] = &&op_##name,
         LW_FACC_HANDLERS(X)
 #undef X
+#define X(P, Q) [H_ADD2_##P##_##Q] = &&op_ADD2_##P##_##Q,
+        LW_ADD2_OPS(X)
+#undef X
     };
     /* The ret_ip of a call into another instance (see Frame). */
     static const Cell xret_code[1] = { { .h = &&op_XRET } };
@@ -167,7 +170,7 @@ lw_status interp_run(lw_exec *ex)
     LOAD_MEM();
     int64_t fuel = ex->fuel;
     const char *trap_msg = NULL;
-    double facc = 0;   /* the float register (facc.c): never live across a branch or call */
+    double facc = 0;   /* the float register (passes.c): never live across a branch or call */
 
     /* The callee of the call being made, for the shared call paths. */
     lw_func *cfn;
@@ -309,6 +312,26 @@ op_##name: { \
 #undef ADD_JMP
 #undef ADD_JMP_ONE
 
+
+/* Two adds or moves in one dispatch: each half's operand cells start at ip[o]. */
+#define ADD2_A32I(o) fp[ip[o].s.a] = (uint32_t)((uint32_t)fp[ip[o].s.b] + (uint32_t)ip[(o) + 1].u64)
+#define ADD2_A32R(o) fp[ip[o].s.a] = (uint32_t)((uint32_t)fp[ip[o].s.b] + (uint32_t)fp[ip[(o) + 1].s.a])
+#define ADD2_A64I(o) fp[ip[o].s.a] = fp[ip[o].s.b] + ip[(o) + 1].u64
+#define ADD2_A64R(o) fp[ip[o].s.a] = fp[ip[o].s.b] + fp[ip[(o) + 1].s.a]
+#define ADD2_MOV(o) fp[ip[o].s.a] = fp[ip[o].s.b]
+#define ADD2_LEN_A32I 3
+#define ADD2_LEN_A32R 3
+#define ADD2_LEN_A64I 3
+#define ADD2_LEN_A64R 3
+#define ADD2_LEN_MOV 2
+#define X(P, Q) \
+op_ADD2_##P##_##Q: \
+    ADD2_##P(1); \
+    ADD2_##Q(ADD2_LEN_##P + 1); \
+    ip += ADD2_LEN_##P + ADD2_LEN_##Q; \
+    NEXT();
+    LW_ADD2_OPS(X)
+#undef X
 
     /* ---- calls and returns ---- */
 op_CALL_LOCAL: {

@@ -140,7 +140,7 @@ typedef struct {
     const uint8_t *p, *end;
     Cell *code;
     size_t len, cap;
-    uint16_t *hid;        /* per code cell: 1 + the handler id where an instruction starts (facc.c) */
+    uint16_t *hid;        /* per code cell: 1 + the handler id where an instruction starts (passes.c) */
     size_t hid_cap;
     Ent *stk;
     uint32_t h, max_h;
@@ -1794,6 +1794,7 @@ static bool translate_locked(CompiledFunc *cf)
         for (size_t k = 0; k < t->ntgts; k++)
             target[t->code[t->tgts[k]].u64] = true;
         facc_pass(t->code, t->hid, target, t->len, t->tempbase, t->hs);
+        add2_pass(t->code, t->hid, target, t->len, t->hs);
         free(target);
         /* Branch targets were code indices while the buffer could move. */
         for (size_t k = 0; k < t->ntgts; k++) {

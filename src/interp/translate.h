@@ -169,7 +169,7 @@ typedef union Cell {
     X(LAZY, "")            /* an untranslated function's code: translate, then run it */
 
 /*
- * The float register (facc, see facc.c): f64 handlers in variants that
+ * The float register (facc, see passes.c): f64 handlers in variants that
  * take one operand from a machine register, or leave their result in it,
  * so that a chain of float operations does not round-trip through frame
  * slots (a store then a load: about 7 cycles on each link).  The
@@ -199,6 +199,18 @@ typedef union Cell {
     X(F64_SUB_MEM_RX, H_F64_SUB_MEM, 3, 0) X(F64_ADD_MEM_MUL_RX, H_F64_ADD_MEM_MUL, 3, 0) \
     X(F64_SUB_MEM_MUL_RX, H_F64_SUB_MEM_MUL, 3, 0) X(F64_ADD_MEM_MUL3_RX, H_F64_ADD_MEM_MUL3, 3, 0) \
     X(F64_SUB_MEM_MUL3_RX, H_F64_SUB_MEM_MUL3, 3, 0)
+
+/*
+ * Two adjacent integer adds or moves run as one instruction ADD2_<P>_<Q>
+ * (passes.c): the first instruction's handler is replaced, the second
+ * keeps its cells and its handler cell is skipped, so the code does not
+ * move.  Kinds: A32I I32_ADD_IMM [d|a][imm], A32R i32.add [d|a][b|-],
+ * A64I I64_ADD_IMM, A64R i64.add, MOV [d|s].  Induction variables of
+ * strength-reduced loops come in such runs.
+ */
+#define LW_ADD2_Q(X, P) X(P, A32I) X(P, A32R) X(P, A64I) X(P, A64R) X(P, MOV)
+#define LW_ADD2_OPS(X) LW_ADD2_Q(X, A32I) LW_ADD2_Q(X, A32R) LW_ADD2_Q(X, A64I) \
+    LW_ADD2_Q(X, A64R) LW_ADD2_Q(X, MOV)
 
 enum {
 #define OP(id, text, prefix, code, imm, sig) H_##id,
@@ -251,6 +263,9 @@ enum {
 #define X(name, base, pos, out) H_##name,
     LW_FACC_HANDLERS(X)
 #undef X
+#define X(P, Q) H_ADD2_##P##_##Q,
+    LW_ADD2_OPS(X)
+#undef X
     H__COUNT
 };
 
@@ -286,13 +301,16 @@ CompiledFunc *code_get(lw_module *mod, uint32_t defined_idx);
 bool translate_func(CompiledFunc *cf);
 
 /*
- * facc.c: move f64 values between adjacent producers and consumers into
+ * passes.c: move f64 values between adjacent producers and consumers into
  * the float register.  hid[i] is 1 + the handler id of the instruction
  * starting at code[i] (0 inside an instruction), target[i] is true where a
  * branch lands; temps are the slots from tempbase up.
  */
 void facc_pass(Cell *code, const uint16_t *hid, const bool *target, size_t len, uint32_t tempbase,
                const void *const *hs);
+
+/* passes.c: fuse adjacent integer adds and moves into ADD2 instructions (same arguments). */
+void add2_pass(Cell *code, const uint16_t *hid, const bool *target, size_t len, const void *const *hs);
 
 /* Free one compiled function (lw_module_free calls this for mod->code[i]). */
 void compiled_func_free(CompiledFunc *cf);

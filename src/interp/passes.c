@@ -1,4 +1,7 @@
 /*
+ * Passes over a function's finished threaded code, before its branch
+ * targets become pointers: the float register, and pairs of adds.
+ *
  * The float register: a pass over a function's finished threaded code
  * that lets an f64 value go from the instruction that makes it to the one
  * that uses it in a machine register (`facc` in interp.c) instead of a
@@ -187,5 +190,48 @@ void facc_pass(Cell *code, const uint16_t *hid, const bool *target, size_t len, 
             pbase = h;
             ppos = in;
         }
+    }
+}
+
+/*
+ * Pairs of adds: two adjacent integer adds or moves (not across a branch
+ * target) become one ADD2 instruction.  Only the first handler cell
+ * changes; ADD2 reads both instructions' operand cells and steps over
+ * both, so nothing moves and the second's order of effects is kept.
+ */
+enum { A_NONE = -1, A_A32I, A_A32R, A_A64I, A_A64R, A_MOV };
+
+static int add_kind(int h)
+{
+    switch (h) {
+    case H_I32_ADD_IMM: return A_A32I;
+    case OP_I32_ADD: return A_A32R;
+    case H_I64_ADD_IMM: return A_A64I;
+    case OP_I64_ADD: return A_A64R;
+    case H_MOV: return A_MOV;
+    default: return A_NONE;
+    }
+}
+
+void add2_pass(Cell *code, const uint16_t *hid, const bool *target, size_t len, const void *const *hs)
+{
+    static const uint16_t fused[5][5] = {
+#define X(P, Q) [A_##P][A_##Q] = H_ADD2_##P##_##Q,
+        LW_ADD2_OPS(X)
+#undef X
+    };
+    size_t prev = SIZE_MAX;   /* the last instruction, if an add not yet fused */
+    int pk = A_NONE;
+    for (size_t pc = 0; pc < len; pc++) {
+        if (!hid[pc])
+            continue;
+        int k = add_kind(hid[pc] - 1);
+        if (k != A_NONE && prev != SIZE_MAX && !target[pc]) {
+            code[prev].h = hs[fused[pk][k]];
+            prev = SIZE_MAX;
+            continue;
+        }
+        prev = k != A_NONE ? pc : SIZE_MAX;
+        pk = k;
     }
 }
