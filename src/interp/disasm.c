@@ -72,6 +72,8 @@ static const struct { int h; const char *name, *fmt; } extras[] = {
 #define ADD2_FMT_A64I "pi"
 #define ADD2_FMT_A64R "pp"
 #define ADD2_FMT_MOV "p"
+#define ADD2_FMT_CALL "pf"
+#define ADD2_FMT_RET "n"
 #define X(P, Q) { H_ADD2_##P##_##Q, "ADD2_" #P "_" #Q, ADD2_FMT_##P "x" ADD2_FMT_##Q },
     LW_ADD2_OPS(X)
 #undef X

@@ -324,6 +324,11 @@ op_##name: { \
 #define ADD2_LEN_A64I 3
 #define ADD2_LEN_A64R 3
 #define ADD2_LEN_MOV 2
+/* A call or return second: ip moves to it and its handler runs (a resume re-runs only it). */
+#define ADD2_CALL(o) ip += (o) - 1; goto op_CALL_LOCAL
+#define ADD2_RET(o) ip += (o) - 1; goto op_RET
+#define ADD2_LEN_CALL 0
+#define ADD2_LEN_RET 0
 #define X(P, Q) \
 op_ADD2_##P##_##Q: \
     ADD2_##P(1); \

@@ -199,7 +199,7 @@ void facc_pass(Cell *code, const uint16_t *hid, const bool *target, size_t len, 
  * changes; ADD2 reads both instructions' operand cells and steps over
  * both, so nothing moves and the second's order of effects is kept.
  */
-enum { A_NONE = -1, A_A32I, A_A32R, A_A64I, A_A64R, A_MOV };
+enum { A_NONE = -1, A_A32I, A_A32R, A_A64I, A_A64R, A_MOV, A_CALL, A_RET };
 
 static int add_kind(int h)
 {
@@ -209,13 +209,15 @@ static int add_kind(int h)
     case H_I64_ADD_IMM: return A_A64I;
     case OP_I64_ADD: return A_A64R;
     case H_MOV: return A_MOV;
+    case H_CALL_LOCAL: return A_CALL;
+    case H_RET: return A_RET;
     default: return A_NONE;
     }
 }
 
 void add2_pass(Cell *code, const uint16_t *hid, const bool *target, size_t len, const void *const *hs)
 {
-    static const uint16_t fused[5][5] = {
+    static const uint16_t fused[A_CALL][A_RET + 1] = {
 #define X(P, Q) [A_##P][A_##Q] = H_ADD2_##P##_##Q,
         LW_ADD2_OPS(X)
 #undef X
@@ -231,7 +233,7 @@ void add2_pass(Cell *code, const uint16_t *hid, const bool *target, size_t len, 
             prev = SIZE_MAX;
             continue;
         }
-        prev = k != A_NONE ? pc : SIZE_MAX;
+        prev = k != A_NONE && k < A_CALL ? pc : SIZE_MAX;   /* a call or return only comes second */
         pk = k;
     }
 }

@@ -206,9 +206,11 @@ typedef union Cell {
  * keeps its cells and its handler cell is skipped, so the code does not
  * move.  Kinds: A32I I32_ADD_IMM [d|a][imm], A32R i32.add [d|a][b|-],
  * A64I I64_ADD_IMM, A64R i64.add, MOV [d|s].  Induction variables of
- * strength-reduced loops come in such runs.
+ * strength-reduced loops come in such runs.  The second may also be a
+ * CALL_LOCAL or a RET (`f(n - 1)`, `return a + b`): the add runs, then the
+ * call or return itself, entered by a direct jump with ip at its cells.
  */
-#define LW_ADD2_Q(X, P) X(P, A32I) X(P, A32R) X(P, A64I) X(P, A64R) X(P, MOV)
+#define LW_ADD2_Q(X, P) X(P, A32I) X(P, A32R) X(P, A64I) X(P, A64R) X(P, MOV) X(P, CALL) X(P, RET)
 #define LW_ADD2_OPS(X) LW_ADD2_Q(X, A32I) LW_ADD2_Q(X, A32R) LW_ADD2_Q(X, A64I) \
     LW_ADD2_Q(X, A64R) LW_ADD2_Q(X, MOV)
 
