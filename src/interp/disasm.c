@@ -66,17 +66,6 @@ static const struct { int h; const char *name, *fmt; } extras[] = {
 #define X(id, T) { H_##id##_ADD, #id "_THEN_ADD", "pppi" }, { H_##id##_ADDI, #id "_THEN_ADD_IMM", "pipi" },
     LW_STORE_ADD_OPS(X)
 #undef X
-/* ADD2: the first half's cells, the second's skipped handler cell ('x'), its cells */
-#define ADD2_FMT_A32I "pi"
-#define ADD2_FMT_A32R "pp"
-#define ADD2_FMT_A64I "pi"
-#define ADD2_FMT_A64R "pp"
-#define ADD2_FMT_MOV "p"
-#define ADD2_FMT_CALL "pf"
-#define ADD2_FMT_RET "n"
-#define X(P, Q) { H_ADD2_##P##_##Q, "ADD2_" #P "_" #Q, ADD2_FMT_##P "x" ADD2_FMT_##Q },
-    LW_ADD2_OPS(X)
-#undef X
 #define X(id, op, t32, t64, neg) { H_JMP_LD32_AI_##id, "JMP_LD32_AI_" #id, "ppptn" }, \
     { H_JMP_LD32_AR_##id, "JMP_LD32_AR_" #id, "ppptn" }, { H_JMP_LD8U_AI_##id, "JMP_LD8U_AI_" #id, "ppptn" }, \
     { H_JMP_LD8U_AR_##id, "JMP_LD8U_AR_" #id, "ppptn" },
@@ -99,8 +88,38 @@ static int facc_base(int h)
     return -1;
 }
 
+/* A pair prints as its first instruction, marked "+", then the second as itself. */
+static const struct { int h, first; const char *name; } pairs[] = {
+#define X(P, Q) { H_PAIR_##P##__##Q, -1, #P "+" },
+    LW_PAIR_OPS(X)
+#undef X
+};
+
+static int pair_first(int h)
+{
+    static const struct { const char *p; int h; } firsts[] = {
+#define X(P, hid, cells) { #P, hid },
+        LW_PAIR_FIRST(X)
+#undef X
+    };
+    static const char *const pnames[] = {
+#define X(P, Q) #P,
+        LW_PAIR_OPS(X)
+#undef X
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+        if (pairs[i].h == h)
+            for (size_t k = 0; k < sizeof firsts / sizeof firsts[0]; k++)
+                if (strcmp(firsts[k].p, pnames[i]) == 0)
+                    return firsts[k].h;
+    return -1;
+}
+
 const char *handler_name(int h)
 {
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+        if (pairs[i].h == h)
+            return pairs[i].name;
     int v = facc_base(h);
     if (v >= 0)
         return facc_vars[v].name;
@@ -159,9 +178,11 @@ void disasm_func(FILE *out, const CompiledFunc *cf)
             return;
         }
         const char *name = handler_name(h), *fmt = "";
-        int v = facc_base(h);
+        int v = facc_base(h), first = pair_first(h);
         if (v >= 0)
             h = facc_vars[v].base;
+        if (first >= 0)
+            h = first;
         if (h < OP__COUNT) {
             fmt = wasm_fmt(h);
         } else {
@@ -179,7 +200,6 @@ void disasm_func(FILE *out, const CompiledFunc *cf)
             case 'i': fprintf(out, " #%" PRId64, (int64_t)c->u64); break;
             case 't': fprintf(out, " ->%04td", c->t - code); break;
             case 'f': fprintf(out, " func[%" PRIu32 "]", ((const CompiledFunc *)c->p)->func_index); break;
-            case 'x': fprintf(out, " ;"); break;
             }
         }
         if (h == H_JMP_TABLE && at <= cf->ncells) {

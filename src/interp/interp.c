@@ -49,7 +49,14 @@ const void *const *interp_handlers(void)
 #define FUEL_CHECK() do { if (UNLIKELY(fuel <= 0)) goto out_of_fuel; } while (0)
 #endif
 
+#ifdef LW_PROFILE_PAIRS
+/* A developer build (make ... CFLAGS="-O2 -DLW_PROFILE_PAIRS"): count which
+   handler follows which, to find the pairs worth fusing.  Printed at exit. */
+void prof_pair(const void *h);
+#define NEXT() do { prof_pair(ip->h); goto *ip->h; } while (0)
+#else
 #define NEXT() goto *ip->h
+#endif
 
 /* Compiled functions are published by other threads (translate.c). */
 #define LOAD_CODE(cf) __atomic_load_n(&(cf)->code, __ATOMIC_ACQUIRE)
@@ -148,8 +155,8 @@ lw_status interp_run(lw_exec *ex)
 #define X(name, base, pos, out) [H_##name] = &&op_##name,
         LW_FACC_HANDLERS(X)
 #undef X
-#define X(P, Q) [H_ADD2_##P##_##Q] = &&op_ADD2_##P##_##Q,
-        LW_ADD2_OPS(X)
+#define X(P, Q) [H_PAIR_##P##__##Q] = &&op_PAIR_##P##__##Q,
+        LW_PAIR_OPS(X)
 #undef X
     };
     /* The ret_ip of a call into another instance (see Frame). */
@@ -313,29 +320,52 @@ op_##name: { \
 #undef ADD_JMP_ONE
 
 
-/* Two adds or moves in one dispatch: each half's operand cells start at ip[o]. */
-#define ADD2_A32I(o) fp[ip[o].s.a] = (uint32_t)((uint32_t)fp[ip[o].s.b] + (uint32_t)ip[(o) + 1].u64)
-#define ADD2_A32R(o) fp[ip[o].s.a] = (uint32_t)((uint32_t)fp[ip[o].s.b] + (uint32_t)fp[ip[(o) + 1].s.a])
-#define ADD2_A64I(o) fp[ip[o].s.a] = fp[ip[o].s.b] + ip[(o) + 1].u64
-#define ADD2_A64R(o) fp[ip[o].s.a] = fp[ip[o].s.b] + fp[ip[(o) + 1].s.a]
-#define ADD2_MOV(o) fp[ip[o].s.a] = fp[ip[o].s.b]
-#define ADD2_LEN_A32I 3
-#define ADD2_LEN_A32R 3
-#define ADD2_LEN_A64I 3
-#define ADD2_LEN_A64R 3
-#define ADD2_LEN_MOV 2
-/* A call or return second: ip moves to it and its handler runs (a resume re-runs only it). */
-#define ADD2_CALL(o) ip += (o) - 1; goto op_CALL_LOCAL
-#define ADD2_RET(o) ip += (o) - 1; goto op_RET
-#define ADD2_LEN_CALL 0
-#define ADD2_LEN_RET 0
+/*
+ * Pairs (translate.h): the first instruction's work, on its operand cells
+ * from ip[1], then the second's handler, entered directly with ip at it.
+ * A trap in either stops at it; a yield can only come from the second
+ * (its own checks), after the first's work, with ip at the second.
+ */
+#define PAIR_A32I fp[PA(1)] = (uint32_t)((uint32_t)fp[PB(1)] + (uint32_t)IMM(2))
+#define PAIR_A32R fp[PA(1)] = (uint32_t)((uint32_t)fp[PB(1)] + (uint32_t)fp[PA(2)])
+#define PAIR_A64I fp[PA(1)] = fp[PB(1)] + IMM(2)
+#define PAIR_A64R fp[PA(1)] = fp[PB(1)] + fp[PA(2)]
+#define PAIR_MOV fp[PA(1)] = fp[PB(1)]
+#define PAIR_SHL32I fp[PA(1)] = (uint32_t)((uint32_t)fp[PB(1)] << (IMM(2) & 31))
+#define PAIR_SHRU32I fp[PA(1)] = (uint32_t)((uint32_t)fp[PB(1)] >> (IMM(2) & 31))
+#define PAIR_LD8(op) do { \
+        uint64_t ea_ = (uint64_t)(uint32_t)((uint32_t)fp[PA(2)] + PB(2)) + PA(3); \
+        if (UNLIKELY(ea_ + 1 > msize)) \
+            goto oob; \
+        uint8_t m_ = mem[ea_]; \
+        fp[PB(3)] = m_; \
+        fp[PA(1)] = (uint32_t)((uint32_t)fp[PB(1)] op m_); \
+    } while (0)
+#define PAIR_XORLD8 PAIR_LD8(^)
+#define PAIR_ADDLD8 PAIR_LD8(+)
+#define PAIR_ST(T, y) do { \
+        uint64_t ea_ = (uint32_t)fp[PA(3)] + IMM(4); \
+        if (UNLIKELY(ea_ + sizeof(T) > msize)) \
+            goto oob; \
+        T v_ = (T)fp[PB(3)]; \
+        memcpy(mem + ea_, &v_, sizeof v_); \
+        fp[PA(1)] = (uint32_t)((uint32_t)fp[PB(1)] + (uint32_t)(y)); \
+    } while (0)
+#define PAIR_ST8_ADD PAIR_ST(uint8_t, fp[PA(2)])
+#define PAIR_ST8_ADDI PAIR_ST(uint8_t, IMM(2))
+#define PAIR_ST32_ADD PAIR_ST(uint32_t, fp[PA(2)])
+#define PAIR_ST32_ADDI PAIR_ST(uint32_t, IMM(2))
+#define PAIR_ST64_ADD PAIR_ST(uint64_t, fp[PA(2)])
+#define PAIR_ST64_ADDI PAIR_ST(uint64_t, IMM(2))
+#define X(P, h, cells) enum { PAIR_LEN_##P = cells };
+    LW_PAIR_FIRST(X)
+#undef X
 #define X(P, Q) \
-op_ADD2_##P##_##Q: \
-    ADD2_##P(1); \
-    ADD2_##Q(ADD2_LEN_##P + 1); \
-    ip += ADD2_LEN_##P + ADD2_LEN_##Q; \
-    NEXT();
-    LW_ADD2_OPS(X)
+op_PAIR_##P##__##Q: \
+    PAIR_##P; \
+    ip += PAIR_LEN_##P; \
+    goto op_##Q;
+    LW_PAIR_OPS(X)
 #undef X
 
     /* ---- calls and returns ---- */

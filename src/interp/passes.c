@@ -194,46 +194,49 @@ void facc_pass(Cell *code, const uint16_t *hid, const bool *target, size_t len, 
 }
 
 /*
- * Pairs of adds: two adjacent integer adds or moves (not across a branch
- * target) become one ADD2 instruction.  Only the first handler cell
- * changes; ADD2 reads both instructions' operand cells and steps over
- * both, so nothing moves and the second's order of effects is kept.
+ * Pairs (LW_PAIR_OPS): an instruction whose handler starts a pair, followed
+ * by one that ends it and is not a branch target, becomes that pair.  Only
+ * the first handler cell changes.  Greedy from the left; the second of a
+ * pair does not start another.
  */
-enum { A_NONE = -1, A_A32I, A_A32R, A_A64I, A_A64R, A_MOV, A_CALL, A_RET };
+enum {
+#define X(P, h, cells) F_##P,
+    LW_PAIR_FIRST(X)
+#undef X
+    F__COUNT
+};
 
-static int add_kind(int h)
+static int8_t first_kind[H__COUNT];
+static uint16_t pair_of[F__COUNT][H__COUNT];
+
+static void init_pairs(void)
 {
-    switch (h) {
-    case H_I32_ADD_IMM: return A_A32I;
-    case OP_I32_ADD: return A_A32R;
-    case H_I64_ADD_IMM: return A_A64I;
-    case OP_I64_ADD: return A_A64R;
-    case H_MOV: return A_MOV;
-    case H_CALL_LOCAL: return A_CALL;
-    case H_RET: return A_RET;
-    default: return A_NONE;
-    }
+    memset(first_kind, -1, sizeof first_kind);
+#define X(P, h, cells) first_kind[h] = F_##P;
+    LW_PAIR_FIRST(X)
+#undef X
+#define X(P, Q) pair_of[F_##P][H_##Q] = H_PAIR_##P##__##Q;
+    LW_PAIR_OPS(X)
+#undef X
 }
 
-void add2_pass(Cell *code, const uint16_t *hid, const bool *target, size_t len, const void *const *hs)
+void pair_pass(Cell *code, const uint16_t *hid, const bool *target, size_t len, const void *const *hs)
 {
-    static const uint16_t fused[A_CALL][A_RET + 1] = {
-#define X(P, Q) [A_##P][A_##Q] = H_ADD2_##P##_##Q,
-        LW_ADD2_OPS(X)
-#undef X
-    };
-    size_t prev = SIZE_MAX;   /* the last instruction, if an add not yet fused */
-    int pk = A_NONE;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, init_pairs);
+    size_t prev = SIZE_MAX;   /* the last instruction, if it can start a pair */
     for (size_t pc = 0; pc < len; pc++) {
         if (!hid[pc])
             continue;
-        int k = add_kind(hid[pc] - 1);
-        if (k != A_NONE && prev != SIZE_MAX && !target[pc]) {
-            code[prev].h = hs[fused[pk][k]];
-            prev = SIZE_MAX;
-            continue;
+        int h = hid[pc] - 1;
+        if (prev != SIZE_MAX && !target[pc]) {
+            uint16_t f = pair_of[first_kind[hid[prev] - 1]][h];
+            if (f) {
+                code[prev].h = hs[f];
+                prev = SIZE_MAX;
+                continue;
+            }
         }
-        prev = k != A_NONE && k < A_CALL ? pc : SIZE_MAX;   /* a call or return only comes second */
-        pk = k;
+        prev = first_kind[h] >= 0 ? pc : SIZE_MAX;
     }
 }

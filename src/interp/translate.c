@@ -1794,7 +1794,7 @@ static bool translate_locked(CompiledFunc *cf)
         for (size_t k = 0; k < t->ntgts; k++)
             target[t->code[t->tgts[k]].u64] = true;
         facc_pass(t->code, t->hid, target, t->len, t->tempbase, t->hs);
-        add2_pass(t->code, t->hid, target, t->len, t->hs);
+        pair_pass(t->code, t->hid, target, t->len, t->hs);
         free(target);
         /* Branch targets were code indices while the buffer could move. */
         for (size_t k = 0; k < t->ntgts; k++) {

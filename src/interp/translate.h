@@ -201,18 +201,60 @@ typedef union Cell {
     X(F64_SUB_MEM_MUL3_RX, H_F64_SUB_MEM_MUL3, 3, 0)
 
 /*
- * Two adjacent integer adds or moves run as one instruction ADD2_<P>_<Q>
- * (passes.c): the first instruction's handler is replaced, the second
- * keeps its cells and its handler cell is skipped, so the code does not
- * move.  Kinds: A32I I32_ADD_IMM [d|a][imm], A32R i32.add [d|a][b|-],
- * A64I I64_ADD_IMM, A64R i64.add, MOV [d|s].  Induction variables of
- * strength-reduced loops come in such runs.  The second may also be a
- * CALL_LOCAL or a RET (`f(n - 1)`, `return a + b`): the add runs, then the
- * call or return itself, entered by a direct jump with ip at its cells.
+ * Pairs: two adjacent instructions that run as one dispatch (passes.c).
+ * The first's handler cell becomes PAIR_<P>__<Q>, which does the first
+ * instruction's work and then enters the second's handler by a direct
+ * jump, with ip at the second's cells; the second keeps its cells, so no
+ * code moves.  The pairs are the frequent ones in profiles of compiled C
+ * (a developer build with -DLW_PROFILE_PAIRS counts them): induction
+ * variables bumped next to a loop latch or a memory access, address
+ * scaling, hash mixing steps, `f(n - 1)`, `return a + b`.
+ *
+ * First halves, X(P, handler, cells): the work is a macro PAIR_<P> in interp.c.
  */
-#define LW_ADD2_Q(X, P) X(P, A32I) X(P, A32R) X(P, A64I) X(P, A64R) X(P, MOV) X(P, CALL) X(P, RET)
-#define LW_ADD2_OPS(X) LW_ADD2_Q(X, A32I) LW_ADD2_Q(X, A32R) LW_ADD2_Q(X, A64I) \
-    LW_ADD2_Q(X, A64R) LW_ADD2_Q(X, MOV)
+#define LW_PAIR_FIRST(X) \
+    X(A32I, H_I32_ADD_IMM, 3) X(A32R, OP_I32_ADD, 3) X(A64I, H_I64_ADD_IMM, 3) \
+    X(A64R, OP_I64_ADD, 3) X(MOV, H_MOV, 2) X(SHL32I, H_I32_SHL_IMM, 3) \
+    X(SHRU32I, H_I32_SHR_U_IMM, 3) X(XORLD8, H_I32_XOR_M_I32_LOAD8_U, 4) \
+    X(ADDLD8, H_I32_ADD_M_I32_LOAD8_U, 4) X(ST8_ADD, H_I32_STORE8_ADD, 5) \
+    X(ST8_ADDI, H_I32_STORE8_ADDI, 5) X(ST32_ADD, H_I32_STORE_ADD, 5) \
+    X(ST32_ADDI, H_I32_STORE_ADDI, 5) X(ST64_ADD, H_I64_STORE_ADD, 5) X(ST64_ADDI, H_I64_STORE_ADDI, 5)
+
+/* second halves that follow a simple add or move */
+#define LW_PAIR_AFTER_ADD(X, P) X(P, I32_ADD_IMM) X(P, I32_ADD) X(P, I64_ADD_IMM) X(P, I64_ADD) \
+    X(P, MOV) X(P, CALL_LOCAL) X(P, RET)
+/* loop latches: add-compare-branch in its eight forms, for one comparison */
+#define LW_PAIR_LATCH_CMP(X, P, c) X(P, ADD_JMP_I32_##c) X(P, ADD_JMP_I32_##c##_IMM) \
+    X(P, ADD_JMP_I64_##c) X(P, ADD_JMP_I64_##c##_IMM) X(P, ADDI_JMP_I32_##c) \
+    X(P, ADDI_JMP_I32_##c##_IMM) X(P, ADDI_JMP_I64_##c) X(P, ADDI_JMP_I64_##c##_IMM)
+#define LW_PAIR_LATCH(X, P) LW_PAIR_LATCH_CMP(X, P, EQ) LW_PAIR_LATCH_CMP(X, P, NE) \
+    LW_PAIR_LATCH_CMP(X, P, LT_S) LW_PAIR_LATCH_CMP(X, P, LT_U) LW_PAIR_LATCH_CMP(X, P, GT_S) \
+    LW_PAIR_LATCH_CMP(X, P, GT_U) LW_PAIR_LATCH_CMP(X, P, LE_S) LW_PAIR_LATCH_CMP(X, P, LE_U) \
+    LW_PAIR_LATCH_CMP(X, P, GE_S) LW_PAIR_LATCH_CMP(X, P, GE_U)
+/* the usual latches of fill and copy loops */
+#define LW_PAIR_FILL_LATCH(X, P) X(P, ADD_JMP_I32_NE) X(P, ADD_JMP_I32_NE_IMM) X(P, ADD_JMP_I64_NE_IMM) \
+    X(P, ADD_JMP_I32_LT_U_IMM) X(P, ADD_JMP_I64_LT_U_IMM) X(P, ADDI_JMP_I32_NE_IMM) \
+    X(P, ADDI_JMP_I64_NE_IMM) X(P, ADDI_JMP_I32_LT_U_IMM) X(P, ADDI_JMP_I64_LT_U_IMM) \
+    X(P, ADDI_JMP_I32_NE) X(P, ADDI_JMP_I32_LT_S) X(P, JMP_I32_NE) X(P, JMP_I32_LT_U)
+/* memory accesses next to an independent add */
+#define LW_PAIR_MEM(X, P) X(P, I32_LOAD) X(P, I64_LOAD) X(P, F32_LOAD) X(P, F64_LOAD) \
+    X(P, I32_LOAD8_U) X(P, I32_LOAD8_S) X(P, I32_LOAD16_U) X(P, I32_LOAD16_S) \
+    X(P, I32_STORE) X(P, I64_STORE) X(P, F32_STORE) X(P, F64_STORE) X(P, I32_STORE8) X(P, I32_STORE16) \
+    X(P, I32_STORE_ADD) X(P, I32_STORE_ADDI) X(P, I64_STORE_ADD) X(P, I64_STORE_ADDI) \
+    X(P, I32_STORE8_ADD) X(P, I32_STORE8_ADDI) X(P, F64_STORE_ADD) X(P, F64_STORE_ADDI) \
+    X(P, F64_ADD_MEM) X(P, F64_SUB_MEM) X(P, F64_ADD_MEM_MUL) X(P, F64_SUB_MEM_MUL) \
+    X(P, F64_ADD_MEM_MUL3) X(P, F64_SUB_MEM_MUL3) X(P, F32_ADD_MEM) X(P, F32_SUB_MEM) \
+    X(P, F32_ADD_MEM_MUL) X(P, F32_SUB_MEM_MUL) X(P, F32_ADD_MEM_MUL3) X(P, F32_SUB_MEM_MUL3) \
+    X(P, JMP_LD32_AI_LT_S) X(P, JMP_LD32_AI_GT_S) X(P, JMP_LD32_AI_NE) X(P, JMP_LD8U_AR_NE)
+#define LW_PAIR_OPS(X) \
+    LW_PAIR_AFTER_ADD(X, A32I) LW_PAIR_AFTER_ADD(X, A32R) LW_PAIR_AFTER_ADD(X, A64I) \
+    LW_PAIR_AFTER_ADD(X, A64R) LW_PAIR_AFTER_ADD(X, MOV) \
+    LW_PAIR_LATCH(X, A32I) LW_PAIR_LATCH(X, A64I) LW_PAIR_MEM(X, A32I) \
+    X(SHL32I, I32_ADD) X(SHL32I, I32_XOR) X(SHL32I, I32_OR) \
+    X(SHRU32I, I32_ADD) X(SHRU32I, I32_XOR) X(SHRU32I, I32_OR) \
+    X(XORLD8, I32_MUL_IMM) X(ADDLD8, I32_MUL_IMM) \
+    LW_PAIR_FILL_LATCH(X, ST8_ADD) LW_PAIR_FILL_LATCH(X, ST8_ADDI) LW_PAIR_FILL_LATCH(X, ST32_ADD) \
+    LW_PAIR_FILL_LATCH(X, ST32_ADDI) LW_PAIR_FILL_LATCH(X, ST64_ADD) LW_PAIR_FILL_LATCH(X, ST64_ADDI)
 
 enum {
 #define OP(id, text, prefix, code, imm, sig) H_##id,
@@ -265,8 +307,8 @@ enum {
 #define X(name, base, pos, out) H_##name,
     LW_FACC_HANDLERS(X)
 #undef X
-#define X(P, Q) H_ADD2_##P##_##Q,
-    LW_ADD2_OPS(X)
+#define X(P, Q) H_PAIR_##P##__##Q,
+    LW_PAIR_OPS(X)
 #undef X
     H__COUNT
 };
@@ -311,8 +353,8 @@ bool translate_func(CompiledFunc *cf);
 void facc_pass(Cell *code, const uint16_t *hid, const bool *target, size_t len, uint32_t tempbase,
                const void *const *hs);
 
-/* passes.c: fuse adjacent integer adds and moves into ADD2 instructions (same arguments). */
-void add2_pass(Cell *code, const uint16_t *hid, const bool *target, size_t len, const void *const *hs);
+/* passes.c: run the pairs of LW_PAIR_OPS as one dispatch (same arguments). */
+void pair_pass(Cell *code, const uint16_t *hid, const bool *target, size_t len, const void *const *hs);
 
 /* Free one compiled function (lw_module_free calls this for mod->code[i]). */
 void compiled_func_free(CompiledFunc *cf);
