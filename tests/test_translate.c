@@ -466,7 +466,7 @@ START_TEST(store_then_add)
 {
     lw_instance *inst = load(
         "(module (memory 1)"
-        " (func (export \"fill\") (param i32 i32) (result i32) (local i32)"   /* n bytes of 7 at p, step 3 */
+        " (func $fill (export \"fill\") (param i32 i32) (result i32) (local i32)"   /* n bytes of 7 at p, step 3 */
         "   (local.set 2 (local.get 0))"
         "   (block (loop"
         "     (br_if 1 (i32.eqz (local.get 1)))"
@@ -838,9 +838,10 @@ END_TEST
 
 /* ---- the float register (passes.c) ---- */
 
+/* The disassembly of the function named $name (translated by the calls before). */
 static char *disasm_export(lw_instance *inst, const char *name)
 {
-    (void)export_func(inst, name);   /* it exists; translated by the calls before */
+    (void)export_func(inst, name);
     const lw_module *m = lw_instance_module(inst);
     char *buf = NULL;
     size_t len = 0;
@@ -880,14 +881,14 @@ START_TEST(float_register)
         "                     (f64.const 2))"
         "            (f64.sqrt (local.get 0))))"
         /* the product reaches the add through a join: it must go by its slot */
-        " (func (export \"join\") (param f64 f64) (result f64)"
+        " (func $join (export \"join\") (param f64 f64) (result f64)"
         "   (f64.add (block (result f64)"
         "              (br_if 0 (f64.const 5) (f64.lt (local.get 1) (f64.const 0)))"
         "              (drop) (f64.mul (local.get 0) (local.get 0)))"
         "            (f64.const 1)))"
         /* a call between the product and its use: the register does not survive calls */
         " (func $one (result f64) (f64.const 1))"
-        " (func (export \"call\") (param f64 f64) (result f64)"
+        " (func $call (export \"call\") (param f64 f64) (result f64)"
         "   (f64.add (f64.mul (local.get 0) (local.get 1)) (call $one)))"
         /* a loop of dependent steps, run in small fuel slices too */
         " (func (export \"loop\") (param f64 f64) (result f64) (local i32)"
@@ -917,10 +918,83 @@ START_TEST(float_register)
     ck_assert_msg(strstr(d, "F64_MUL_IMM_R ") && strstr(d, "_RA_R") && strstr(d, "F64_SUB_RB"), "%s", d);
     free(d);
     d = disasm_export(inst, "join");
-    ck_assert_msg(!strstr(d, "_R"), "%s", d);
+    ck_assert_msg(strstr(d, "f64.mul") && !strstr(d, "_R"), "%s", d);
     free(d);
     d = disasm_export(inst, "call");
-    ck_assert_msg(!strstr(d, "_R"), "%s", d);
+    ck_assert_msg(strstr(d, "CALL_LOCAL") && !strstr(d, "_R"), "%s", d);
+    free(d);
+}
+END_TEST
+
+/* Pairs (passes.c): two adjacent instructions in one dispatch; each pair's result, traps and yields. */
+START_TEST(pairs)
+{
+    lw_instance *inst = load(
+        "(module (memory 1)"
+        /* adds and moves side by side, an add before a latch, before a call and a return */
+        " (func $sum (export \"sum\") (param i32) (result i32) (local i32 i32 i64)"
+        "   (block (br_if 0 (i32.eqz (local.get 0)))"
+        "     (loop $l"
+        "       (local.set 1 (i32.add (local.get 1) (local.get 0)))"
+        "       (local.set 2 (i32.add (local.get 2) (i32.const 3)))"
+        "       (local.set 3 (i64.add (local.get 3) (i64.const 5)))"
+        "       (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1))))))"
+        "   (i32.add (i32.add (local.get 1) (local.get 2)) (i32.wrap_i64 (local.get 3))))"
+        " (func $down (export \"down\") (param i32) (result i32)"
+        "   (if (result i32) (i32.lt_u (local.get 0) (i32.const 2)) (then (local.get 0))"
+        "     (else (i32.add (call $down (i32.sub (local.get 0) (i32.const 1)))"
+        "                    (call $down (i32.sub (local.get 0) (i32.const 2)))))))"
+        /* a byte store and pointer bump before the latch; the store traps out of bounds */
+        " (func $fill (export \"fill\") (param i32 i32) (result i32) (local i32)"
+        "   (local.set 2 (local.get 0))"
+        "   (loop $l"
+        "     (i32.store8 (local.get 2) (i32.const 9))"
+        "     (local.set 2 (i32.add (local.get 2) (i32.const 3)))"
+        "     (br_if $l (i32.lt_u (local.get 2) (local.get 1))))"
+        "   (i32.add (i32.load8_u (local.get 0)) (i32.load8_u offset=3 (local.get 0))))"
+        /* FNV-style: xor a loaded byte, multiply */
+        " (func (export \"fnv\") (param i32 i32) (result i32) (local i32)"
+        "   (local.set 2 (i32.const 2166136261))"
+        "   (loop $l"
+        "     (local.set 2 (i32.mul (i32.xor (local.get 2) (i32.load8_u (local.get 0))) (i32.const 16777619)))"
+        "     (br_if $l (i32.ne (local.tee 0 (i32.add (local.get 0) (i32.const 1))) (local.get 1))))"
+        "   (local.get 2)))");
+    ck_assert_uint_eq(call_i32(inst, "sum", 1, 10), 55 + 30 + 50);
+    ck_assert_uint_eq(call_i32(inst, "down", 1, 20), 6765);
+    ck_assert_uint_eq(call_i32(inst, "fill", 2, 100, 110), 18);
+    ck_assert_str_eq(call_trap(inst, "fill", 2, 65530, 65540), "out of bounds memory access");
+    uint32_t h = 2166136261u;
+    for (int i = 100; i < 110; i++)
+        h = (h ^ 9u * ((i - 100) % 3 == 0)) * 16777619u;   /* fill put 9 at 100, 103, ... */
+    ck_assert_uint_eq(call_i32(inst, "fnv", 2, 100, 110), h);
+
+    /* the same with a yield every unit: pairs resume at their second half */
+    for (int64_t slice = 1; slice <= 3; slice++) {
+        lw_exec_set_fuel_slice(ex, slice);
+        lw_value arg = i32(20);
+        lw_status st = lw_exec_call(ex, export_func(inst, "down"), &arg, 1);
+        while (st == LW_YIELD)
+            st = lw_exec_resume(ex);
+        ck_assert_int_eq(st, LW_OK);
+        lw_value r;
+        lw_exec_results(ex, &r, 1);
+        ck_assert_uint_eq(r.of.i32, 6765);
+        arg = i32(1000);
+        st = lw_exec_call(ex, export_func(inst, "sum"), &arg, 1);
+        while (st == LW_YIELD)
+            st = lw_exec_resume(ex);
+        ck_assert_int_eq(st, LW_OK);
+        lw_exec_results(ex, &r, 1);
+        ck_assert_uint_eq(r.of.i32, 500500 + 3000 + 5000);
+    }
+    lw_exec_set_fuel_slice(ex, 0);
+
+    /* and they were made */
+    char *d = disasm_export(inst, "down");
+    ck_assert_msg(strstr(d, "A32I+") && strstr(d, "CALL_LOCAL"), "%s", d);
+    free(d);
+    d = disasm_export(inst, "fill");
+    ck_assert_msg(strstr(d, "ST8_ADDI+") || strstr(d, "ST8_ADD+"), "%s", d);
     free(d);
 }
 END_TEST
@@ -970,6 +1044,7 @@ int main(void)
     tcase_add_test(tc, locals_zeroed);
     tcase_add_test(tc, disasm_smoke);
     tcase_add_test(tc, float_register);
+    tcase_add_test(tc, pairs);
     tcase_add_test(tc, threads_share_code);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
