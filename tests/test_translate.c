@@ -570,8 +570,36 @@ static const char *loop_wat =
 START_TEST(fuel_slices)
 {
     lw_instance *inst = load(loop_wat);
+    uint64_t u0 = lw_exec_fuel_used(ex);
+    ck_assert_uint_eq(call_i32(inst, "loop", 1, 500), 125250);
+    uint64_t half = lw_exec_fuel_used(ex) - u0;
+    u0 = lw_exec_fuel_used(ex);
     ck_assert_uint_eq(call_i32(inst, "loop", 1, 1000), 500500);
-    uint64_t whole = lw_exec_fuel_used(ex);
+    uint64_t whole = lw_exec_fuel_used(ex) - u0;
+    /* one unit per wasm instruction: 12 in each iteration of the loop's body */
+    ck_assert_uint_eq(whole - half, 500 * 12);
+    /* the same where the loop's back-edge is a fused conditional branch */
+    lw_instance *latch = load(
+        "(module"
+        " (func (export \"down\") (param i32) (result i32) (local i32)"   /* 9 a round */
+        "   (loop (local.set 1 (i32.add (local.get 1) (local.get 0)))"
+        "         (br_if 0 (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))"
+        "   (local.get 1))"
+        " (func (export \"up\") (param i32) (result i32) (local i32 i32)"    /* 11 a round */
+        "   (loop (local.set 2 (i32.add (local.get 2) (i32.const 2)))"
+        "         (br_if 0 (i32.lt_u (local.tee 1 (i32.add (local.get 1) (i32.const 1))) (local.get 0))))"
+        "   (local.get 2)))");
+    const char *fn[] = { "down", "up" };
+    const uint64_t per[] = { 9, 11 };
+    for (int k = 0; k < 2; k++) {
+        uint64_t used[2];
+        for (int r = 0; r < 2; r++) {
+            u0 = lw_exec_fuel_used(ex);
+            (void)call_i32(latch, fn[k], 1, 100 * (r + 1));
+            used[r] = lw_exec_fuel_used(ex) - u0;
+        }
+        ck_assert_uint_eq(used[1] - used[0], 100 * per[k]);
+    }
 
     for (int64_t slice = 1; slice <= 13; slice += 3) {
         lw_exec_set_fuel_slice(ex, slice);

@@ -93,6 +93,8 @@ void prof_pair(const void *h);
         msize = m_ ? m_->size : 0; \
     } while (0)
 #define TAKE(target) do { ip = (target); FUEL_CHECK(); NEXT(); } while (0)
+/* A taken conditional branch pays its run here, so the check tests the flags of the subtraction. */
+#define TAKE_PAID(target, n) do { uint32_t n_ = (n); ip = (target); CHARGE_FUEL(n_); FUEL_CHECK(); NEXT(); } while (0)
 #define TRAP(msg) do { trap_msg = (msg); goto trap; } while (0)
 
 /* Operand cells (see translate.h for each handler's layout). */
@@ -213,17 +215,15 @@ op_JMP:
     CHARGE_FUEL(PA(1));
     TAKE(ip[2].t);
 op_JMP_IF:
-    CHARGE_FUEL(PB(1));
     if ((uint32_t)fp[PA(1)])
-        TAKE(ip[2].t);
-    CHARGE_FUEL(PA(3));   /* the run that falls through */
+        TAKE_PAID(ip[2].t, PB(1));
+    CHARGE_FUEL(PB(1) + PA(3));   /* the run that falls through */
     ip += 4;
     NEXT();
 op_JMP_UNLESS:
-    CHARGE_FUEL(PB(1));
     if (!(uint32_t)fp[PA(1)])
-        TAKE(ip[2].t);
-    CHARGE_FUEL(PA(3));
+        TAKE_PAID(ip[2].t, PB(1));
+    CHARGE_FUEL(PB(1) + PA(3));
     ip += 4;
     NEXT();
 op_JMP_TABLE: {
@@ -235,31 +235,27 @@ op_JMP_TABLE: {
 /* Fused: [a|b][n|fall][target] and [a|n][imm][target][fall|-]. */
 #define JMP_CMP(id, op, t32, t64, neg) \
 op_JMP_I32_##id: \
-    CHARGE_FUEL(PA(2)); \
     if ((t32)fp[PA(1)] op (t32)fp[PB(1)]) \
-        TAKE(ip[3].t); \
-    CHARGE_FUEL(PB(2)); \
+        TAKE_PAID(ip[3].t, PA(2)); \
+    CHARGE_FUEL(PA(2) + PB(2)); \
     ip += 4; \
     NEXT(); \
 op_JMP_I32_##id##_IMM: \
-    CHARGE_FUEL(PB(1)); \
     if ((t32)fp[PA(1)] op (t32)IMM(2)) \
-        TAKE(ip[3].t); \
-    CHARGE_FUEL(PA(4)); \
+        TAKE_PAID(ip[3].t, PB(1)); \
+    CHARGE_FUEL(PB(1) + PA(4)); \
     ip += 5; \
     NEXT(); \
 op_JMP_I64_##id: \
-    CHARGE_FUEL(PA(2)); \
     if ((t64)fp[PA(1)] op (t64)fp[PB(1)]) \
-        TAKE(ip[3].t); \
-    CHARGE_FUEL(PB(2)); \
+        TAKE_PAID(ip[3].t, PA(2)); \
+    CHARGE_FUEL(PA(2) + PB(2)); \
     ip += 4; \
     NEXT(); \
 op_JMP_I64_##id##_IMM: \
-    CHARGE_FUEL(PB(1)); \
     if ((t64)fp[PA(1)] op (t64)IMM(2)) \
-        TAKE(ip[3].t); \
-    CHARGE_FUEL(PA(4)); \
+        TAKE_PAID(ip[3].t, PB(1)); \
+    CHARGE_FUEL(PB(1) + PA(4)); \
     ip += 5; \
     NEXT();
     LW_CMP_OPS(JMP_CMP)
@@ -274,10 +270,9 @@ op_##name: { \
     T v; \
     memcpy(&v, mem + ea, sizeof v); \
     fp[PA(1)] = v; \
-    CHARGE_FUEL(PB(3)); \
     if ((t32)(uint32_t)v op (t32)fp[PA(3)]) \
-        TAKE(ip[4].t); \
-    CHARGE_FUEL(PA(5)); \
+        TAKE_PAID(ip[4].t, PB(3)); \
+    CHARGE_FUEL(PB(3) + PA(5)); \
     ip += 6; \
     NEXT(); \
 }
@@ -299,10 +294,9 @@ op_##name: { \
 op_##name: { \
     T v = (T)((T)fp[PB(1)] + (T)(addend)); \
     fp[PA(1)] = v; \
-    CHARGE_FUEL(PA(4)); \
     if ((CT)v op (CT)(rhs)) \
-        TAKE(ip[5].t); \
-    CHARGE_FUEL(PB(4)); \
+        TAKE_PAID(ip[5].t, PA(4)); \
+    CHARGE_FUEL(PA(4) + PB(4)); \
     ip += 6; \
     NEXT(); \
 }
