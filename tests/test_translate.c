@@ -588,10 +588,24 @@ START_TEST(fuel_slices)
         " (func (export \"up\") (param i32) (result i32) (local i32 i32)"    /* 11 a round */
         "   (loop (local.set 2 (i32.add (local.get 2) (i32.const 2)))"
         "         (br_if 0 (i32.lt_u (local.tee 1 (i32.add (local.get 1) (i32.const 1))) (local.get 0))))"
-        "   (local.get 2)))");
-    const char *fn[] = { "down", "up" };
-    const uint64_t per[] = { 9, 11 };
-    for (int k = 0; k < 2; k++) {
+        "   (local.get 2))"
+        /* 15 a round, through a conditional branch that is not taken */
+        " (func (export \"skip\") (param i32) (result i32) (local i32)"
+        "   (loop $l"
+        "     (block $b (br_if $b (i32.eq (local.get 0) (i32.const -1)))"
+        "               (local.set 1 (i32.add (local.get 1) (i32.const 1))))"
+        "     (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))"
+        "   (local.get 1))"
+        /* the same with a register-register comparison (x < 0 unsigned: never) */
+        " (func (export \"skip2\") (param i32) (result i32) (local i32 i32)"
+        "   (loop $l"
+        "     (block $b (br_if $b (i32.lt_u (local.get 0) (local.get 2)))"
+        "               (local.set 1 (i32.add (local.get 1) (i32.const 1))))"
+        "     (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))"
+        "   (local.get 1)))");
+    const char *fn[] = { "down", "up", "skip", "skip2" };
+    const uint64_t per[] = { 9, 11, 15, 15 };
+    for (int k = 0; k < 4; k++) {
         uint64_t used[2];
         for (int r = 0; r < 2; r++) {
             u0 = lw_exec_fuel_used(ex);
