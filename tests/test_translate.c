@@ -711,15 +711,21 @@ static lw_status host_who(lw_exec *e, void *env, uint64_t *slots)
     return LW_OK;
 }
 
-static uint32_t call_sliced(lw_instance *inst, const char *name)
+/* Call `name`, resuming through every yield; its first result. */
+static lw_value call_resumed(lw_instance *inst, const char *name, const lw_value *args, uint32_t nargs)
 {
-    lw_status st = lw_exec_call(ex, export_func(inst, name), NULL, 0);
+    lw_status st = lw_exec_call(ex, export_func(inst, name), args, nargs);
     while (st == LW_YIELD)
         st = lw_exec_resume(ex);
     ck_assert_msg(st == LW_OK, "%s: status %d, trap %s", name, st, lw_exec_trap_message(ex));
     lw_value r;
     lw_exec_results(ex, &r, 1);
-    return r.of.i32;
+    return r;
+}
+
+static uint32_t call_sliced(lw_instance *inst, const char *name)
+{
+    return call_resumed(inst, name, NULL, 0).of.i32;
 }
 
 START_TEST(cross_instance_calls)
@@ -900,12 +906,7 @@ static double call_f64(lw_instance *inst, const char *name, double a, double b)
     lw_value args[2] = { { .type = LW_F64 }, { .type = LW_F64 } };
     memcpy(&args[0].of.f64, &a, 8);
     memcpy(&args[1].of.f64, &b, 8);
-    lw_status st = lw_exec_call(ex, export_func(inst, name), args, 2);
-    while (st == LW_YIELD)
-        st = lw_exec_resume(ex);
-    ck_assert_msg(st == LW_OK, "%s: status %d, trap %s", name, st, lw_exec_trap_message(ex));
-    lw_value r;
-    lw_exec_results(ex, &r, 1);
+    lw_value r = call_resumed(inst, name, args, 2);
     double d;
     memcpy(&d, &r.of.f64, 8);
     return d;
@@ -1014,20 +1015,9 @@ START_TEST(pairs)
     for (int64_t slice = 1; slice <= 3; slice++) {
         lw_exec_set_fuel_slice(ex, slice);
         lw_value arg = i32(20);
-        lw_status st = lw_exec_call(ex, export_func(inst, "down"), &arg, 1);
-        while (st == LW_YIELD)
-            st = lw_exec_resume(ex);
-        ck_assert_int_eq(st, LW_OK);
-        lw_value r;
-        lw_exec_results(ex, &r, 1);
-        ck_assert_uint_eq(r.of.i32, 6765);
+        ck_assert_uint_eq(call_resumed(inst, "down", &arg, 1).of.i32, 6765);
         arg = i32(1000);
-        st = lw_exec_call(ex, export_func(inst, "sum"), &arg, 1);
-        while (st == LW_YIELD)
-            st = lw_exec_resume(ex);
-        ck_assert_int_eq(st, LW_OK);
-        lw_exec_results(ex, &r, 1);
-        ck_assert_uint_eq(r.of.i32, 500500 + 3000 + 5000);
+        ck_assert_uint_eq(call_resumed(inst, "sum", &arg, 1).of.i32, 500500 + 3000 + 5000);
     }
     lw_exec_set_fuel_slice(ex, 0);
 

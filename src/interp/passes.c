@@ -24,6 +24,7 @@
  */
 #include <pthread.h>
 #include <string.h>
+#include "decode/decode_ops.h"
 #include "interp/translate.h"
 
 /* Operand layouts, by which slots an instruction reads and writes. */
@@ -76,27 +77,18 @@ static const struct { uint16_t h, base; uint8_t pos, out; } variants[] = {
 
 static void init_kinds(void)
 {
-    static const char *const sig[] = {
-#define OP(id, text, prefix, code, imm, s) s,
-#include "decode/opcodes.def"
-#undef OP
-    };
-    static const char *const imm[] = {
-#define OP(id, text, prefix, code, im, s) #im,
-#include "decode/opcodes.def"
-#undef OP
-    };
+    const OpTables *ops = op_tables();
     for (int h = 0; h < OP__COUNT; h++) {
-        const char *s = sig[h];
-        size_t n = strlen(s);
-        bool vals = strspn(s, "ilfd>") == n;
-        if (strcmp(imm[h], "NONE") == 0 && vals && n == 3 && s[1] == '>')
+        const OpInfo *o = &ops->ops[h];
+        if (!o->simple)
+            continue;
+        if (o->imm == IMM_NONE && o->npop == 1 && o->push)
             kind[h] = K_UN;
-        else if (strcmp(imm[h], "NONE") == 0 && vals && n == 4 && s[2] == '>')
+        else if (o->imm == IMM_NONE && o->npop == 2 && o->push)
             kind[h] = K_BIN;
-        else if (strcmp(imm[h], "MEMARG") == 0 && vals && n == 3 && s[1] == '>')
+        else if (o->imm == IMM_MEMARG && o->npop == 1 && o->push)
             kind[h] = K_LOAD;
-        else if (strcmp(imm[h], "MEMARG") == 0 && vals && n == 3 && s[2] == '>')
+        else if (o->imm == IMM_MEMARG && o->npop == 2 && !o->push)
             kind[h] = K_STORE;
     }
     kind[H_MOV] = K_UN;
