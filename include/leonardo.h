@@ -155,7 +155,7 @@ void lw_exec_free(lw_exec *ex);
 
 /*
  * Fuel.  Every instruction costs one unit, charged per straight-line run.
- * With a slice of K > 0 (at most 2^30), a call returns LW_YIELD after about K units and
+ * With a slice of K > 0, a call returns LW_YIELD after about K units and
  * lw_exec_resume() continues exactly where it stopped.  A hard limit > 0
  * makes running out the trap "out of fuel".  0 means none.
  */

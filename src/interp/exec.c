@@ -149,11 +149,10 @@ static uint64_t value_slot(const lw_value *v)
     }
 }
 
-/* A run's budget stays under 2^30: the interpreter counts fuel in 32 bits. */
 static void start_slice(lw_exec *ex)
 {
-    int64_t b = (int64_t)1 << 30;
-    if (ex->slice > 0 && ex->slice < b)
+    int64_t b = INT64_MAX / 2;
+    if (ex->slice > 0)
         b = ex->slice;
     if (ex->limit > 0) {
         int64_t left = ex->limit - (int64_t)(ex->used - ex->limit_base);

@@ -44,10 +44,9 @@ const void *const *interp_handlers(void)
 #define CHARGE_FUEL(n) ((void)(n))
 #define FUEL_CHECK() ((void)0)
 #else
-/* 32-bit, wrapping: `sub mem, reg` then a sign test (budgets stay under 2^30, see exec.c). */
-#define CHARGE_FUEL(n) (fuel = (int32_t)((uint32_t)fuel - (uint32_t)(n)))
+#define CHARGE_FUEL(n) (fuel -= (n))
 /* At a check point the state is clean at ip: save it there and stop. */
-#define FUEL_CHECK() do { if (UNLIKELY(fuel < 0)) goto out_of_fuel; } while (0)
+#define FUEL_CHECK() do { if (UNLIKELY(fuel <= 0)) goto out_of_fuel; } while (0)
 #endif
 
 #ifdef LW_PROFILE_PAIRS
@@ -94,8 +93,8 @@ void prof_pair(const void *h);
         msize = m_ ? m_->size : 0; \
     } while (0)
 #define TAKE(target) do { ip = (target); FUEL_CHECK(); NEXT(); } while (0)
-/* A taken conditional branch pays its run just before the check: one `sub mem, reg` and a sign test. */
-#define TAKE_PAID(target, n) do { CHARGE_FUEL(n); ip = (target); FUEL_CHECK(); NEXT(); } while (0)
+/* A taken conditional branch pays its run here, so the check tests the flags of the subtraction. */
+#define TAKE_PAID(target, n) do { uint32_t n_ = (n); ip = (target); CHARGE_FUEL(n_); FUEL_CHECK(); NEXT(); } while (0)
 #define TRAP(msg) do { trap_msg = (msg); goto trap; } while (0)
 
 /* Operand cells (see translate.h for each handler's layout). */
@@ -178,7 +177,7 @@ lw_status interp_run(lw_exec *ex)
     uint8_t *mem;
     uint64_t msize;
     LOAD_MEM();
-    int32_t fuel = (int32_t)ex->fuel;
+    int64_t fuel = ex->fuel;
     const char *trap_msg = NULL;
     double facc = 0;   /* the float register (passes.c): never live across a branch or call */
 
@@ -218,13 +217,13 @@ op_JMP:
 op_JMP_IF:
     if ((uint32_t)fp[PA(1)])
         TAKE_PAID(ip[2].t, PB(1));
-    CHARGE_FUEL(PA(3));   /* its run and the one that falls through */
+    CHARGE_FUEL(PB(1) + PA(3));   /* the run that falls through */
     ip += 4;
     NEXT();
 op_JMP_UNLESS:
     if (!(uint32_t)fp[PA(1)])
         TAKE_PAID(ip[2].t, PB(1));
-    CHARGE_FUEL(PA(3));
+    CHARGE_FUEL(PB(1) + PA(3));
     ip += 4;
     NEXT();
 op_JMP_TABLE: {
@@ -238,25 +237,25 @@ op_JMP_TABLE: {
 op_JMP_I32_##id: \
     if ((t32)fp[PA(1)] op (t32)fp[PB(1)]) \
         TAKE_PAID(ip[3].t, PA(2)); \
-    CHARGE_FUEL(PB(2)); \
+    CHARGE_FUEL(PA(2) + PB(2)); \
     ip += 4; \
     NEXT(); \
 op_JMP_I32_##id##_IMM: \
     if ((t32)fp[PA(1)] op (t32)IMM(2)) \
         TAKE_PAID(ip[3].t, PB(1)); \
-    CHARGE_FUEL(PA(4)); \
+    CHARGE_FUEL(PB(1) + PA(4)); \
     ip += 5; \
     NEXT(); \
 op_JMP_I64_##id: \
     if ((t64)fp[PA(1)] op (t64)fp[PB(1)]) \
         TAKE_PAID(ip[3].t, PA(2)); \
-    CHARGE_FUEL(PB(2)); \
+    CHARGE_FUEL(PA(2) + PB(2)); \
     ip += 4; \
     NEXT(); \
 op_JMP_I64_##id##_IMM: \
     if ((t64)fp[PA(1)] op (t64)IMM(2)) \
         TAKE_PAID(ip[3].t, PB(1)); \
-    CHARGE_FUEL(PA(4)); \
+    CHARGE_FUEL(PB(1) + PA(4)); \
     ip += 5; \
     NEXT();
     LW_CMP_OPS(JMP_CMP)
@@ -273,7 +272,7 @@ op_##name: { \
     fp[PA(1)] = v; \
     if ((t32)(uint32_t)v op (t32)fp[PA(3)]) \
         TAKE_PAID(ip[4].t, PB(3)); \
-    CHARGE_FUEL(PA(5)); \
+    CHARGE_FUEL(PB(3) + PA(5)); \
     ip += 6; \
     NEXT(); \
 }
@@ -297,7 +296,7 @@ op_##name: { \
     fp[PA(1)] = v; \
     if ((CT)v op (CT)(rhs)) \
         TAKE_PAID(ip[5].t, PA(4)); \
-    CHARGE_FUEL(PB(4)); \
+    CHARGE_FUEL(PA(4) + PB(4)); \
     ip += 6; \
     NEXT(); \
 }
@@ -448,7 +447,7 @@ host_call: {
     ex->ip = ip;
     fr->inst = inst;         /* lw_exec_caller_instance reads it */
     lw_status st = cfn->u.host.fn(ex, cfn->u.host.env, nfp);
-    fuel = (int32_t)ex->fuel;
+    fuel = ex->fuel;
     LOAD_MEM();              /* the host may have grown memory */
     if (UNLIKELY(st != LW_OK)) {
         if (st == LW_EXIT)

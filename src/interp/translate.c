@@ -822,13 +822,11 @@ target:
         emit_label_target(t, c);
     else
         emit_target_chain(t, skip);
-    /* The not-taken charge starts as the branch's own run: one subtraction on either path. */
     if (fall_cell) {
-        t->code[fall_cell].s.b = fuel;
         set_fold(t, fall_cell, 1);
     } else {
         set_fold(t, t->len, 0);
-        emit_pair(t, fuel, 0);
+        emit_pair(t, 0, 0);
     }
 }
 

@@ -139,9 +139,8 @@ typedef union Cell {
  *   p  a pair of 32-bit values "a,b"    i  a 64-bit immediate
  *   t  a branch target                  f  a function (CompiledFunc *)
  *   n  a fuel amount (32 bits) and 0
- * A conditional branch charges n when taken, and f when not: f is n plus
- * the run that falls through it into a join, which then needs no CHARGE of
- * its own.
+ * A conditional branch charges n, and when not taken also f: the run that
+ * falls through it into a join, which then needs no CHARGE of its own.
  */
 #define LW_EXTRA_HANDLERS(X) \
     X(MOV, "p")            /* [dst|src]            fp[dst] = fp[src] */ \
