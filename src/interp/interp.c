@@ -93,7 +93,7 @@ void prof_pair(const void *h);
         msize = m_ ? m_->size : 0; \
     } while (0)
 #define TAKE(target) do { ip = (target); FUEL_CHECK(); NEXT(); } while (0)
-/* A taken conditional branch pays its run here, so the check tests the flags of the subtraction. */
+/* A taken conditional branch pays its run (n, read before ip moves) right before the check. */
 #define TAKE_PAID(target, n) do { uint32_t n_ = (n); ip = (target); CHARGE_FUEL(n_); FUEL_CHECK(); NEXT(); } while (0)
 #define TRAP(msg) do { trap_msg = (msg); goto trap; } while (0)
 
