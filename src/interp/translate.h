@@ -15,7 +15,8 @@
  * by the extra handlers listed below: moves, calls and fuel; immediate
  * operands; fused forms (compare-and-branch, add-and-branch, add-and-load,
  * read-modify-write, float multiply-add, an operation with a loaded
- * operand, store-then-add, load-compare-branch).
+ * operand, store-then-add, load-compare-branch); then the float-register
+ * variants and the pairs that passes.c substitutes in finished code.
  */
 #ifndef LEONARDO_TRANSLATE_H
 #define LEONARDO_TRANSLATE_H
