@@ -941,7 +941,12 @@ START_TEST(float_register)
         "                           (f64.const 0.5)))"
         "     (f64.store (i32.const 16) (f64.neg (f64.abs (local.get 0))))"
         "     (br_if $l (local.tee 2 (i32.sub (local.get 2) (i32.const 1)))))"
-        "   (f64.add (local.get 0) (f64.load (i32.const 16)))))");
+        "   (f64.add (local.get 0) (f64.load (i32.const 16))))"
+        /* through a local: the register carries it to its next reader, the slot to the rest */
+        " (func $local (export \"local\") (param f64 f64) (result f64) (local f64)"
+        "   (local.set 2 (f64.add (f64.mul (local.get 0) (local.get 1)) (f64.const 1)))"
+        "   (local.set 2 (f64.sqrt (local.get 2)))"
+        "   (f64.add (f64.mul (local.get 1) (local.get 2)) (local.get 2))))");
     double x = 9, y = 3;
     ck_assert(call_f64(inst, "chain", x, y) == ((x * 1.5 + y) / 2) - 3);
     ck_assert(call_f64(inst, "join", 4, 1) == 17);
@@ -954,11 +959,17 @@ START_TEST(float_register)
     lw_exec_set_fuel_slice(ex, 3);
     ck_assert(call_f64(inst, "loop", 0.75, 1.25) == v + -v);
     ck_assert(call_f64(inst, "chain", x, y) == ((x * 1.5 + y) / 2) - 3);
+    ck_assert(call_f64(inst, "local", 4, 2) == 2 * 3 + 3);
     lw_exec_set_fuel_slice(ex, 0);
+    ck_assert(call_f64(inst, "local", 4, 2) == 2 * 3 + 3);
+    ck_assert(call_f64(inst, "local", 12, 2) == 2 * 5 + 5);
 
     /* the chain runs through the register; the join and the call do not */
     char *d = disasm_export(inst, "chain");
     ck_assert_msg(strstr(d, "F64_MUL_IMM_R ") && strstr(d, "_RA_R") && strstr(d, "F64_SUB_RB"), "%s", d);
+    free(d);
+    d = disasm_export(inst, "local");
+    ck_assert_msg(strstr(d, "_RA_W") && strstr(d, "F64_SQRT_RA_W"), "%s", d);
     free(d);
     d = disasm_export(inst, "join");
     ck_assert_msg(strstr(d, "f64.mul") && !strstr(d, "_R"), "%s", d);

@@ -8,6 +8,7 @@
 #define FS(c) f64_of(fp[c])                   /* a slot operand */
 #define TO_SLOT(v) (fp[PA(1)] = bits_f64(v))
 #define TO_REG(v) (facc = (v))
+#define TO_BOTH(v) (facc = (v), fp[PA(1)] = bits_f64(facc))
 
 /* [dst|a][b|-], [dst|a][imm], [dst|a]: X the a operand, Y the b operand */
 #define FACC_OP(name, X, Y, PUT, expr, cells) \
@@ -26,7 +27,12 @@ op_##name: { \
     FACC_OP(id##_RB_R, FS(PB(1)), facc, TO_REG, expr, 3) \
     FACC_OP(id##_IMM_R, FS(PB(1)), f64_of(IMM(2)), TO_REG, expr, 3) \
     FACC_OP(id##_IMM_RA, facc, f64_of(IMM(2)), TO_SLOT, expr, 3) \
-    FACC_OP(id##_IMM_RA_R, facc, f64_of(IMM(2)), TO_REG, expr, 3)
+    FACC_OP(id##_IMM_RA_R, facc, f64_of(IMM(2)), TO_REG, expr, 3) \
+    FACC_OP(id##_W, FS(PB(1)), FS(PA(2)), TO_BOTH, expr, 3) \
+    FACC_OP(id##_RA_W, facc, FS(PA(2)), TO_BOTH, expr, 3) \
+    FACC_OP(id##_RB_W, FS(PB(1)), facc, TO_BOTH, expr, 3) \
+    FACC_OP(id##_IMM_W, FS(PB(1)), f64_of(IMM(2)), TO_BOTH, expr, 3) \
+    FACC_OP(id##_IMM_RA_W, facc, f64_of(IMM(2)), TO_BOTH, expr, 3)
     FACC_BIN(F64_ADD, x + y)
     FACC_BIN(F64_SUB, x - y)
     FACC_BIN(F64_MUL, x * y)
@@ -37,27 +43,35 @@ op_##name: { \
 #define FACC_UN(id, expr) \
     FACC_OP(id##_R, FS(PB(1)), 0, TO_REG, expr, 2) \
     FACC_OP(id##_RA, facc, 0, TO_SLOT, expr, 2) \
-    FACC_OP(id##_RA_R, facc, 0, TO_REG, expr, 2)
+    FACC_OP(id##_RA_R, facc, 0, TO_REG, expr, 2) \
+    FACC_OP(id##_W, FS(PB(1)), 0, TO_BOTH, expr, 2) \
+    FACC_OP(id##_RA_W, facc, 0, TO_BOTH, expr, 2)
     FACC_UN(F64_SQRT, sqrt(x))
     FACC_UN(F64_NEG, -x)
     FACC_UN(F64_ABS, fabs(x))
 #undef FACC_UN
 
 /* [dst|a][x|y]: a + x*y and a - x*y (two roundings, as in the base handlers) */
-#define FACC_MULADD(name, A, X, PUT, op) \
+#define FACC_MULADD(name, A, X, Y, PUT, op) \
 op_##name: { \
-    double a = (A), x = (X), y = FS(PB(2)); \
+    double a = (A), x = (X), y = (Y); \
     double m = x * y; \
     PUT(a op m); \
     ip += 3; \
     NEXT(); \
 }
 #define FACC_MULADD_V(id, op) \
-    FACC_MULADD(id##_R, FS(PB(1)), FS(PA(2)), TO_REG, op) \
-    FACC_MULADD(id##_RA, facc, FS(PA(2)), TO_SLOT, op) \
-    FACC_MULADD(id##_RX, FS(PB(1)), facc, TO_SLOT, op) \
-    FACC_MULADD(id##_RA_R, facc, FS(PA(2)), TO_REG, op) \
-    FACC_MULADD(id##_RX_R, FS(PB(1)), facc, TO_REG, op)
+    FACC_MULADD(id##_R, FS(PB(1)), FS(PA(2)), FS(PB(2)), TO_REG, op) \
+    FACC_MULADD(id##_RA, facc, FS(PA(2)), FS(PB(2)), TO_SLOT, op) \
+    FACC_MULADD(id##_RX, FS(PB(1)), facc, FS(PB(2)), TO_SLOT, op) \
+    FACC_MULADD(id##_RY, FS(PB(1)), FS(PA(2)), facc, TO_SLOT, op) \
+    FACC_MULADD(id##_RA_R, facc, FS(PA(2)), FS(PB(2)), TO_REG, op) \
+    FACC_MULADD(id##_RX_R, FS(PB(1)), facc, FS(PB(2)), TO_REG, op) \
+    FACC_MULADD(id##_RY_R, FS(PB(1)), FS(PA(2)), facc, TO_REG, op) \
+    FACC_MULADD(id##_W, FS(PB(1)), FS(PA(2)), FS(PB(2)), TO_BOTH, op) \
+    FACC_MULADD(id##_RA_W, facc, FS(PA(2)), FS(PB(2)), TO_BOTH, op) \
+    FACC_MULADD(id##_RX_W, FS(PB(1)), facc, FS(PB(2)), TO_BOTH, op) \
+    FACC_MULADD(id##_RY_W, FS(PB(1)), FS(PA(2)), facc, TO_BOTH, op)
     FACC_MULADD_V(F64_ADD_MUL, +)
     FACC_MULADD_V(F64_SUB_MUL, -)
 #undef FACC_MULADD_V
@@ -101,7 +115,9 @@ op_##name: { \
 #define FACC_MEMOP_V(id, op) \
     FACC_MEMOP(id##_R, FS(PB(1)), TO_REG, op) \
     FACC_MEMOP(id##_RA, facc, TO_SLOT, op) \
-    FACC_MEMOP(id##_RA_R, facc, TO_REG, op)
+    FACC_MEMOP(id##_RA_R, facc, TO_REG, op) \
+    FACC_MEMOP(id##_W, FS(PB(1)), TO_BOTH, op) \
+    FACC_MEMOP(id##_RA_W, facc, TO_BOTH, op)
     FACC_MEMOP_V(F64_ADD_M_F64_LOAD, +)
     FACC_MEMOP_V(F64_SUB_M_F64_LOAD, -)
     FACC_MEMOP_V(F64_MUL_M_F64_LOAD, *)
@@ -161,3 +177,4 @@ op_F64_STORE_RV: {
 #undef FS
 #undef TO_SLOT
 #undef TO_REG
+#undef TO_BOTH

@@ -16,7 +16,11 @@
  * instruction that reads d is the one that pops it, and nothing reads d
  * after it.  If that reader C reads d once, in an operand that has a
  * register variant, P becomes its _R variant and C its register-operand
- * variant.  Between P and C there may be other instructions whose slots
+ * variant.  A producer whose result goes to a local (a `local.set` the
+ * translator folded in) works the same way when no temp is waiting: its
+ * _W variant writes both the register and the local's slot, so the next
+ * reader takes the register and any later one the slot.
+ * Between P and C there may be other instructions whose slots
  * are known and do not touch d; anything else ends the run: a branch
  * target, a branch, a call, or a handler this pass does not describe.  So
  * the register is never live where the interpreter can stop (fuel is
@@ -119,8 +123,9 @@ static void init_kinds(void)
 #undef X
 }
 
-/* The variant of base handler h that reads facc at position pos (0: none) and writes it if out. */
-static int variant(int h, int pos, bool out)
+/* The variant of base handler h that reads facc at position pos (0: none) and puts its
+   result in its slot (out 0), facc (1) or both (2). */
+static int variant(int h, int pos, int out)
 {
     if (pos == 0 && !out)
         return h;
@@ -142,7 +147,7 @@ void facc_pass(Cell *code, const uint16_t *hid, const bool *target, size_t len, 
     pthread_once(&once, init_kinds);
     size_t pend = SIZE_MAX;   /* the pending producer, its slot, base handler and facc operand */
     uint32_t pslot = 0;
-    int pbase = 0, ppos = 0;
+    int pbase = 0, ppos = 0, pout = 1;
     for (size_t pc = 0; pc < len; pc++) {
         if (!hid[pc])
             continue;
@@ -163,9 +168,9 @@ void facc_pass(Cell *code, const uint16_t *hid, const bool *target, size_t len, 
                     n++;
                     at = l->r[k];
                 }
-            int v = n == 1 ? variant(h, at, false) : -1;
+            int v = n == 1 ? variant(h, at, 0) : -1;
             if (v >= 0) {
-                code[pend].h = hs[variant(pbase, ppos, true)];
+                code[pend].h = hs[variant(pbase, ppos, pout)];
                 code[pc].h = hs[v];
                 in = at;
                 pend = SIZE_MAX;
@@ -176,11 +181,18 @@ void facc_pass(Cell *code, const uint16_t *hid, const bool *target, size_t len, 
                 if (pend != SIZE_MAX && slot_at(c, l->w[k]) == pslot)
                     pend = SIZE_MAX;
         }
-        if (l->nw && l->w[0] == 2 && slot_at(c, 2) >= tempbase && variant(h, in, true) >= 0) {
-            pend = pc;
-            pslot = slot_at(c, 2);
-            pbase = h;
-            ppos = in;
+        if (l->nw && l->w[0] == 2) {
+            /* A temp's value lives only in facc; a local's goes to its slot too, for its later
+               readers, and does not displace a temp still waiting for its reader. */
+            uint32_t d = slot_at(c, 2);
+            int out = d >= tempbase ? 1 : 2;
+            if ((out == 1 || pend == SIZE_MAX) && variant(h, in, out) >= 0) {
+                pend = pc;
+                pslot = d;
+                pbase = h;
+                ppos = in;
+                pout = out;
+            }
         }
     }
 }

@@ -175,16 +175,21 @@ typedef union Cell {
  * so that a chain of float operations does not round-trip through frame
  * slots (a store then a load: about 7 cycles on each link).  The
  * variants keep their base handler's cells.  Suffixes: _R the result goes
- * to facc (the dst cell is ignored); _RA, _RB, _RX, _RV that operand
- * comes from facc.  X(name, base handler, operand position, result to
- * facc), a position being 2 * cell + half: 3 is the b half of cell 1,
- * 4 the a half of cell 2.
+ * to facc (the dst cell is ignored); _W to both facc and its slot (a
+ * local, read again later); _RA, _RB, _RX, _RY, _RV that operand comes
+ * from facc.  X(name, base handler, operand position, result: 0 slot,
+ * 1 facc, 2 both), a position being 2 * cell + half: 3 is the b half of
+ * cell 1, 4 the a half of cell 2.
  */
 #define LW_FACC_BIN_V(X, id) X(id##_R, H_##id, 0, 1) X(id##_RA, H_##id, 3, 0) \
-    X(id##_RB, H_##id, 4, 0) X(id##_RA_R, H_##id, 3, 1) X(id##_RB_R, H_##id, 4, 1)
-#define LW_FACC_UN_V(X, id) X(id##_R, H_##id, 0, 1) X(id##_RA, H_##id, 3, 0) X(id##_RA_R, H_##id, 3, 1)
+    X(id##_RB, H_##id, 4, 0) X(id##_RA_R, H_##id, 3, 1) X(id##_RB_R, H_##id, 4, 1) \
+    X(id##_W, H_##id, 0, 2) X(id##_RA_W, H_##id, 3, 2) X(id##_RB_W, H_##id, 4, 2)
+#define LW_FACC_UN_V(X, id) X(id##_R, H_##id, 0, 1) X(id##_RA, H_##id, 3, 0) X(id##_RA_R, H_##id, 3, 1) \
+    X(id##_W, H_##id, 0, 2) X(id##_RA_W, H_##id, 3, 2)
 #define LW_FACC_MULADD_V(X, id) X(id##_R, H_##id, 0, 1) X(id##_RA, H_##id, 3, 0) \
-    X(id##_RX, H_##id, 4, 0) X(id##_RA_R, H_##id, 3, 1) X(id##_RX_R, H_##id, 4, 1)
+    X(id##_RX, H_##id, 4, 0) X(id##_RY, H_##id, 5, 0) X(id##_RA_R, H_##id, 3, 1) \
+    X(id##_RX_R, H_##id, 4, 1) X(id##_RY_R, H_##id, 5, 1) X(id##_W, H_##id, 0, 2) \
+    X(id##_RA_W, H_##id, 3, 2) X(id##_RX_W, H_##id, 4, 2) X(id##_RY_W, H_##id, 5, 2)
 #define LW_FACC_HANDLERS(X) \
     LW_FACC_BIN_V(X, F64_ADD) LW_FACC_BIN_V(X, F64_SUB) LW_FACC_BIN_V(X, F64_MUL) LW_FACC_BIN_V(X, F64_DIV) \
     LW_FACC_UN_V(X, F64_ADD_IMM) LW_FACC_UN_V(X, F64_SUB_IMM) LW_FACC_UN_V(X, F64_MUL_IMM) \
