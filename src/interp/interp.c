@@ -327,20 +327,16 @@ op_##name: { \
 #define PAIR_MOV fp[PA(1)] = fp[PB(1)]
 #define PAIR_SHL32I fp[PA(1)] = (uint32_t)((uint32_t)fp[PB(1)] << (IMM(2) & 31))
 #define PAIR_SHRU32I fp[PA(1)] = (uint32_t)((uint32_t)fp[PB(1)] >> (IMM(2) & 31))
-/* [dst|a][x|c][off|ld]: fp[a] op a value loaded from fp[x] + c + off, also kept in
-   fp[ld]; the LW_MEMOP_OPS handlers and the pairs that start with one. */
-#define MEMOP_DO(LT, T, get, put, expr) do { \
+#define PAIR_LD8(op) do { \
         uint64_t ea_ = (uint64_t)(uint32_t)((uint32_t)fp[PA(2)] + PB(2)) + PA(3); \
-        if (UNLIKELY(ea_ + sizeof(LT) > msize)) \
+        if (UNLIKELY(ea_ + 1 > msize)) \
             goto oob; \
-        LT m_; \
-        memcpy(&m_, mem + ea_, sizeof m_); \
-        T x = get(fp[PB(1)]), y = get((uint64_t)m_); \
+        uint8_t m_ = mem[ea_]; \
         fp[PB(3)] = m_; \
-        fp[PA(1)] = put(expr); \
+        fp[PA(1)] = (uint32_t)((uint32_t)fp[PB(1)] op m_); \
     } while (0)
-#define PAIR_XORLD8 MEMOP_DO(uint8_t, uint32_t, (uint32_t), (uint32_t), x ^ y)
-#define PAIR_ADDLD8 MEMOP_DO(uint8_t, uint32_t, (uint32_t), (uint32_t), x + y)
+#define PAIR_XORLD8 PAIR_LD8(^)
+#define PAIR_ADDLD8 PAIR_LD8(+)
 #define PAIR_ST(T, y) do { \
         uint64_t ea_ = (uint32_t)fp[PA(3)] + IMM(4); \
         if (UNLIKELY(ea_ + sizeof(T) > msize)) \
@@ -689,16 +685,27 @@ op_##id: { \
     STORE(I64_STORE16, uint16_t)
     STORE(I64_STORE32, uint32_t)
 /* The store first: if it traps, the add has not happened. */
-/* The same work as the pairs' first halves (PAIR_ST, above). */
 #define STORE_ADD(id, T) \
-op_##id##_ADD: \
-    PAIR_ST(T, fp[PA(2)]); \
+op_##id##_ADD: { \
+    uint64_t ea = (uint32_t)fp[PA(3)] + IMM(4); \
+    if (UNLIKELY(ea + sizeof(T) > msize)) \
+        goto oob; \
+    T v = (T)fp[PB(3)]; \
+    memcpy(mem + ea, &v, sizeof v); \
+    fp[PA(1)] = (uint32_t)((uint32_t)fp[PB(1)] + (uint32_t)fp[PA(2)]); \
     ip += 5; \
     NEXT(); \
-op_##id##_ADDI: \
-    PAIR_ST(T, IMM(2)); \
+} \
+op_##id##_ADDI: { \
+    uint64_t ea = (uint32_t)fp[PA(3)] + IMM(4); \
+    if (UNLIKELY(ea + sizeof(T) > msize)) \
+        goto oob; \
+    T v = (T)fp[PB(3)]; \
+    memcpy(mem + ea, &v, sizeof v); \
+    fp[PA(1)] = (uint32_t)((uint32_t)fp[PB(1)] + (uint32_t)IMM(2)); \
     ip += 5; \
-    NEXT();
+    NEXT(); \
+}
     LW_STORE_ADD_OPS(STORE_ADD)
 #undef STORE_ADD
 #undef LOAD
@@ -757,10 +764,18 @@ op_MEMORY_FILL: {
 
 /* A binary operation on fp[a] and a value loaded as by the fused load (kept in fp[ld]). */
 #define MEMOP(op, load, LT, T, get, put, expr) \
-op_##op##_M_##load: \
-    MEMOP_DO(LT, T, get, put, expr); \
+op_##op##_M_##load: { \
+    uint64_t ea = (uint64_t)(uint32_t)((uint32_t)fp[PA(2)] + PB(2)) + PA(3); \
+    if (UNLIKELY(ea + sizeof(LT) > msize)) \
+        goto oob; \
+    LT m; \
+    memcpy(&m, mem + ea, sizeof m); \
+    T x = get(fp[PB(1)]), y = get((uint64_t)m); \
+    fp[PB(3)] = m; \
+    fp[PA(1)] = put(expr); \
     ip += 4; \
-    NEXT();
+    NEXT(); \
+}
     LW_MEMOP_OPS(MEMOP)
 #undef MEMOP
 
