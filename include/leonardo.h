@@ -65,6 +65,8 @@ typedef enum {
     LW_TRAP,      /* a trap; see lw_exec_trap_message()/lw_exec_backtrace() */
     LW_YIELD,     /* the fuel slice ran out; lw_exec_resume() continues */
     LW_EXIT,      /* a host function asked to end the program (proc_exit); see lw_exec_exit_code() */
+    LW_BLOCK,     /* a host function parked the call (a process waiting for a message or a timer):
+                     lw_exec_resume() continues by calling that host function again */
 } lw_status;
 
 /* Errors from loading, linking and instantiating. */

@@ -172,6 +172,10 @@ static lw_status run(lw_exec *ex)
         ex->running = false;
         ex->used += (uint64_t)(ex->budget - ex->fuel);
         ex->budget = ex->fuel;
+        if (st == LW_BLOCK) {
+            ex->suspended = true;   /* parked in a host call; resuming calls it again */
+            return LW_BLOCK;
+        }
         if (st != LW_YIELD) {
             ex->suspended = false;
             if (st == LW_EXIT)
@@ -230,6 +234,10 @@ lw_status lw_exec_call(lw_exec *ex, lw_func *f, const lw_value *args, uint32_t n
         ex->running = true;
         lw_status st = f->u.host.fn(ex, f->u.host.env, sp);
         ex->running = false;
+        if (st == LW_BLOCK) {
+            set_trap_msg(ex, "a host function blocked with no wasm caller to resume");
+            return LW_TRAP;
+        }
         if (st == LW_TRAP && !ex->backtrace)
             set_trap_msg(ex, ex->trap);
         return st;

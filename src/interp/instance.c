@@ -97,6 +97,17 @@ static uint64_t eval_const(const lw_instance *inst, const ConstExpr *e)
 void instance_free(Instance *in)
 {
     lw_instance *inst = &in->pub;
+    if (in->owns_objects) {
+        const Module *m = inst->m;
+        for (uint32_t i = m->ntable_imports; i < m->ntables && inst->tables[i]; i++) {
+            free(inst->tables[i]->elems);
+            free(inst->tables[i]);
+        }
+        for (uint32_t i = m->nmem_imports; i < m->nmems && inst->mems[i]; i++)
+            memory_free(inst->mems[i]);
+        for (uint32_t i = m->nglobal_imports; i < m->nglobals && inst->globals[i]; i++)
+            free(inst->globals[i]);
+    }
     free(in->own_funcs);
     free(inst->funcs);
     free(inst->tables);
@@ -108,7 +119,7 @@ void instance_free(Instance *in)
 }
 
 /* Step 1.  false (and *err) when an import is missing or mistyped. */
-static bool resolve_imports(lw_store *s, const lw_module *module, lw_instance *inst, lw_error *err)
+static bool resolve_imports(const lw_store *s, const lw_module *module, lw_instance *inst, lw_error *err)
 {
     const Module *m = module->m;
     uint32_t nf = 0, nt = 0, nm = 0, ng = 0;
@@ -242,7 +253,13 @@ static bool run_start(lw_store *s, lw_instance *inst, lw_exec *ex, lw_error *err
     return ok;
 }
 
-lw_instance *lw_instantiate(lw_store *s, lw_module *module, lw_exec *ex, lw_error *err)
+/*
+ * Steps 1 and 2 up to the instance's own objects.  With `owner` a store,
+ * the store takes the instance (and, through store_new_*, its objects) as
+ * soon as it exists; with owner NULL the instance owns them.  NULL and
+ * *err on failure, having freed whatever nobody owns.
+ */
+static Instance *build(const lw_store *imports, lw_store *owner, lw_module *module, lw_error *err)
 {
     if (err) {
         err->kind = LW_ERR_NONE;
@@ -273,7 +290,7 @@ lw_instance *lw_instantiate(lw_store *s, lw_module *module, lw_exec *ex, lw_erro
         goto free_unowned;
     }
 
-    if (!resolve_imports(s, module, inst, err))
+    if (!resolve_imports(imports, module, inst, err))
         goto free_unowned;
 
     for (uint32_t i = 0; i < ndefined; i++) {
@@ -286,22 +303,57 @@ lw_instance *lw_instantiate(lw_store *s, lw_module *module, lw_exec *ex, lw_erro
         f->u.wasm.code = __atomic_load_n(&module->code[i], __ATOMIC_ACQUIRE);
         inst->funcs[m->nfunc_imports + i] = f;
     }
-    if (!ptrvec_push(&s->instances, in)) {
+    if (owner && !ptrvec_push(&owner->instances, in)) {
         fail(err, LW_ERR_TRAP, "out of memory");
         goto free_unowned;
     }
-    /* From here on the store owns the instance (see the top comment). */
+    /* From here on the owner has the instance (see the top comment). */
+    in->owns_objects = !owner;
     module_retain(module);
-    if (!allocate_definitions(s, inst, err))
+    if (!allocate_definitions(owner, inst, err)) {
+        if (!owner)
+            instance_destroy(inst);
         return NULL;
+    }
     inst->mem0 = m->nmems ? inst->mems[0] : NULL;
-    if (!init_elems(inst, err) || !init_datas(inst, err) || !run_start(s, inst, ex, err))
-        return NULL;
-    return inst;
+    return in;
 
 free_unowned:
     instance_free(in);   /* the module was not retained yet */
     return NULL;
+}
+
+lw_instance *lw_instantiate(lw_store *s, lw_module *module, lw_exec *ex, lw_error *err)
+{
+    Instance *in = build(s, s, module, err);
+    if (!in)
+        return NULL;
+    lw_instance *inst = &in->pub;
+    if (!init_elems(inst, err) || !init_datas(inst, err) || !run_start(s, inst, ex, err))
+        return NULL;
+    return inst;
+}
+
+lw_instance *instance_new(const lw_store *imports, lw_module *module, lw_error *err)
+{
+    Instance *in = build(imports, NULL, module, err);
+    if (!in)
+        return NULL;
+    lw_instance *inst = &in->pub;
+    if (!init_elems(inst, err) || !init_datas(inst, err)) {
+        instance_destroy(inst);
+        return NULL;
+    }
+    return inst;
+}
+
+void instance_destroy(lw_instance *inst)
+{
+    if (!inst)
+        return;
+    lw_module *module = inst->module;
+    instance_free((Instance *)inst);
+    lw_module_free(module);   /* drops the reference build() took */
 }
 
 bool lw_instance_export_n(lw_instance *inst, const char *name, uint32_t name_len, lw_extern *out)

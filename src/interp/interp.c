@@ -452,6 +452,14 @@ host_call: {
     if (UNLIKELY(st != LW_OK)) {
         if (st == LW_EXIT)
             return LW_EXIT;
+        if (st == LW_BLOCK) {
+            /* Park at the call itself (ip has not moved): a resume calls the host
+               function again.  The call's run is charged again then, so refund it. */
+            CHARGE_FUEL(-(int64_t)PB(1));
+            ex->ip = ip;
+            ex->fuel = fuel;
+            return LW_BLOCK;
+        }
         TRAP(ex->trap ? ex->trap : "host function failed");
     }
     ip = cret;

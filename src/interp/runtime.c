@@ -511,7 +511,7 @@ lw_func *lw_func_new_host(lw_store *s, const lw_valtype *params, uint32_t nparam
 lw_memory *store_new_memory(lw_store *s, uint32_t min, uint32_t max, bool has_max)
 {
     lw_memory *m = memory_new(min, max, has_max);
-    if (m && !ptrvec_push(&s->memories, m)) {
+    if (m && s && !ptrvec_push(&s->memories, m)) {
         memory_free(m);
         return NULL;
     }
@@ -529,7 +529,7 @@ lw_table *store_new_table(lw_store *s, ValType elem, uint32_t min, uint32_t max,
         return NULL;
     lw_table *t = calloc(1, sizeof *t);
     uint64_t *elems = calloc(min ? min : 1, sizeof *elems);
-    if (!t || !elems || !ptrvec_push(&s->tables, t)) {
+    if (!t || !elems || (s && !ptrvec_push(&s->tables, t))) {
         free(t);
         free(elems);
         return NULL;
@@ -554,7 +554,7 @@ lw_table *lw_table_new(lw_store *s, lw_valtype elem, uint32_t min, uint32_t max,
 lw_global *store_new_global(lw_store *s, ValType type, bool mut, uint64_t val)
 {
     lw_global *g = calloc(1, sizeof *g);
-    if (!g || !ptrvec_push(&s->globals, g)) {
+    if (!g || (s && !ptrvec_push(&s->globals, g))) {
         free(g);
         return NULL;
     }

@@ -44,10 +44,22 @@ typedef struct LoadedModule {
 typedef struct {
     struct lw_instance pub;
     lw_func *own_funcs;            /* the module's defined functions, one block */
+    bool owns_objects;             /* instance_new: its tables, memories, globals are its own */
 } Instance;
 
 /* Free an instance's own arrays and itself (not its module reference). */
 void instance_free(Instance *in);
+
+/*
+ * A process's instance (src/sched): imports are looked up in `imports`
+ * (only read, so many threads may instantiate against one store at once),
+ * and the instance owns everything else; it belongs to no store.  Segments
+ * are applied; the start function is not run (the caller runs it on the
+ * process's own lw_exec).  NULL and *err on failure.
+ */
+lw_instance *instance_new(const lw_store *imports, lw_module *module, lw_error *err);
+/* Free an instance_new instance, its own objects and its module reference. */
+void instance_destroy(lw_instance *inst);
 
 /* Take one more reference to a module (an instance keeps its module alive). */
 void module_retain(lw_module *m);
@@ -59,7 +71,8 @@ void store_define_n(lw_store *s, const char *module, uint32_t module_len,
 bool store_lookup(const lw_store *s, const char *module, uint32_t module_len,
                   const char *name, uint32_t name_len, lw_extern *out);
 
-/* Objects created by instantiation, owned by the store like host-made ones. */
+/* Objects created by instantiation, owned by the store like host-made ones;
+   with s == NULL, owned by the caller (an instance made by instance_new). */
 lw_table *store_new_table(lw_store *s, ValType elem, uint32_t min, uint32_t max, bool has_max, uint64_t init);
 lw_memory *store_new_memory(lw_store *s, uint32_t min, uint32_t max, bool has_max);
 lw_global *store_new_global(lw_store *s, ValType type, bool mut, uint64_t val);
