@@ -4,6 +4,7 @@
 #   tools/deps.sh build   what `make` and `make check` need (default)
 #   tools/deps.sh bench   also the wasm32-wasi C toolchain for `make bench`
 #   tools/deps.sh all     both
+#   tools/deps.sh aarch64 the AArch64 cross compiler and qemu, for `make check-aarch64`
 #
 # Installs what is missing with apt-get when run as root on Debian; otherwise
 # prints the exact command to run and fails.  Quiet and quick when nothing is
@@ -14,11 +15,13 @@ group=${1:-build}
 
 build_pkgs="gcc libc6-dev make pkg-config check libxxhash-dev"
 bench_pkgs="clang lld wasi-libc libclang-rt-14-dev-wasm32"
+aarch64_pkgs="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
 case $group in
     build) want=$build_pkgs ;;
     bench) want="$build_pkgs $bench_pkgs" ;;
     all)   want="$build_pkgs $bench_pkgs" ;;
-    *) echo "usage: tools/deps.sh [build|bench|all]" >&2; exit 2 ;;
+    aarch64) want=$aarch64_pkgs ;;
+    *) echo "usage: tools/deps.sh [build|bench|all|aarch64]" >&2; exit 2 ;;
 esac
 
 # Fast path: the tools and libraries answer for themselves.
@@ -30,6 +33,9 @@ have() {
         libxxhash-dev)  pkg-config --exists libxxhash 2>/dev/null || [ -f /usr/include/xxhash.h ] ;;
         lld)            command -v wasm-ld >/dev/null 2>&1 || command -v wasm-ld-14 >/dev/null 2>&1 ;;
         wasi-libc)      [ -f /usr/lib/wasm32-wasi/libc.a ] ;;
+        gcc-aarch64-linux-gnu)  command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 ;;
+        libc6-dev-arm64-cross)  [ -f /usr/aarch64-linux-gnu/include/stdio.h ] ;;
+        qemu-user)      command -v qemu-aarch64 >/dev/null 2>&1 ;;
         libclang-rt-14-dev-wasm32)
                         ls /usr/lib/llvm-14/lib/clang/14*/lib/wasi/libclang_rt.builtins-wasm32.a >/dev/null 2>&1 ;;
         *) dpkg -s "$1" >/dev/null 2>&1 ;;
