@@ -77,6 +77,7 @@ typedef enum {
     LW_ERR_LINK,          /* an import is missing or has the wrong type */
     LW_ERR_TRAP,          /* a trap during instantiation (segments, start function) */
     LW_ERR_IO,
+    LW_ERR_NOEXPORT,      /* lw_runtime_spawn: no such exported function, or not with those arguments */
 } lw_errkind;
 
 typedef struct {
@@ -184,6 +185,41 @@ void lw_exec_set_trap(lw_exec *ex, const char *msg);
 void lw_exec_set_exit(lw_exec *ex, int code);
 void *lw_exec_userdata(lw_exec *ex);
 void lw_exec_set_userdata(lw_exec *ex, void *p);
+
+/* ---- processes (src/sched) ---- */
+
+/*
+ * A runtime runs processes: each an instance of a module with its own
+ * memory, stacks, mailbox and configuration, on `threads` worker threads,
+ * preempted every `slice` units of fuel.  Processes import leonardo's
+ * process API from the module "leonardo" (include/leonardo/process.h) and
+ * whatever else the embedder defines in lw_runtime_store().
+ */
+typedef struct lw_runtime lw_runtime;
+typedef struct {
+    uint32_t threads;       /* worker threads; 0: one per core */
+    int64_t slice;          /* fuel per time slice; 0: the default */
+    bool verbose;           /* report deaths with their whole backtrace */
+    uint64_t max_memory;    /* the root configuration: linear memory bytes (0: the spec's limit) */
+    uint64_t max_fuel;      /* fuel per process (0: none) */
+} lw_runtime_config;
+
+typedef struct {
+    int64_t reason;         /* 0 normal, an exit value, or LW_REASON_* (leonardo/process.h) */
+    char text[256];         /* the reason in words, e.g. "trap: integer divide by zero" */
+    const char *backtrace;  /* for a trap: innermost function first (valid until lw_runtime_free) */
+} lw_proc_result;
+
+lw_runtime *lw_runtime_new(const lw_runtime_config *cfg);
+/* The store processes import from; define host functions in it before the first spawn. */
+lw_store *lw_runtime_store(lw_runtime *rt);
+/* Start a process running export `name` of `m`; its pid, or 0 and *err. */
+uint64_t lw_runtime_spawn(lw_runtime *rt, lw_module *m, const char *name, const lw_value *args,
+                          uint32_t nargs, lw_error *err);
+/* Run until that process ends, and say how it ended. */
+void lw_runtime_wait(lw_runtime *rt, uint64_t pid, lw_proc_result *out);
+/* Kill what still runs, stop the workers, free everything. */
+void lw_runtime_free(lw_runtime *rt);
 
 #ifdef __cplusplus
 }

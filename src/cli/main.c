@@ -1,7 +1,8 @@
 /*
  * The `leonardo` command line.
  *
- *   leonardo run [--invoke NAME] [--fuel N] [--env K=V]... [--dir H::G]... FILE [ARGS...]
+ *   leonardo run [--invoke NAME] [--fuel N] [--threads N] [--slice N] [--verbose]
+ *                [--env K=V]... [--dir H::G]... FILE [ARGS...]
  *   leonardo wast [--fuel-slice K] [-v] FILE...
  *   leonardo --help | --version
  *
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 #include "leonardo.h"
+#include "leonardo/process.h"
 #include "cli/wast.h"
 #include "wasi/wasi.h"
 
@@ -47,6 +49,10 @@ static const char usage_text[] =
     "                   arguments (i32/i64 decimal or 0x hex, f32/f64 decimal),\n"
     "                   and its results are printed one per line\n"
     "  --fuel N         trap with \"out of fuel\" after about N instructions\n"
+    "                   (each process, under _start)\n"
+    "  --threads N      worker threads running processes (default: one per core)\n"
+    "  --slice N        fuel units a process runs before others get a turn\n"
+    "  --verbose        report each abnormal process death with its whole backtrace\n"
     "  --env K=V        give the program environment variable K (repeatable)\n"
     "  --dir H::G       preopen host directory H as G (not yet supported)\n"
     "  --               end of options\n"
@@ -346,6 +352,9 @@ static void print_value(const lw_value *v)
 typedef struct {
     const char *invoke;       /* NULL: call _start */
     int64_t fuel;             /* 0: unlimited */
+    uint32_t threads;         /* 0: one per core */
+    int64_t slice;            /* 0: the runtime's default */
+    bool verbose;
     const char **env;
     int nenv;
     const char *file;
@@ -398,6 +407,22 @@ static bool parse_run_options(int argc, char **argv, RunOptions *o)
                 return false;
             }
             o->fuel = (int64_t)n;
+        } else if (has_option(a, "--threads") || has_option(a, "--slice")) {
+            bool threads = has_option(a, "--threads");
+            const char *name = threads ? "--threads" : "--slice";
+            if (!(v = option_value(argc, argv, &i, name)))
+                return false;
+            uint64_t n;
+            if (!parse_int(v, 64, &n) || v[0] == '-' || n == 0 || n > (threads ? 1024 : INT64_MAX)) {
+                usage_error("%s needs a positive integer%s, not '%s'", name, threads ? " up to 1024" : "", v);
+                return false;
+            }
+            if (threads)
+                o->threads = (uint32_t)n;
+            else
+                o->slice = (int64_t)n;
+        } else if (strcmp(a, "--verbose") == 0) {
+            o->verbose = true;
         } else if (has_option(a, "--env")) {
             if (!(v = option_value(argc, argv, &i, "--env")))
                 return false;
@@ -429,11 +454,10 @@ static bool parse_run_options(int argc, char **argv, RunOptions *o)
 }
 
 /* Report a trap with its backtrace; returns the exit status for it. */
-static int report_trap(lw_exec *ex, const char *msg)
+static int report_trap_bt(const char *msg, const char *bt)
 {
     fflush(stdout);
     fprintf(stderr, "leonardo: trap: %s\n", msg ? msg : "unknown trap");
-    const char *bt = ex ? lw_exec_backtrace(ex) : NULL;
     if (bt && *bt) {
         fprintf(stderr, "backtrace (innermost first):\n");
         int depth = 0;
@@ -448,6 +472,11 @@ static int report_trap(lw_exec *ex, const char *msg)
         }
     }
     return EX_SOFTWARE;
+}
+
+static int report_trap(lw_exec *ex, const char *msg)
+{
+    return report_trap_bt(msg, ex ? lw_exec_backtrace(ex) : NULL);
 }
 
 /* The status for a proc_exit.  The OS keeps only the low 8 bits, so a
@@ -518,6 +547,52 @@ done:
     return rc;
 }
 
+/*
+ * `run FILE`: _start runs as the root process of a runtime, which may
+ * spawn others; the runtime ends with the root, and the status is the
+ * root's.  Deaths of other processes are reported as they happen.
+ */
+static int run_root(const RunOptions *o, lw_module *m, lw_wasi *wasi)
+{
+    lw_runtime_config cfg = {
+        .threads = o->threads, .slice = o->slice, .verbose = o->verbose, .max_fuel = (uint64_t)o->fuel,
+    };
+    lw_runtime *rt = lw_runtime_new(&cfg);
+    if (!rt || !lw_wasi_define(wasi, lw_runtime_store(rt))) {
+        lw_runtime_free(rt);
+        fprintf(stderr, "leonardo: cannot start the runtime: out of memory\n");
+        return EX_SOFTWARE;
+    }
+    fflush(stdout); /* keep our own output in order with the program's */
+    lw_error err = {0};
+    uint64_t pid = lw_runtime_spawn(rt, m, "_start", NULL, 0, &err);
+    int rc;
+    if (!pid) {
+        if (err.kind == LW_ERR_NOEXPORT) {
+            fprintf(stderr, "leonardo: %s: %s (use --invoke NAME)\n", o->file, err.msg);
+            rc = EX_USAGE;
+        } else if (err.kind == LW_ERR_TRAP) {
+            rc = report_trap_bt(err.msg, NULL);
+        } else {
+            print_load_error(o->file, &err);
+            rc = EX_DATAERR;
+        }
+        lw_runtime_free(rt);
+        return rc;
+    }
+    lw_proc_result r;
+    lw_runtime_wait(rt, pid, &r);
+    if (r.reason == LW_REASON_TRAP)
+        rc = report_trap_bt(r.text + strlen("trap: "), r.backtrace);
+    else if (r.reason < 0) {
+        fprintf(stderr, "leonardo: the root process ended: %s\n", r.text);
+        rc = EX_SOFTWARE;
+    } else
+        rc = r.reason > 255 ? 255 : (int)r.reason;
+    lw_runtime_free(rt);
+    return rc;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     /* A closed pipe on stdout should reach the program as fd_write's EPIPE,
@@ -566,8 +641,13 @@ static int cmd_run(int argc, char **argv)
         .argc = wargc, .argv = wargv, .envc = o.nenv, .envp = o.env,
         .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2,
     };
-    if (!(s = lw_store_new()) || !(ex = lw_exec_new(s, NULL)) || !(wasi = lw_wasi_new(&wc)) ||
-        !lw_wasi_define(wasi, s))
+    if (!(wasi = lw_wasi_new(&wc)))
+        goto oom;
+    if (!o.invoke) {
+        rc = run_root(&o, m, wasi);
+        goto out;
+    }
+    if (!(s = lw_store_new()) || !(ex = lw_exec_new(s, NULL)) || !lw_wasi_define(wasi, s))
         goto oom;
     if (o.fuel)
         lw_exec_set_fuel_limit(ex, o.fuel);
@@ -584,32 +664,7 @@ static int cmd_run(int argc, char **argv)
         }
         goto out;
     }
-
-    if (o.invoke) {
-        rc = invoke_export(ex, inst, &o);
-        goto out;
-    }
-    lw_extern start;
-    if (!lw_instance_export(inst, "_start", &start) || start.kind != LW_EXTERN_FUNC) {
-        fprintf(stderr, "leonardo: %s: no exported function '_start' (use --invoke NAME)\n", o.file);
-        rc = EX_USAGE;
-        goto out;
-    }
-    const lw_valtype *params, *results;
-    uint32_t np, nr;
-    lw_func_type(start.of.func, &params, &np, &results, &nr);
-    if (np != 0) {
-        fprintf(stderr, "leonardo: %s: _start takes parameters; use --invoke _start ARGS...\n", o.file);
-        rc = EX_USAGE;
-        goto out;
-    }
-    lw_status st = call_to_end(ex, start.of.func, NULL, 0);
-    if (st == LW_OK)
-        rc = 0;
-    else if (st == LW_EXIT)
-        rc = exit_status(ex);
-    else
-        rc = report_trap(ex, lw_exec_trap_message(ex));
+    rc = invoke_export(ex, inst, &o);
     goto out;
 
 oom:

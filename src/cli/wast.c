@@ -349,6 +349,7 @@ static const char *errkind_name(lw_errkind k)
     case LW_ERR_LINK: return "unlinkable";
     case LW_ERR_TRAP: return "trap";
     case LW_ERR_IO: return "unsupported";
+    case LW_ERR_NOEXPORT: return "no such export";
     }
     return "?";
 }

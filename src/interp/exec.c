@@ -35,12 +35,32 @@ lw_exec *lw_exec_new(lw_store *s, const lw_exec_config *cfg)
     return ex;
 }
 
+lw_exec *exec_new_in(void *block, size_t size, uint32_t max_depth)
+{
+    size_t frames_bytes = ((size_t)max_depth + 2) * sizeof(Frame);
+    if (size < frames_bytes + 64 * sizeof(uint64_t))
+        return NULL;
+    lw_exec *ex = calloc(1, sizeof *ex);
+    if (!ex)
+        return NULL;
+    ex->borrowed_stacks = true;
+    ex->max_depth = max_depth;
+    ex->frames = block;
+    ex->stack = (uint64_t *)((char *)block + frames_bytes);
+    ex->stack_end = ex->stack + (size - frames_bytes) / sizeof(uint64_t);
+    ex->exit_h = interp_handlers()[H_EXIT];
+    ex->frames[0].fp = ex->stack;
+    return ex;
+}
+
 void lw_exec_free(lw_exec *ex)
 {
     if (!ex)
         return;
-    free(ex->stack);
-    free(ex->frames);
+    if (!ex->borrowed_stacks) {
+        free(ex->stack);
+        free(ex->frames);
+    }
     free(ex->backtrace);
     free(ex);
 }

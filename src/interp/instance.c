@@ -147,7 +147,7 @@ static bool resolve_imports(const lw_store *s, const lw_module *module, lw_insta
 }
 
 /* Step 2 for the instance's own tables, memories and globals. */
-static bool allocate_definitions(lw_store *s, lw_instance *inst, lw_error *err)
+static bool allocate_definitions(lw_store *s, struct lw_arena *pool, lw_instance *inst, lw_error *err)
 {
     const Module *m = inst->m;
     for (uint32_t i = m->ntable_imports; i < m->ntables; i++) {
@@ -160,7 +160,8 @@ static bool allocate_definitions(lw_store *s, lw_instance *inst, lw_error *err)
     }
     for (uint32_t i = m->nmem_imports; i < m->nmems; i++) {
         const MemType *mt = &m->mems[i];
-        inst->mems[i] = store_new_memory(s, mt->limits.min, mt->limits.max, mt->limits.has_max);
+        inst->mems[i] = pool ? memory_new_pooled(pool, mt->limits.min, mt->limits.max, mt->limits.has_max)
+                             : store_new_memory(s, mt->limits.min, mt->limits.max, mt->limits.has_max);
         if (!inst->mems[i]) {
             fail(err, LW_ERR_TRAP, "cannot allocate memory %u of %u pages", i, mt->limits.min);
             return false;
@@ -259,7 +260,8 @@ static bool run_start(lw_store *s, lw_instance *inst, lw_exec *ex, lw_error *err
  * soon as it exists; with owner NULL the instance owns them.  NULL and
  * *err on failure, having freed whatever nobody owns.
  */
-static Instance *build(const lw_store *imports, lw_store *owner, lw_module *module, lw_error *err)
+static Instance *build(const lw_store *imports, lw_store *owner, struct lw_arena *pool, lw_module *module,
+                       lw_error *err)
 {
     if (err) {
         err->kind = LW_ERR_NONE;
@@ -310,7 +312,7 @@ static Instance *build(const lw_store *imports, lw_store *owner, lw_module *modu
     /* From here on the owner has the instance (see the top comment). */
     in->owns_objects = !owner;
     module_retain(module);
-    if (!allocate_definitions(owner, inst, err)) {
+    if (!allocate_definitions(owner, pool, inst, err)) {
         if (!owner)
             instance_destroy(inst);
         return NULL;
@@ -325,7 +327,7 @@ free_unowned:
 
 lw_instance *lw_instantiate(lw_store *s, lw_module *module, lw_exec *ex, lw_error *err)
 {
-    Instance *in = build(s, s, module, err);
+    Instance *in = build(s, s, NULL, module, err);
     if (!in)
         return NULL;
     lw_instance *inst = &in->pub;
@@ -334,9 +336,9 @@ lw_instance *lw_instantiate(lw_store *s, lw_module *module, lw_exec *ex, lw_erro
     return inst;
 }
 
-lw_instance *instance_new(const lw_store *imports, lw_module *module, lw_error *err)
+lw_instance *instance_new(const lw_store *imports, lw_module *module, struct lw_arena *pool, lw_error *err)
 {
-    Instance *in = build(imports, NULL, module, err);
+    Instance *in = build(imports, NULL, pool, module, err);
     if (!in)
         return NULL;
     lw_instance *inst = &in->pub;

@@ -48,6 +48,7 @@ struct lw_memory {
     uint64_t size;          /* bytes */
     uint32_t pages, max_pages;  /* max_pages: the declared max, or 65536 */
     bool has_max;
+    struct lw_arena *pool;  /* data is a slot of this arena (a process's memory), or NULL: its own mapping */
 };
 
 struct lw_table {
@@ -104,6 +105,7 @@ typedef struct Frame {
 
 struct lw_exec {
     lw_store *store;
+    bool borrowed_stacks;  /* frames and stack live in a block the creator owns (exec_new_in) */
     uint64_t *stack, *stack_end;   /* value slots for all frames */
     uint64_t *sp;          /* first free slot while a host function runs */
     Frame *frames;         /* max_depth + 2 entries */
@@ -140,6 +142,13 @@ struct lw_exec {
  * returns, a trap, an exit, or the fuel slice ends.
  */
 lw_status interp_run(lw_exec *ex);
+
+/*
+ * exec.c: an lw_exec whose frames and value stack are carved from `block`
+ * (size bytes, zeroed), which the caller owns and frees after lw_exec_free:
+ * a process's stacks come from a pooled arena (src/mem/arena.h).
+ */
+lw_exec *exec_new_in(void *block, size_t size, uint32_t max_depth);
 
 /*
  * exec.c: record trap `msg` (static, or ex->trap_buf) at the state in ex

@@ -55,9 +55,11 @@ void instance_free(Instance *in);
  * (only read, so many threads may instantiate against one store at once),
  * and the instance owns everything else; it belongs to no store.  Segments
  * are applied; the start function is not run (the caller runs it on the
- * process's own lw_exec).  NULL and *err on failure.
+ * process's own lw_exec).  Memories come from `pool` while they fit in its
+ * slots (NULL: mappings of their own).  NULL and *err on failure.
  */
-lw_instance *instance_new(const lw_store *imports, lw_module *module, lw_error *err);
+struct lw_arena;
+lw_instance *instance_new(const lw_store *imports, lw_module *module, struct lw_arena *pool, lw_error *err);
 /* Free an instance_new instance, its own objects and its module reference. */
 void instance_destroy(lw_instance *inst);
 

@@ -10,7 +10,9 @@
 #include "mem/memory.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
+#include "mem/arena.h"
 
 /* What a memory of zero pages points at: never NULL, so that a zero-length
    memset/memcpy on it is well defined, and never written through (every
@@ -45,6 +47,44 @@ lw_memory *memory_new(uint32_t min_pages, uint32_t max_pages, bool has_max)
     return m;
 }
 
+lw_memory *memory_new_pooled(struct lw_arena *pool, uint32_t min_pages, uint32_t max_pages, bool has_max)
+{
+    uint64_t bytes = (uint64_t)min_pages * WASM_PAGE_SIZE;
+    if (bytes > arena_slot_size(pool))
+        return memory_new(min_pages, max_pages, has_max);
+    lw_memory *m = memory_new(0, max_pages, has_max);
+    if (!m)
+        return NULL;
+    m->pool = pool;
+    if (min_pages > 0 && memory_grow(m, min_pages) < 0) {
+        memory_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+/* Grow a pooled memory: in its slot while it fits, else onto a mapping of its own. */
+static uint8_t *grow_pooled(lw_memory *m, uint64_t new_size)
+{
+    size_t slot = arena_slot_size(m->pool);
+    if (m->pages == 0 && new_size <= slot) {
+        uint8_t *p = arena_alloc(m->pool);   /* zeroed */
+        if (p)
+            return p;
+    } else if (m->pages > 0 && new_size <= slot) {
+        return m->data;                      /* the rest of the slot is zero already */
+    }
+    uint8_t *p = map_pages(new_size);
+    if (!p)
+        return NULL;
+    if (m->pages > 0) {
+        memcpy(p, m->data, m->size);
+        arena_release(m->pool, m->data, m->size);
+    }
+    m->pool = NULL;
+    return p;
+}
+
 int64_t memory_grow(lw_memory *m, uint32_t delta)
 {
     uint32_t old = m->pages;
@@ -54,7 +94,9 @@ int64_t memory_grow(lw_memory *m, uint32_t delta)
         return old;
     uint64_t new_size = (uint64_t)(old + delta) * WASM_PAGE_SIZE;
     uint8_t *p;
-    if (old == 0) {
+    if (m->pool) {
+        p = grow_pooled(m, new_size);
+    } else if (old == 0) {
         p = map_pages(new_size);
     } else {
         void *r = mremap(m->data, m->size, new_size, MREMAP_MAYMOVE);
@@ -72,7 +114,9 @@ void memory_free(lw_memory *m)
 {
     if (!m)
         return;
-    if (m->pages > 0)
+    if (m->pool && m->pages > 0)
+        arena_release(m->pool, m->data, m->size);
+    else if (m->pages > 0)
         munmap(m->data, m->size);
     free(m);
 }

@@ -32,4 +32,14 @@ int64_t memory_grow(lw_memory *m, uint32_t delta);
 
 void memory_free(lw_memory *m);
 
+/*
+ * A memory in a slot of `pool` (src/mem/arena.h) while it fits there, so
+ * that a million processes' memories are not a million mappings; growing
+ * past the slot moves it to a mapping of its own (the interpreter
+ * bounds-checks explicitly and reloads the base after a grow, so moving is
+ * safe).  Falls back to memory_new when the arena is full.
+ */
+struct lw_arena;
+lw_memory *memory_new_pooled(struct lw_arena *pool, uint32_t min_pages, uint32_t max_pages, bool has_max);
+
 #endif

@@ -38,4 +38,13 @@ void lw_wasi_free(lw_wasi *w);
    `w` must outlive the store's use of them.  false when out of memory. */
 bool lw_wasi_define(lw_wasi *w, lw_store *s);
 
+/* A table of host functions: wasm types as strings, 'i' i32 and 'I' i64. */
+typedef struct {
+    const char *name, *params, *results;
+    lw_host_fn fn;
+} HostDef;
+
+/* Define defs[0..n) in `s` under `module`, each with `env`.  false when out of memory. */
+bool host_define_all(lw_store *s, const char *module, const HostDef *defs, size_t n, void *env);
+
 #endif

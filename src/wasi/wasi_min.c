@@ -548,10 +548,7 @@ void lw_wasi_free(lw_wasi *w)
 }
 
 /* The functions and their wasm types: 'i' i32, 'I' i64 ("" for none). */
-static const struct {
-    const char *name, *params, *results;
-    lw_host_fn fn;
-} wasi_funcs[] = {
+static const HostDef wasi_funcs[] = {
     {"args_get", "ii", "i", wasi_args_get},
     {"args_sizes_get", "ii", "i", wasi_args_sizes_get},
     {"environ_get", "ii", "i", wasi_environ_get},
@@ -610,18 +607,22 @@ static uint32_t types_of(const char *s, lw_valtype *out)
     return n;
 }
 
-bool lw_wasi_define(lw_wasi *w, lw_store *s)
+bool host_define_all(lw_store *s, const char *module, const HostDef *defs, size_t n, void *env)
 {
-    for (size_t i = 0; i < sizeof wasi_funcs / sizeof wasi_funcs[0]; i++) {
+    for (size_t i = 0; i < n; i++) {
         lw_valtype params[10], results[1];
-        uint32_t np = types_of(wasi_funcs[i].params, params);
-        uint32_t nr = types_of(wasi_funcs[i].results, results);
-        lw_func *f = lw_func_new_host(s, params, np, results, nr, wasi_funcs[i].fn, w,
-                                      wasi_funcs[i].name);
+        uint32_t np = types_of(defs[i].params, params);
+        uint32_t nr = types_of(defs[i].results, results);
+        lw_func *f = lw_func_new_host(s, params, np, results, nr, defs[i].fn, env, defs[i].name);
         if (!f)
             return false;
         lw_extern e = {.kind = LW_EXTERN_FUNC, .of.func = f};
-        lw_store_define(s, "wasi_snapshot_preview1", wasi_funcs[i].name, e);
+        lw_store_define(s, module, defs[i].name, e);
     }
     return true;
+}
+
+bool lw_wasi_define(lw_wasi *w, lw_store *s)
+{
+    return host_define_all(s, "wasi_snapshot_preview1", wasi_funcs, sizeof wasi_funcs / sizeof wasi_funcs[0], w);
 }

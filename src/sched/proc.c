@@ -1,0 +1,704 @@
+/*
+ * Processes: the process table, messages, links, monitors, the registry,
+ * and what happens when a process ends.  The workers that run processes
+ * are in worker.c; see sched.h for the locking rules.
+ */
+#include "sched/sched.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "interp/runtime.h"
+#include "interp/store.h"
+#include "mem/arena.h"
+#include "mem/memory.h"
+
+/* A spawned process's stacks: one arena slot holds its frames and value slots. */
+#define PROC_MAX_DEPTH 1000
+
+uint64_t runtime_next_id(lw_runtime *rt)
+{
+    return atomic_fetch_add_explicit(&rt->next_id, 1, memory_order_relaxed);
+}
+
+Msg *msg_new(uint32_t kind, uint64_t sender, int64_t tag, const void *data, uint32_t len)
+{
+    Msg *m = malloc(sizeof *m + len);
+    if (!m)
+        return NULL;
+    m->next = NULL;
+    m->sender = sender;
+    m->tag = tag;
+    m->kind = kind;
+    m->len = len;
+    if (len)
+        memcpy(m->data, data, len);
+    return m;
+}
+
+/* A notification (EXIT or DOWN): an lw_notice, then the reason as text. */
+static Msg *notice_new(uint32_t kind, uint64_t from, int64_t reason, uint64_t ref, const char *text)
+{
+    size_t tl = strlen(text);
+    Msg *m = msg_new(kind, from, kind == LW_MSG_EXIT ? LW_TAG_EXIT : LW_TAG_DOWN, NULL, 0);
+    Msg *big = m ? realloc(m, sizeof *m + sizeof(lw_notice) + tl) : NULL;
+    if (!big) {
+        free(m);
+        return NULL;
+    }
+    lw_notice n = { .reason = reason, .ref = ref };
+    memcpy(big->data, &n, sizeof n);
+    memcpy(big->data + sizeof n, text, tl);
+    big->len = (uint32_t)(sizeof n + tl);
+    return big;
+}
+
+bool config_narrows(const ProcConfig *parent, const ProcConfig *child)
+{
+    if (child->max_memory > parent->max_memory)
+        return false;
+    if (parent->max_fuel && (!child->max_fuel || child->max_fuel > parent->max_fuel))
+        return false;
+    return (child->caps & ~parent->caps) == 0;
+}
+
+/* ---- the process table ---- */
+
+static ProcShard *shard_of(lw_runtime *rt, uint64_t pid)
+{
+    return &rt->shards[pid % PROC_SHARDS];
+}
+
+static uint32_t bucket_of(const ProcShard *sh, uint64_t pid)
+{
+    return (uint32_t)((pid / PROC_SHARDS) & (sh->nbuckets - 1));
+}
+
+static bool table_insert(lw_runtime *rt, Proc *p)
+{
+    ProcShard *sh = shard_of(rt, p->pid);
+    pthread_mutex_lock(&sh->lock);
+    if (sh->count >= sh->nbuckets * 2) {
+        /* Double the buckets and rehash: chains stay short. */
+        uint32_t n = sh->nbuckets ? sh->nbuckets * 2 : 64;
+        Proc **nb = calloc(n, sizeof *nb);
+        if (!nb && !sh->nbuckets) {
+            pthread_mutex_unlock(&sh->lock);
+            return false;
+        }
+        if (nb) {
+            Proc **old = sh->buckets;
+            uint32_t oldn = sh->nbuckets;
+            sh->buckets = nb;
+            sh->nbuckets = n;
+            for (uint32_t i = 0; i < oldn; i++)
+                for (Proc *q = old[i], *next; q; q = next) {
+                    next = q->table_next;
+                    uint32_t b = bucket_of(sh, q->pid);
+                    q->table_next = nb[b];
+                    nb[b] = q;
+                }
+            free(old);
+        }
+    }
+    uint32_t b = bucket_of(sh, p->pid);
+    p->table_next = sh->buckets[b];
+    sh->buckets[b] = p;
+    sh->count++;
+    pthread_mutex_unlock(&sh->lock);
+    return true;
+}
+
+static void table_remove(lw_runtime *rt, Proc *p)
+{
+    ProcShard *sh = shard_of(rt, p->pid);
+    pthread_mutex_lock(&sh->lock);
+    for (Proc **q = &sh->buckets[bucket_of(sh, p->pid)]; *q; q = &(*q)->table_next)
+        if (*q == p) {
+            *q = p->table_next;
+            sh->count--;
+            break;
+        }
+    pthread_mutex_unlock(&sh->lock);
+}
+
+Proc *proc_get(lw_runtime *rt, uint64_t pid)
+{
+    ProcShard *sh = shard_of(rt, pid);
+    Proc *found = NULL;
+    pthread_mutex_lock(&sh->lock);
+    if (sh->nbuckets)
+        for (Proc *q = sh->buckets[bucket_of(sh, pid)]; q; q = q->table_next)
+            if (q->pid == pid) {
+                atomic_fetch_add_explicit(&q->refs, 1, memory_order_relaxed);
+                found = q;
+                break;
+            }
+    pthread_mutex_unlock(&sh->lock);
+    return found;
+}
+
+static void proc_free(Proc *p)
+{
+    for (Msg *m = p->mbox, *next; m; m = next) {
+        next = m->next;
+        free(m);
+    }
+    free(p->current);
+    for (Monitor *m = p->watchers, *next; m; m = next) {
+        next = m->next;
+        free(m);
+    }
+    for (Monitor *m = p->monitoring, *next; m; m = next) {
+        next = m->next;
+        free(m);
+    }
+    free(p->links);
+    for (uint32_t i = 0; i < p->nconfigs; i++)
+        free(p->configs[i]);
+    free(p->configs);
+    free(p->backtrace);
+    if (p->ex)
+        lw_exec_free(p->ex);
+    if (p->stack_slot)
+        arena_release(p->rt->stacks, p->stack_slot, arena_slot_size(p->rt->stacks));
+    instance_destroy(p->inst);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+void proc_unref(Proc *p)
+{
+    if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1)
+        proc_free(p);
+}
+
+/* ---- creating ---- */
+
+static void set_error(lw_error *err, lw_errkind kind, const char *msg)
+{
+    err->kind = kind;
+    err->offset = (size_t)-1;
+    snprintf(err->msg, sizeof err->msg, "%s", msg);
+}
+
+Proc *proc_new(lw_runtime *rt, lw_module *m, const ProcConfig *config, uint64_t parent, lw_error *err)
+{
+    Proc *p = calloc(1, sizeof *p);
+    if (!p) {
+        set_error(err, LW_ERR_TRAP, "out of memory");
+        return NULL;
+    }
+    p->pid = runtime_next_id(rt);
+    p->rt = rt;
+    p->parent = parent;
+    p->config = *config;
+    atomic_init(&p->refs, 1);
+    pthread_mutex_init(&p->lock, NULL);
+    p->mbox_tail = &p->mbox;
+    p->state = PROC_RUNNABLE;
+
+    /* The root keeps the roomy defaults; every spawned process lives in pooled slots. */
+    bool pooled = parent != 0;
+    p->inst = instance_new(rt->imports, m, pooled ? rt->memories : NULL, err);
+    if (!p->inst) {
+        proc_free(p);
+        return NULL;
+    }
+    lw_memory *mem = p->inst->mem0;
+    if (mem && config->max_memory) {
+        uint64_t limit = config->max_memory / WASM_PAGE_SIZE;
+        if (mem->pages > limit) {
+            err->kind = LW_ERR_TRAP;
+            snprintf(err->msg, sizeof err->msg,
+                     "its initial memory (%u pages) exceeds the configured maximum of %llu bytes", mem->pages,
+                     (unsigned long long)config->max_memory);
+            proc_free(p);
+            return NULL;
+        }
+        if (mem->max_pages > limit)
+            mem->max_pages = (uint32_t)limit;   /* memory.grow past it returns -1, as the spec allows */
+    }
+    if (pooled) {
+        p->stack_slot = arena_alloc(rt->stacks);
+        p->ex = p->stack_slot ? exec_new_in(p->stack_slot, arena_slot_size(rt->stacks), PROC_MAX_DEPTH) : NULL;
+    } else {
+        p->ex = lw_exec_new(NULL, NULL);
+    }
+    if (!p->ex) {
+        set_error(err, LW_ERR_TRAP, "out of memory");
+        proc_free(p);
+        return NULL;
+    }
+    lw_exec_set_fuel_slice(p->ex, rt->slice);
+    if (config->max_fuel)
+        lw_exec_set_fuel_limit(p->ex, (int64_t)config->max_fuel);
+    lw_exec_set_userdata(p->ex, p);
+    p->phase = p->inst->m->has_start ? 0 : 1;
+    return p;
+}
+
+bool proc_start(Proc *p)
+{
+    lw_runtime *rt = p->rt;
+    atomic_fetch_add(&rt->live, 1);
+    if (!table_insert(rt, p)) {
+        atomic_fetch_sub(&rt->live, 1);
+        return false;
+    }
+    sched_enqueue_new(p);
+    return true;
+}
+
+void proc_discard(Proc *p)
+{
+    proc_free(p);
+}
+
+/* ---- messages ---- */
+
+static bool wanted(const Proc *p, int64_t tag)
+{
+    if (p->wait_ntags == 0)
+        return true;
+    for (uint32_t i = 0; i < p->wait_ntags; i++)
+        if (p->wait_tags[i] == tag)
+            return true;
+    return false;
+}
+
+/* Append m to q's mailbox and wake q if it waits for it.  Under q->lock. */
+static void deliver_locked(Proc *q, Msg *m)
+{
+    *q->mbox_tail = m;
+    q->mbox_tail = &m->next;
+    if (q->wait == WAIT_RECEIVE && wanted(q, m->tag))
+        sched_wake_locked(q);
+}
+
+bool proc_send(lw_runtime *rt, uint64_t pid, Msg *m)
+{
+    Proc *q = proc_get(rt, pid);
+    if (!q) {
+        free(m);
+        return false;
+    }
+    pthread_mutex_lock(&q->lock);
+    bool alive = q->state != PROC_DONE;
+    if (alive)
+        deliver_locked(q, m);
+    pthread_mutex_unlock(&q->lock);
+    proc_unref(q);
+    if (!alive)
+        free(m);
+    return alive;
+}
+
+Msg *proc_take_locked(Proc *p)
+{
+    for (Msg **mp = &p->mbox; *mp; mp = &(*mp)->next) {
+        Msg *m = *mp;
+        if (!wanted(p, m->tag))
+            continue;
+        *mp = m->next;
+        if (p->mbox_tail == &m->next)
+            p->mbox_tail = mp;
+        m->next = NULL;
+        return m;
+    }
+    return NULL;
+}
+
+/* ---- links and monitors ---- */
+
+static void lock_two(Proc *a, Proc *b)
+{
+    if (a->pid < b->pid) {
+        pthread_mutex_lock(&a->lock);
+        pthread_mutex_lock(&b->lock);
+    } else {
+        pthread_mutex_lock(&b->lock);
+        pthread_mutex_lock(&a->lock);
+    }
+}
+
+static void unlock_two(Proc *a, Proc *b)
+{
+    pthread_mutex_unlock(&a->lock);
+    pthread_mutex_unlock(&b->lock);
+}
+
+static bool has_link(const Proc *p, uint64_t pid)
+{
+    for (uint32_t i = 0; i < p->nlinks; i++)
+        if (p->links[i] == pid)
+            return true;
+    return false;
+}
+
+static bool add_link(Proc *p, uint64_t pid)
+{
+    if (has_link(p, pid))
+        return true;
+    if (p->nlinks == p->links_cap) {
+        uint32_t cap = p->links_cap ? p->links_cap * 2 : 4;
+        uint64_t *l = realloc(p->links, cap * sizeof *l);
+        if (!l)
+            return false;
+        p->links = l;
+        p->links_cap = cap;
+    }
+    p->links[p->nlinks++] = pid;
+    return true;
+}
+
+static void drop_link(Proc *p, uint64_t pid)
+{
+    for (uint32_t i = 0; i < p->nlinks; i++)
+        if (p->links[i] == pid) {
+            p->links[i] = p->links[--p->nlinks];
+            return;
+        }
+}
+
+bool proc_link(lw_runtime *rt, Proc *self, uint64_t other)
+{
+    if (other == self->pid)
+        return true;
+    Proc *q = proc_get(rt, other);
+    if (!q)
+        return false;
+    lock_two(self, q);
+    bool ok = q->state != PROC_DONE;
+    if (ok) {
+        ok = add_link(self, other) && add_link(q, self->pid);
+        if (!ok) {
+            drop_link(self, other);
+            drop_link(q, self->pid);
+        }
+    }
+    unlock_two(self, q);
+    proc_unref(q);
+    return ok;
+}
+
+/* A child not yet started is seen by nobody else: only the parent's lock is needed. */
+bool proc_link_new(Proc *parent, Proc *child)
+{
+    pthread_mutex_lock(&parent->lock);
+    bool ok = add_link(parent, child->pid) && add_link(child, parent->pid);
+    if (!ok)
+        drop_link(parent, child->pid);
+    pthread_mutex_unlock(&parent->lock);
+    return ok;
+}
+
+bool proc_monitor_new(Proc *parent, Proc *child)
+{
+    Monitor *w = malloc(sizeof *w), *mine = malloc(sizeof *mine);
+    if (!w || !mine) {
+        free(w);
+        free(mine);
+        return false;
+    }
+    w->ref = mine->ref = child->pid;   /* LW_SPAWN_MONITOR: the reference is the child's pid */
+    w->pid = parent->pid;
+    mine->pid = child->pid;
+    w->next = child->watchers;
+    child->watchers = w;
+    pthread_mutex_lock(&parent->lock);
+    mine->next = parent->monitoring;
+    parent->monitoring = mine;
+    pthread_mutex_unlock(&parent->lock);
+    return true;
+}
+
+void proc_unlink(lw_runtime *rt, Proc *self, uint64_t other)
+{
+    Proc *q = proc_get(rt, other);
+    if (!q) {
+        pthread_mutex_lock(&self->lock);
+        drop_link(self, other);
+        pthread_mutex_unlock(&self->lock);
+        return;
+    }
+    lock_two(self, q);
+    drop_link(self, other);
+    drop_link(q, self->pid);
+    unlock_two(self, q);
+    proc_unref(q);
+}
+
+uint64_t proc_monitor(lw_runtime *rt, Proc *self, uint64_t target)
+{
+    uint64_t ref = runtime_next_id(rt);
+    Monitor *w = malloc(sizeof *w), *mine = malloc(sizeof *mine);
+    if (!w || !mine) {
+        free(w);
+        free(mine);
+        return 0;
+    }
+    w->ref = mine->ref = ref;
+    w->pid = self->pid;     /* in the target: who watches */
+    mine->pid = target;     /* in the watcher: whom it watches, for demonitor */
+    Proc *q = proc_get(rt, target);
+    bool attached = false;
+    if (q) {
+        pthread_mutex_lock(&q->lock);
+        if (q->state != PROC_DONE) {
+            w->next = q->watchers;
+            q->watchers = w;
+            attached = true;
+        }
+        pthread_mutex_unlock(&q->lock);
+        proc_unref(q);
+    }
+    if (!attached) {
+        /* Nothing to watch: DOWN at once, as Erlang does. */
+        free(w);
+        free(mine);
+        Msg *m = notice_new(LW_MSG_DOWN, target, LW_REASON_NOPROC, ref, "no such process");
+        if (m)
+            proc_send(rt, self->pid, m);
+        return ref;
+    }
+    pthread_mutex_lock(&self->lock);
+    mine->next = self->monitoring;
+    self->monitoring = mine;
+    pthread_mutex_unlock(&self->lock);
+    return ref;
+}
+
+bool proc_demonitor(lw_runtime *rt, Proc *self, uint64_t ref)
+{
+    uint64_t target = 0;
+    pthread_mutex_lock(&self->lock);
+    for (Monitor **mp = &self->monitoring; *mp; mp = &(*mp)->next)
+        if ((*mp)->ref == ref) {
+            Monitor *m = *mp;
+            *mp = m->next;
+            target = m->pid;
+            free(m);
+            break;
+        }
+    pthread_mutex_unlock(&self->lock);
+    if (!target)
+        return false;
+    Proc *q = proc_get(rt, target);
+    if (q) {
+        pthread_mutex_lock(&q->lock);
+        for (Monitor **mp = &q->watchers; *mp; mp = &(*mp)->next)
+            if ((*mp)->ref == ref) {
+                Monitor *m = *mp;
+                *mp = m->next;
+                free(m);
+                break;
+            }
+        pthread_mutex_unlock(&q->lock);
+        proc_unref(q);
+    }
+    return true;
+}
+
+bool proc_kill(lw_runtime *rt, uint64_t pid, int64_t reason)
+{
+    Proc *q = proc_get(rt, pid);
+    if (!q)
+        return false;
+    pthread_mutex_lock(&q->lock);
+    bool alive = q->state != PROC_DONE;
+    if (alive) {
+        int64_t none = 0;
+        atomic_compare_exchange_strong(&q->killed, &none, reason);   /* the first reason stands */
+        sched_wake_locked(q);
+    }
+    pthread_mutex_unlock(&q->lock);
+    proc_unref(q);
+    return alive;
+}
+
+/* ---- the registry ---- */
+
+static uint32_t name_bucket(const char *name, uint32_t len)
+{
+    uint32_t h = 2166136261u;   /* FNV-1a: names are short */
+    for (uint32_t i = 0; i < len; i++)
+        h = (h ^ (uint8_t)name[i]) * 16777619u;
+    return h & 255;
+}
+
+static RegName **reg_find(lw_runtime *rt, const char *name, uint32_t len)
+{
+    RegName **r = &rt->reg_buckets[name_bucket(name, len)];
+    for (; *r; r = &(*r)->next)
+        if ((*r)->len == len && memcmp((*r)->name, name, len) == 0)
+            break;
+    return r;
+}
+
+int registry_register(lw_runtime *rt, Proc *p, const char *name, uint32_t len)
+{
+    pthread_mutex_lock(&rt->reg_lock);
+    int rc = 0;
+    RegName **r = reg_find(rt, name, len);
+    if (*r || p->name) {
+        rc = 1;   /* the name is taken, or this process has one already */
+    } else {
+        RegName *n = malloc(sizeof *n + len + 1);
+        if (!n) {
+            rc = 1;
+        } else {
+            n->next = NULL;
+            n->pid = p->pid;
+            n->len = len;
+            memcpy(n->name, name, len);
+            n->name[len] = 0;
+            *r = n;
+            p->name = n->name;
+        }
+    }
+    pthread_mutex_unlock(&rt->reg_lock);
+    return rc;
+}
+
+uint64_t registry_whereis(lw_runtime *rt, const char *name, uint32_t len)
+{
+    pthread_mutex_lock(&rt->reg_lock);
+    RegName *r = *reg_find(rt, name, len);
+    uint64_t pid = r ? r->pid : 0;
+    pthread_mutex_unlock(&rt->reg_lock);
+    return pid;
+}
+
+/* Under reg_lock. */
+static void reg_remove(lw_runtime *rt, RegName **r)
+{
+    RegName *n = *r;
+    Proc *q = proc_get(rt, n->pid);
+    if (q) {
+        q->name = NULL;   /* a process's name is only touched under reg_lock */
+        proc_unref(q);
+    }
+    *r = n->next;
+    free(n);
+}
+
+int registry_unregister(lw_runtime *rt, const char *name, uint32_t len)
+{
+    pthread_mutex_lock(&rt->reg_lock);
+    RegName **r = reg_find(rt, name, len);
+    int rc = *r ? 0 : 1;
+    if (*r)
+        reg_remove(rt, r);
+    pthread_mutex_unlock(&rt->reg_lock);
+    return rc;
+}
+
+/* ---- the end of a process ---- */
+
+static void report_death(const Proc *p, const char *name)
+{
+    lw_runtime *rt = p->rt;
+    if (p->reason == LW_REASON_NORMAL)
+        return;
+    char who[96];
+    if (name)
+        snprintf(who, sizeof who, "process %llu (%s)", (unsigned long long)p->pid, name);
+    else
+        snprintf(who, sizeof who, "process %llu", (unsigned long long)p->pid);
+    const char *bt = p->backtrace ? p->backtrace : "";
+    if (rt->verbose || !*bt) {
+        fprintf(stderr, "leonardo: %s died: %s\n%s", who, p->reason_text, bt);
+        return;
+    }
+    /* One line: the innermost frames joined by " < ", then "..." if there are more. */
+    char line[400];
+    size_t n = 0;
+    int frames = 1;
+    for (const char *s = bt; *s && n + 8 < sizeof line; s++) {
+        if (*s != '\n') {
+            line[n++] = *s;
+            continue;
+        }
+        if (!s[1])
+            break;
+        if (++frames > 8) {
+            memcpy(line + n, " < ...", 6);
+            n += 6;
+            break;
+        }
+        memcpy(line + n, " < ", 3);
+        n += 3;
+    }
+    line[n] = 0;
+    fprintf(stderr, "leonardo: %s died: %s [%s]\n", who, p->reason_text, line);
+}
+
+void proc_finish(Proc *p)
+{
+    lw_runtime *rt = p->rt;
+    pthread_mutex_lock(&p->lock);
+    p->state = PROC_DONE;
+    uint64_t *links = p->links;
+    uint32_t nlinks = p->nlinks;
+    p->links = NULL;
+    p->nlinks = p->links_cap = 0;
+    Monitor *watchers = p->watchers;
+    p->watchers = NULL;
+    pthread_mutex_unlock(&p->lock);
+    sched_cancel_timer(p);
+    table_remove(rt, p);
+
+    pthread_mutex_lock(&rt->reg_lock);
+    char name[64] = "";
+    if (p->name) {
+        snprintf(name, sizeof name, "%s", p->name);
+        RegName **r = reg_find(rt, p->name, (uint32_t)strlen(p->name));
+        if (*r) {
+            RegName *n = *r;
+            *r = n->next;
+            free(n);
+        }
+        p->name = NULL;
+    }
+    pthread_mutex_unlock(&rt->reg_lock);
+    /* The embedder reports the processes it waits for itself (the CLI's root). */
+    if (!runtime_record_end(rt, p))
+        report_death(p, name[0] ? name : NULL);
+
+    for (uint32_t i = 0; i < nlinks; i++) {
+        Proc *q = proc_get(rt, links[i]);
+        if (!q)
+            continue;
+        pthread_mutex_lock(&q->lock);
+        drop_link(q, p->pid);
+        if (q->state != PROC_DONE) {
+            if (q->trap_exit) {
+                Msg *m = notice_new(LW_MSG_EXIT, p->pid, p->reason, 0, p->reason_text);
+                if (m)
+                    deliver_locked(q, m);
+            } else if (p->reason != LW_REASON_NORMAL) {
+                int64_t none = 0;
+                q->link_from = p->pid;
+                atomic_compare_exchange_strong(&q->killed, &none, LW_REASON_LINK);
+                sched_wake_locked(q);
+            }
+        }
+        pthread_mutex_unlock(&q->lock);
+        proc_unref(q);
+    }
+    free(links);
+    for (Monitor *w = watchers, *next; w; w = next) {
+        next = w->next;
+        Msg *m = notice_new(LW_MSG_DOWN, p->pid, p->reason, w->ref, p->reason_text);
+        if (m)
+            proc_send(rt, w->pid, m);
+        free(w);
+    }
+    proc_unref(p);   /* the table's reference */
+    if (atomic_fetch_sub(&rt->live, 1) == 1) {
+        pthread_mutex_lock(&rt->ended_lock);
+        pthread_cond_broadcast(&rt->ended_cond);
+        pthread_mutex_unlock(&rt->ended_lock);
+    }
+}

@@ -1,0 +1,710 @@
+/*
+ * Workers: the threads that run processes, their run queues, the timers,
+ * and the runtime's public entry points (lw_runtime_*).
+ *
+ * Each worker owns a Chase-Lev deque (deque.c).  It pushes runnable
+ * processes at the bottom and takes them from the top with deque_steal,
+ * exactly as idle workers steal from it, so each queue is FIFO: a process
+ * that used up its slice goes to the back and nobody starves.  The one
+ * exception is `runnext`: the process most recently woken by the running
+ * one (a message reply) runs next, for the cache's sake, but only a few
+ * times in a row before the queue gets its turn.
+ *
+ * A process runs on the worker's process stack, switched to with the
+ * assembly context switch (ctx.h): run_body() runs one slice and switches
+ * back.  Waiting never keeps the stack: a waiting host function returns
+ * LW_BLOCK and the interpreter stops at the call (see sched.h), so one
+ * stack per worker serves every process it runs.
+ *
+ * A worker with nothing to do sleeps on a condition variable until work
+ * is pushed (pushers signal when someone sleeps) or its next timer is due.
+ * A sleeper counts itself in `sleeping` and then looks for work once more;
+ * a pusher pushes and then reads `sleeping`; with sequentially consistent
+ * fences between, at least one of the two sees the other, so no wakeup is
+ * lost.
+ */
+#define _GNU_SOURCE
+#include "sched/sched.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include "interp/runtime.h"
+#include "sched/ctx.h"
+#include "sched/deque.h"
+#include "mem/arena.h"
+
+#define DEFAULT_SLICE 20000        /* fuel units per slice: see README.md */
+#define PROC_STACK_SIZE (256 * 1024)
+#define RUNNEXT_LIMIT 8            /* runnext picks in a row before the queue's turn */
+#define PROC_SLOTS (1u << 21)      /* processes alive at once, at most */
+#define PROC_STACKS_SLOT (128 * 1024)
+#define PROC_MEMORY_SLOT (256 * 1024)   /* 4 wasm pages; a bigger memory gets its own mapping */
+
+struct Worker {
+    lw_runtime *rt;
+    uint32_t index;
+    pthread_t thread;
+    lw_deque runq;
+    Proc *runnext;
+    uint32_t runnext_streak;
+    lw_ctx sched_ctx, proc_ctx;
+    void *stack;
+    Proc *current;
+    lw_status status;              /* what the last slice ended with */
+    uint32_t rng;
+};
+
+typedef struct SendAfter {
+    lw_timer timer;                /* payload NULL: tells it from a process's own timer */
+    struct SendAfter *next;
+    uint64_t ref, pid;
+    Msg *msg;
+} SendAfter;
+
+static __thread Worker *this_worker;
+
+/*
+ * A full fence, for the sleeper/pusher handshake above.  GCC refuses
+ * atomic_thread_fence under -fsanitize=thread (TSan cannot model fences),
+ * so the TSan build uses a sequentially consistent read-modify-write of a
+ * shared word instead, which is also a full barrier on x86-64 and AArch64.
+ */
+#if defined(__SANITIZE_THREAD__)
+static atomic_int fence_word;
+#define FULL_FENCE() ((void)atomic_fetch_add(&fence_word, 0))
+#else
+#define FULL_FENCE() atomic_thread_fence(memory_order_seq_cst)
+#endif
+
+Proc *sched_current(void)
+{
+    return this_worker ? this_worker->current : NULL;
+}
+
+/* ---- run queues ---- */
+
+static void wake_sleeper(lw_runtime *rt)
+{
+    FULL_FENCE();
+    if (atomic_load_explicit(&rt->sleeping, memory_order_relaxed) > 0) {
+        pthread_mutex_lock(&rt->idle_lock);
+        pthread_cond_signal(&rt->idle_cond);
+        pthread_mutex_unlock(&rt->idle_lock);
+    }
+}
+
+static void gq_push(lw_runtime *rt, Proc *p)
+{
+    p->run_next = NULL;
+    pthread_mutex_lock(&rt->gq_lock);
+    if (rt->gq_tail)
+        rt->gq_tail->run_next = p;
+    else
+        rt->gq_head = p;
+    rt->gq_tail = p;
+    atomic_fetch_add(&rt->gq_len, 1);
+    pthread_mutex_unlock(&rt->gq_lock);
+}
+
+static Proc *gq_pop(lw_runtime *rt)
+{
+    if (atomic_load_explicit(&rt->gq_len, memory_order_relaxed) == 0)
+        return NULL;
+    pthread_mutex_lock(&rt->gq_lock);
+    Proc *p = rt->gq_head;
+    if (p) {
+        rt->gq_head = p->run_next;
+        if (!rt->gq_head)
+            rt->gq_tail = NULL;
+        atomic_fetch_sub(&rt->gq_len, 1);
+    }
+    pthread_mutex_unlock(&rt->gq_lock);
+    return p;
+}
+
+/*
+ * Make p runnable from this thread: the worker's own queue, else the global
+ * one.  A worker pushing to itself is awake and will get to the process, so
+ * a sleeper is woken only when there is more than it can start next: waking
+ * one for every message would cost a futex call and two context switches
+ * per message, which is most of a ping-pong's time.
+ */
+static void push_runnable(lw_runtime *rt, Proc *p, bool as_next)
+{
+    Worker *w = this_worker;
+    if (!w || w->rt != rt) {
+        gq_push(rt, p);
+        wake_sleeper(rt);
+        return;
+    }
+    Proc *queued = p;
+    if (as_next) {
+        queued = w->runnext;
+        w->runnext = p;
+        if (!queued)
+            return;
+    }
+    if (!deque_push(&w->runq, queued))
+        gq_push(rt, queued);
+    if (deque_size_hint(&w->runq) > 1 || w->runnext)
+        wake_sleeper(rt);
+}
+
+void sched_wake_locked(Proc *p)
+{
+    if (p->state == PROC_WAITING) {
+        p->state = PROC_RUNNABLE;
+        push_runnable(p->rt, p, true);
+    } else if (p->state == PROC_RUNNING) {
+        p->wake_pending = true;   /* it parks soon and must not sleep through this */
+    }
+}
+
+void sched_enqueue_new(Proc *p)
+{
+    push_runnable(p->rt, p, false);
+}
+
+static Proc *take_own(Worker *w)
+{
+    void *item;
+    for (;;) {
+        deque_steal_result r = deque_steal(&w->runq, &item);
+        if (r == DEQUE_OK)
+            return item;
+        if (r == DEQUE_EMPTY)
+            return NULL;
+    }
+}
+
+static Proc *steal_other(Worker *w)
+{
+    lw_runtime *rt = w->rt;
+    uint32_t n = rt->nworkers;
+    w->rng = w->rng * 1103515245u + 12345u;
+    uint32_t start = (w->rng >> 16) % n;
+    for (uint32_t i = 0; i < n; i++) {
+        Worker *v = &rt->workers[(start + i) % n];
+        if (v == w)
+            continue;
+        void *item;
+        for (int tries = 0; tries < 4; tries++) {
+            deque_steal_result r = deque_steal(&v->runq, &item);
+            if (r == DEQUE_OK)
+                return item;
+            if (r == DEQUE_EMPTY)
+                break;
+        }
+    }
+    return NULL;
+}
+
+static Proc *find_work(Worker *w)
+{
+    Proc *p = w->runnext;
+    if (p && w->runnext_streak < RUNNEXT_LIMIT) {
+        w->runnext = NULL;
+        w->runnext_streak++;
+        return p;
+    }
+    w->runnext_streak = 0;
+    if ((p = take_own(w)) || (p = gq_pop(w->rt)))
+        return p;
+    if (w->runnext) {
+        p = w->runnext;
+        w->runnext = NULL;
+        return p;
+    }
+    return steal_other(w);
+}
+
+/* ---- timers ---- */
+
+static void update_next_deadline(lw_runtime *rt)
+{
+    atomic_store(&rt->next_deadline, timers_next(&rt->timers));
+}
+
+void sched_arm_timer(Proc *p, uint64_t deadline)
+{
+    lw_runtime *rt = p->rt;
+    pthread_mutex_lock(&rt->timer_lock);
+    uint64_t before = timers_next(&rt->timers);
+    timers_add(&rt->timers, &p->timer, deadline, p);
+    update_next_deadline(rt);
+    pthread_mutex_unlock(&rt->timer_lock);
+    if (deadline < before)
+        wake_sleeper(rt);   /* a sleeping worker may be waiting for a later deadline */
+}
+
+void sched_cancel_timer(Proc *p)
+{
+    lw_runtime *rt = p->rt;
+    pthread_mutex_lock(&rt->timer_lock);
+    timers_cancel(&rt->timers, &p->timer);
+    update_next_deadline(rt);
+    pthread_mutex_unlock(&rt->timer_lock);
+}
+
+uint64_t sched_send_after(lw_runtime *rt, uint64_t pid, uint64_t deadline, Msg *msg)
+{
+    SendAfter *sa = calloc(1, sizeof *sa);
+    if (!sa) {
+        free(msg);
+        return 0;
+    }
+    sa->ref = runtime_next_id(rt);
+    sa->pid = pid;
+    sa->msg = msg;
+    pthread_mutex_lock(&rt->timer_lock);
+    uint64_t before = timers_next(&rt->timers);
+    if (!timers_add(&rt->timers, &sa->timer, deadline, NULL)) {
+        pthread_mutex_unlock(&rt->timer_lock);
+        free(msg);
+        free(sa);
+        return 0;
+    }
+    sa->next = rt->send_afters;
+    rt->send_afters = sa;
+    update_next_deadline(rt);
+    pthread_mutex_unlock(&rt->timer_lock);
+    if (deadline < before)
+        wake_sleeper(rt);
+    return sa->ref;
+}
+
+/* Under timer_lock. */
+static void unlist_send_after(lw_runtime *rt, SendAfter *sa)
+{
+    for (SendAfter **s = &rt->send_afters; *s; s = &(*s)->next)
+        if (*s == sa) {
+            *s = sa->next;
+            return;
+        }
+}
+
+bool sched_cancel_send_after(lw_runtime *rt, uint64_t ref)
+{
+    pthread_mutex_lock(&rt->timer_lock);
+    SendAfter *sa = rt->send_afters;
+    while (sa && sa->ref != ref)
+        sa = sa->next;
+    if (sa) {
+        timers_cancel(&rt->timers, &sa->timer);
+        unlist_send_after(rt, sa);
+        update_next_deadline(rt);
+    }
+    pthread_mutex_unlock(&rt->timer_lock);
+    if (!sa)
+        return false;
+    free(sa->msg);
+    free(sa);
+    return true;
+}
+
+static void fire_timers(lw_runtime *rt)
+{
+    uint64_t now = lw_now_ns();
+    if (now < atomic_load_explicit(&rt->next_deadline, memory_order_relaxed))
+        return;
+    SendAfter *due = NULL;
+    pthread_mutex_lock(&rt->timer_lock);
+    lw_timer *e;
+    while ((e = timers_pop_due(&rt->timers, now))) {
+        if (e->payload) {
+            /* A process's own timer.  It cancels it (under this lock) before
+               it is freed, so it is alive here. */
+            Proc *p = e->payload;
+            pthread_mutex_lock(&p->lock);
+            p->timer_fired = true;
+            if (p->wait != WAIT_NONE)
+                sched_wake_locked(p);
+            pthread_mutex_unlock(&p->lock);
+        } else {
+            SendAfter *sa = (SendAfter *)e;
+            unlist_send_after(rt, sa);
+            sa->next = due;
+            due = sa;
+        }
+    }
+    update_next_deadline(rt);
+    pthread_mutex_unlock(&rt->timer_lock);
+    /* Deliver outside the timer lock: sending takes other locks. */
+    while (due) {
+        SendAfter *sa = due;
+        due = sa->next;
+        proc_send(rt, sa->pid, sa->msg);
+        free(sa);
+    }
+}
+
+/* ---- running a process ---- */
+
+/* One slice of p, on the process stack. */
+static lw_status run_slice(Proc *p)
+{
+    lw_exec *ex = p->ex;
+    for (;;) {
+        lw_status st;
+        if (p->in_call) {
+            st = lw_exec_resume(ex);
+        } else if (p->phase == 0) {
+            p->in_call = true;
+            st = lw_exec_call(ex, p->inst->funcs[p->inst->m->start], NULL, 0);
+        } else {
+            p->in_call = true;
+            p->phase = 2;
+            st = lw_exec_call(ex, p->entry, p->args, p->nargs);
+        }
+        if (st == LW_YIELD || st == LW_BLOCK)
+            return st;
+        p->in_call = false;
+        if (st == LW_OK && p->phase == 0) {
+            p->phase = 1;   /* the start function is done: on to the entry */
+            continue;
+        }
+        return st;
+    }
+}
+
+static void run_body(void *arg)
+{
+    Worker *w = arg;
+    w->status = run_slice(w->current);
+    lw_ctx_exit(&w->proc_ctx, &w->sched_ctx);
+}
+
+/* Record how p ended, from the status of its last slice (or a kill). */
+static void set_end(Proc *p, lw_status st, int64_t killed)
+{
+    lw_exec *ex = p->ex;
+    if (killed) {
+        p->reason = killed;
+        if (killed == LW_REASON_LINK)
+            snprintf(p->reason_text, sizeof p->reason_text, "linked process %llu ended abnormally",
+                     (unsigned long long)p->link_from);
+        else
+            snprintf(p->reason_text, sizeof p->reason_text, "killed");
+        return;
+    }
+    switch (st) {
+    case LW_OK:
+        p->reason = LW_REASON_NORMAL;
+        snprintf(p->reason_text, sizeof p->reason_text, "normal");
+        break;
+    case LW_EXIT:
+        p->reason = p->exited ? p->exit_reason : lw_exec_exit_code(ex);
+        snprintf(p->reason_text, sizeof p->reason_text, p->reason ? "exit(%lld)" : "normal",
+                 (long long)p->reason);
+        break;
+    default:
+        p->reason = LW_REASON_TRAP;
+        snprintf(p->reason_text, sizeof p->reason_text, "trap: %s", lw_exec_trap_message(ex));
+        p->backtrace = strdup(lw_exec_backtrace(ex));
+        break;
+    }
+}
+
+static void run(Worker *w, Proc *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->state = PROC_RUNNING;
+    p->wake_pending = false;
+    pthread_mutex_unlock(&p->lock);
+
+    int64_t killed = atomic_load(&p->killed);
+    lw_status st = LW_OK;
+    if (!killed) {
+        w->current = p;
+        lw_ctx_init(&w->proc_ctx, w->stack, PROC_STACK_SIZE, run_body, w);
+        lw_ctx_switch(&w->sched_ctx, &w->proc_ctx);
+        lw_ctx_release(&w->proc_ctx);
+        w->current = NULL;
+        st = w->status;
+        killed = atomic_load(&p->killed);
+    }
+    if (!killed && (st == LW_YIELD || st == LW_BLOCK)) {
+        pthread_mutex_lock(&p->lock);
+        bool again = st == LW_YIELD || p->wake_pending;
+        p->wake_pending = false;
+        p->state = again ? PROC_RUNNABLE : PROC_WAITING;
+        pthread_mutex_unlock(&p->lock);
+        if (again && !deque_push(&w->runq, p))
+            gq_push(w->rt, p);
+        return;
+    }
+    set_end(p, st, killed);
+    proc_finish(p);
+}
+
+/* ---- idling ---- */
+
+static bool work_visible(lw_runtime *rt)
+{
+    if (atomic_load(&rt->gq_len) > 0 || atomic_load(&rt->stopping))
+        return true;
+    for (uint32_t i = 0; i < rt->nworkers; i++)
+        if (deque_size_hint(&rt->workers[i].runq) > 0)
+            return true;
+    return lw_now_ns() >= atomic_load(&rt->next_deadline);
+}
+
+static void idle_wait(Worker *w)
+{
+    lw_runtime *rt = w->rt;
+    pthread_mutex_lock(&rt->idle_lock);
+    atomic_fetch_add(&rt->sleeping, 1);
+    FULL_FENCE();
+    if (!work_visible(rt) && !w->runnext) {
+        uint64_t deadline = atomic_load(&rt->next_deadline);
+        if (deadline == UINT64_MAX) {
+            pthread_cond_wait(&rt->idle_cond, &rt->idle_lock);
+        } else {
+            struct timespec ts = { .tv_sec = (time_t)(deadline / 1000000000u),
+                                   .tv_nsec = (long)(deadline % 1000000000u) };
+            pthread_cond_timedwait(&rt->idle_cond, &rt->idle_lock, &ts);
+        }
+    }
+    atomic_fetch_sub(&rt->sleeping, 1);
+    pthread_mutex_unlock(&rt->idle_lock);
+}
+
+static void *worker_main(void *arg)
+{
+    Worker *w = arg;
+    lw_runtime *rt = w->rt;
+    this_worker = w;
+    while (!atomic_load_explicit(&rt->stopping, memory_order_acquire)) {
+        fire_timers(rt);
+        Proc *p = find_work(w);
+        if (p)
+            run(w, p);
+        else
+            idle_wait(w);
+    }
+    this_worker = NULL;
+    return NULL;
+}
+
+/* ---- the runtime ---- */
+
+lw_runtime *lw_runtime_new(const lw_runtime_config *cfg)
+{
+    lw_runtime *rt = calloc(1, sizeof *rt);
+    if (!rt)
+        return NULL;
+    rt->slice = cfg && cfg->slice > 0 ? cfg->slice : DEFAULT_SLICE;
+    rt->verbose = cfg && cfg->verbose;
+    rt->root_config.max_memory = cfg && cfg->max_memory ? cfg->max_memory : (uint64_t)65536 * 65536;
+    rt->root_config.max_fuel = cfg ? cfg->max_fuel : 0;
+    rt->root_config.caps = LW_CAP_ALL;
+    atomic_init(&rt->next_id, 1);
+    atomic_init(&rt->next_deadline, UINT64_MAX);
+    for (int i = 0; i < PROC_SHARDS; i++)
+        pthread_mutex_init(&rt->shards[i].lock, NULL);
+    pthread_mutex_init(&rt->reg_lock, NULL);
+    pthread_mutex_init(&rt->gq_lock, NULL);
+    pthread_mutex_init(&rt->idle_lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);   /* deadlines are lw_now_ns() values */
+    pthread_cond_init(&rt->idle_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&rt->timer_lock, NULL);
+    pthread_mutex_init(&rt->ended_lock, NULL);
+    pthread_cond_init(&rt->ended_cond, NULL);
+    rt->imports = lw_store_new();
+    /* Address space only (MAP_NORESERVE): a slot costs the pages a process touches. */
+    rt->stacks = arena_new(PROC_STACKS_SLOT, PROC_SLOTS);
+    rt->memories = arena_new(PROC_MEMORY_SLOT, PROC_SLOTS);
+    bool ok = rt->imports && rt->stacks && rt->memories && timers_init(&rt->timers) && process_api_define(rt->imports);
+
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    rt->nworkers = cfg && cfg->threads ? cfg->threads : (ncpu > 0 ? (uint32_t)ncpu : 1);
+    rt->workers = calloc(rt->nworkers, sizeof *rt->workers);
+    ok = ok && rt->workers;
+    for (uint32_t i = 0; ok && i < rt->nworkers; i++) {
+        Worker *w = &rt->workers[i];
+        w->rt = rt;
+        w->index = i;
+        w->rng = 2654435761u * (i + 1);
+        void *stack = mmap(NULL, PROC_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        w->stack = stack == MAP_FAILED ? NULL : stack;
+        ok = w->stack && deque_init(&w->runq, 8);
+    }
+    for (uint32_t i = 0; ok && i < rt->nworkers; i++)
+        ok = pthread_create(&rt->workers[i].thread, NULL, worker_main, &rt->workers[i]) == 0;
+    if (!ok) {
+        lw_runtime_free(rt);
+        return NULL;
+    }
+    return rt;
+}
+
+lw_store *lw_runtime_store(lw_runtime *rt)
+{
+    return rt->imports;
+}
+
+uint64_t lw_runtime_spawn(lw_runtime *rt, lw_module *m, const char *name, const lw_value *args, uint32_t nargs,
+                          lw_error *err)
+{
+    lw_error dummy;
+    if (!err)
+        err = &dummy;
+    err->kind = LW_ERR_LINK;
+    err->offset = (size_t)-1;
+    if (nargs > 8) {
+        snprintf(err->msg, sizeof err->msg, "at most 8 arguments");
+        return 0;
+    }
+    Proc *p = proc_new(rt, m, &rt->root_config, 0, err);
+    if (!p)
+        return 0;
+    lw_extern ext;
+    if (!lw_instance_export(p->inst, name, &ext) || ext.kind != LW_EXTERN_FUNC ||
+        ext.of.func->sig->nparams != nargs) {
+        bool exists = lw_instance_export(p->inst, name, &ext) && ext.kind == LW_EXTERN_FUNC;
+        err->kind = LW_ERR_NOEXPORT;
+        snprintf(err->msg, sizeof err->msg, exists ? "'%s' takes %u parameters, not %u" : "no exported function '%s'",
+                 name, exists ? ext.of.func->sig->nparams : 0, nargs);
+        proc_discard(p);
+        return 0;
+    }
+    p->entry = ext.of.func;
+    memcpy(p->args, args, nargs * sizeof *args);
+    p->nargs = nargs;
+    uint64_t pid = p->pid;
+    pthread_mutex_lock(&rt->ended_lock);
+    if (rt->nwatched == rt->watched_cap) {
+        uint32_t cap = rt->watched_cap ? rt->watched_cap * 2 : 4;
+        uint64_t *wl = realloc(rt->watched, cap * sizeof *wl);
+        if (wl) {
+            rt->watched = wl;
+            rt->watched_cap = cap;
+        }
+    }
+    bool watched = rt->nwatched < rt->watched_cap;
+    if (watched)
+        rt->watched[rt->nwatched++] = pid;
+    pthread_mutex_unlock(&rt->ended_lock);
+    if (!watched || !proc_start(p)) {
+        snprintf(err->msg, sizeof err->msg, "out of memory");
+        proc_discard(p);
+        return 0;
+    }
+    return pid;
+}
+
+bool runtime_record_end(lw_runtime *rt, Proc *p)
+{
+    bool watched = false;
+    pthread_mutex_lock(&rt->ended_lock);
+    for (uint32_t i = 0; i < rt->nwatched; i++) {
+        if (rt->watched[i] != p->pid)
+            continue;
+        Ended *e = calloc(1, sizeof *e);
+        if (e) {
+            e->pid = p->pid;
+            e->result.reason = p->reason;
+            snprintf(e->result.text, sizeof e->result.text, "%s", p->reason_text);
+            e->backtrace = p->backtrace ? strdup(p->backtrace) : NULL;
+            e->result.backtrace = e->backtrace ? e->backtrace : "";
+            e->next = rt->ended;
+            rt->ended = e;
+        }
+        rt->watched[i] = rt->watched[--rt->nwatched];
+        pthread_cond_broadcast(&rt->ended_cond);
+        watched = true;
+        break;
+    }
+    pthread_mutex_unlock(&rt->ended_lock);
+    return watched;
+}
+
+void lw_runtime_wait(lw_runtime *rt, uint64_t pid, lw_proc_result *out)
+{
+    pthread_mutex_lock(&rt->ended_lock);
+    for (;;) {
+        Ended *e = rt->ended;
+        while (e && e->pid != pid)
+            e = e->next;
+        if (e) {
+            *out = e->result;
+            break;
+        }
+        bool pending = false;
+        for (uint32_t i = 0; i < rt->nwatched; i++)
+            pending |= rt->watched[i] == pid;
+        if (!pending) {
+            memset(out, 0, sizeof *out);
+            out->reason = LW_REASON_NOPROC;
+            snprintf(out->text, sizeof out->text, "no such process");
+            out->backtrace = "";
+            break;
+        }
+        pthread_cond_wait(&rt->ended_cond, &rt->ended_lock);
+    }
+    pthread_mutex_unlock(&rt->ended_lock);
+}
+
+void lw_runtime_free(lw_runtime *rt)
+{
+    if (!rt)
+        return;
+    atomic_store(&rt->stopping, true);
+    pthread_mutex_lock(&rt->idle_lock);
+    pthread_cond_broadcast(&rt->idle_cond);
+    pthread_mutex_unlock(&rt->idle_lock);
+    for (uint32_t i = 0; rt->workers && i < rt->nworkers; i++) {
+        Worker *w = &rt->workers[i];
+        if (w->thread)
+            pthread_join(w->thread, NULL);
+    }
+    /* Whatever still lives is freed without ceremony: nobody is left to tell. */
+    for (int i = 0; i < PROC_SHARDS; i++) {
+        ProcShard *sh = &rt->shards[i];
+        for (uint32_t b = 0; b < sh->nbuckets; b++)
+            for (Proc *p = sh->buckets[b], *next; p; p = next) {
+                next = p->table_next;
+                sched_cancel_timer(p);
+                proc_unref(p);
+            }
+        free(sh->buckets);
+        pthread_mutex_destroy(&sh->lock);
+    }
+    for (uint32_t i = 0; rt->workers && i < rt->nworkers; i++) {
+        Worker *w = &rt->workers[i];
+        if (w->stack)
+            munmap(w->stack, PROC_STACK_SIZE);
+        if (w->runq.array)
+            deque_destroy(&w->runq);
+    }
+    free(rt->workers);
+    for (SendAfter *sa = rt->send_afters, *next; sa; sa = next) {
+        next = sa->next;
+        free(sa->msg);
+        free(sa);
+    }
+    timers_destroy(&rt->timers);
+    for (int i = 0; i < 256; i++)
+        for (RegName *r = rt->reg_buckets[i], *next; r; r = next) {
+            next = r->next;
+            free(r);
+        }
+    for (Ended *e = rt->ended, *next; e; e = next) {
+        next = e->next;
+        free(e->backtrace);
+        free(e);
+    }
+    free(rt->watched);
+    lw_store_free(rt->imports);
+    arena_free_all(rt->stacks);
+    arena_free_all(rt->memories);
+    free(rt);
+}

@@ -1,0 +1,528 @@
+/*
+ * leonardo's process API for guests: the import module "leonardo"
+ * (include/leonardo/process.h, docs/ABI.md).
+ *
+ * Each function is an lw_host_fn running on the calling process's worker.
+ * Functions that wait (receive, sleep, yield) never hold the worker: they
+ * record what they wait for and return LW_BLOCK; the interpreter stops at
+ * the call and, once the process is woken, calls the function again, which
+ * then finds its message or its timer (see src/sched/sched.h).  So such a
+ * function looks at p->wait to tell a first call from a repeat.
+ *
+ * Every pointer and length is checked against the caller's memory, and
+ * every id against what the caller owns; a bad one is a trap that ends the
+ * caller with a reason naming the function.
+ */
+#include "sched/sched.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "interp/runtime.h"
+#include "interp/store.h"
+#include "wasi/wasi.h"
+
+#define SELF(ex) ((Proc *)lw_exec_userdata(ex))
+
+static lw_status fault(lw_exec *ex, const char *what)
+{
+    lw_exec_set_trap(ex, what);
+    return LW_TRAP;
+}
+
+/* The guest bytes [ptr, ptr + len), or NULL when they are not all in memory 0. */
+static uint8_t *guest(lw_exec *ex, uint32_t ptr, uint64_t len)
+{
+    lw_memory *m = lw_exec_caller_memory(ex);
+    if (!m || (uint64_t)ptr + len > m->size)
+        return NULL;
+    return m->data + ptr;
+}
+
+#define GUEST_OR_FAULT(var, ex, ptr, len, fname) \
+    uint8_t *var = guest(ex, ptr, len); \
+    if (!var) \
+        return fault(ex, "leonardo." fname ": pointer or length out of bounds of memory")
+
+/* ---- identity, spawning ---- */
+
+static lw_status api_self(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    s[0] = SELF(ex)->pid;
+    return LW_OK;
+}
+
+/* The configuration a spawn gives its child: id 0 is a copy of the caller's own. */
+static const ProcConfig *config_of(Proc *p, uint64_t id)
+{
+    if (id == 0)
+        return &p->config;
+    if (id > p->nconfigs || !p->configs[id - 1])
+        return NULL;
+    return p->configs[id - 1];
+}
+
+/*
+ * Both spawns: `pick` names the entry in the child's instance.  Returns the
+ * child's pid, 0 if it could not start (no capability, instantiation
+ * failed), or a trap for a guest fault (bad pointer, unknown id, a
+ * function that cannot take the arguments).
+ */
+static lw_status spawn_common(lw_exec *ex, uint64_t *s, uint32_t name_ptr, uint32_t name_len, uint32_t fn_index,
+                              bool by_name, uint32_t args_ptr, uint32_t nargs, uint32_t flags, uint64_t config)
+{
+    Proc *p = SELF(ex);
+    lw_runtime *rt = p->rt;
+    s[0] = 0;
+    if (nargs > 8)
+        return fault(ex, "leonardo.spawn: at most 8 arguments");
+    GUEST_OR_FAULT(argp, ex, args_ptr, (uint64_t)nargs * 8, "spawn");
+    int64_t args[8];
+    memcpy(args, argp, (size_t)nargs * 8);
+    const char *name = NULL;
+    if (by_name) {
+        GUEST_OR_FAULT(np, ex, name_ptr, name_len, "spawn_export");
+        name = (const char *)np;
+    }
+    const ProcConfig *cfg = config_of(p, config);
+    if (!cfg)
+        return fault(ex, "leonardo.spawn: unknown configuration id");
+    if (!(p->config.caps & LW_CAP_SPAWN))
+        return LW_OK;   /* not allowed: 0 */
+
+    lw_error err;
+    Proc *c = proc_new(rt, p->inst->module, cfg, p->pid, &err);
+    if (!c) {
+        if (rt->verbose)
+            fprintf(stderr, "leonardo: process %llu: spawn failed: %s\n", (unsigned long long)p->pid, err.msg);
+        return LW_OK;
+    }
+    lw_func *f = NULL;
+    if (by_name) {
+        lw_extern e;
+        if (lw_instance_export_n(c->inst, name, name_len, &e) && e.kind == LW_EXTERN_FUNC)
+            f = e.of.func;
+    } else {
+        lw_table *t = c->inst->m->ntables ? c->inst->tables[0] : NULL;
+        if (t && t->elem == VT_FUNCREF && fn_index < t->size)
+            f = (lw_func *)(uintptr_t)t->elems[fn_index];
+    }
+    const FuncSig *sig = f ? f->sig : NULL;
+    bool fits = sig && sig->nparams == nargs;
+    for (uint32_t i = 0; fits && i < nargs; i++)
+        fits = sig->params[i] == VT_I32 || sig->params[i] == VT_I64;
+    if (!fits) {
+        proc_discard(c);
+        return fault(ex, f ? "leonardo.spawn: the function does not take that many integer arguments"
+                           : "leonardo.spawn: no such function");
+    }
+    c->entry = f;
+    c->nargs = nargs;
+    for (uint32_t i = 0; i < nargs; i++) {
+        c->args[i].type = sig->params[i];
+        if (sig->params[i] == VT_I32)
+            c->args[i].of.i32 = (uint32_t)args[i];
+        else
+            c->args[i].of.i64 = (uint64_t)args[i];
+    }
+    /* Link and monitor before the child can run, so that it cannot end unseen. */
+    if (((flags & LW_SPAWN_LINK) && !proc_link_new(p, c)) || ((flags & LW_SPAWN_MONITOR) && !proc_monitor_new(p, c))) {
+        proc_discard(c);
+        return LW_OK;
+    }
+    uint64_t pid = c->pid;   /* once started, c may run, end and be freed on another worker */
+    if (!proc_start(c)) {
+        proc_discard(c);
+        return LW_OK;
+    }
+    s[0] = pid;
+    return LW_OK;
+}
+
+static lw_status api_spawn(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    return spawn_common(ex, s, 0, 0, (uint32_t)s[0], false, (uint32_t)s[1], (uint32_t)s[2], (uint32_t)s[3], s[4]);
+}
+
+static lw_status api_spawn_export(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    return spawn_common(ex, s, (uint32_t)s[0], (uint32_t)s[1], 0, true, (uint32_t)s[2], (uint32_t)s[3],
+                        (uint32_t)s[4], s[5]);
+}
+
+/* ---- messages ---- */
+
+static lw_status api_send(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    Proc *p = SELF(ex);
+    uint32_t len = (uint32_t)s[3];
+    GUEST_OR_FAULT(data, ex, (uint32_t)s[2], len, "send");
+    Msg *m = msg_new(LW_MSG_DATA, p->pid, (int64_t)s[1], data, len);
+    if (!m)
+        return fault(ex, "leonardo.send: out of memory");
+    s[0] = proc_send(p->rt, s[0], m) ? 0 : 1;
+    return LW_OK;
+}
+
+static lw_status api_receive(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    Proc *p = SELF(ex);
+    uint32_t ntags = (uint32_t)s[1];
+    int64_t timeout_ms = (int64_t)s[2];
+    if (ntags > PROC_MAX_TAGS)
+        return fault(ex, "leonardo.receive: more than 16 tags");
+    GUEST_OR_FAULT(tags, ex, (uint32_t)s[0], (uint64_t)ntags * 8, "receive");
+
+    pthread_mutex_lock(&p->lock);
+    bool first = p->wait == WAIT_NONE;
+    if (first) {
+        free(p->current);
+        p->current = NULL;
+        memcpy(p->wait_tags, tags, (size_t)ntags * 8);
+        p->wait_ntags = ntags;
+        p->timer_fired = false;
+    }
+    Msg *m = proc_take_locked(p);
+    bool timed_out = !m && (timeout_ms == 0 || p->timer_fired);
+    if (m || timed_out) {
+        p->wait = WAIT_NONE;
+        p->timer_fired = false;
+    } else {
+        p->wait = WAIT_RECEIVE;
+    }
+    pthread_mutex_unlock(&p->lock);
+
+    if (m || timed_out) {
+        if (!first)
+            sched_cancel_timer(p);
+        p->current = m;
+        s[0] = (uint32_t)(m ? (int32_t)m->kind : LW_MSG_TIMEOUT);
+        return LW_OK;
+    }
+    if (first && timeout_ms > 0)
+        sched_arm_timer(p, lw_now_ns() + (uint64_t)timeout_ms * 1000000u);
+    return LW_BLOCK;
+}
+
+static lw_status api_msg_tag(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    Msg *m = SELF(ex)->current;
+    s[0] = m ? (uint64_t)m->tag : 0;
+    return LW_OK;
+}
+
+static lw_status api_msg_sender(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    Msg *m = SELF(ex)->current;
+    s[0] = m ? m->sender : 0;
+    return LW_OK;
+}
+
+static lw_status api_msg_len(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    Msg *m = SELF(ex)->current;
+    s[0] = m ? m->len : 0;
+    return LW_OK;
+}
+
+static lw_status api_msg_read(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    Msg *m = SELF(ex)->current;
+    uint32_t len = (uint32_t)s[1];
+    uint32_t n = m ? (m->len < len ? m->len : len) : 0;
+    GUEST_OR_FAULT(dst, ex, (uint32_t)s[0], n, "msg_read");
+    if (n)
+        memcpy(dst, m->data, n);
+    s[0] = n;
+    return LW_OK;
+}
+
+/* ---- links, monitors, ends ---- */
+
+static lw_status api_link(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    Proc *p = SELF(ex);
+    s[0] = proc_link(p->rt, p, s[0]) ? 0 : 1;
+    return LW_OK;
+}
+
+static lw_status api_unlink(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    Proc *p = SELF(ex);
+    proc_unlink(p->rt, p, s[0]);
+    s[0] = 0;
+    return LW_OK;
+}
+
+static lw_status api_monitor(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    Proc *p = SELF(ex);
+    s[0] = proc_monitor(p->rt, p, s[0]);
+    return s[0] ? LW_OK : fault(ex, "leonardo.monitor: out of memory");
+}
+
+static lw_status api_demonitor(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    Proc *p = SELF(ex);
+    s[0] = proc_demonitor(p->rt, p, s[0]) ? 0 : 1;
+    return LW_OK;
+}
+
+static lw_status api_kill(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    Proc *p = SELF(ex);
+    uint64_t pid = s[0];
+    s[0] = proc_kill(p->rt, pid, LW_REASON_KILLED) ? 0 : 1;
+    /* Killing itself: stop here; the worker sees the kill as the slice ends. */
+    return pid == p->pid ? LW_BLOCK : LW_OK;
+}
+
+static lw_status api_exit(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    Proc *p = SELF(ex);
+    p->exited = true;
+    p->exit_reason = (int64_t)s[0];
+    lw_exec_set_exit(ex, (int)s[0]);
+    return LW_EXIT;
+}
+
+static lw_status api_trap_exit(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    Proc *p = SELF(ex);
+    pthread_mutex_lock(&p->lock);
+    bool old = p->trap_exit;
+    p->trap_exit = (uint32_t)s[0] != 0;
+    pthread_mutex_unlock(&p->lock);
+    s[0] = old;
+    return LW_OK;
+}
+
+/* ---- the registry ---- */
+
+#define NAME_MAX_LEN 255
+
+static lw_status api_register(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    Proc *p = SELF(ex);
+    uint32_t len = (uint32_t)s[1];
+    GUEST_OR_FAULT(name, ex, (uint32_t)s[0], len, "register");
+    s[0] = len == 0 || len > NAME_MAX_LEN ? 1 : (uint32_t)registry_register(p->rt, p, (const char *)name, len);
+    return LW_OK;
+}
+
+static lw_status api_whereis(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    uint32_t len = (uint32_t)s[1];
+    GUEST_OR_FAULT(name, ex, (uint32_t)s[0], len, "whereis");
+    s[0] = registry_whereis(SELF(ex)->rt, (const char *)name, len);
+    return LW_OK;
+}
+
+static lw_status api_unregister(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    uint32_t len = (uint32_t)s[1];
+    GUEST_OR_FAULT(name, ex, (uint32_t)s[0], len, "unregister");
+    s[0] = (uint32_t)registry_unregister(SELF(ex)->rt, (const char *)name, len);
+    return LW_OK;
+}
+
+/* ---- time ---- */
+
+/* sleep(ms); with ms <= 0 a yield: to the back of the run queue, then on. */
+static lw_status sleep_ms(lw_exec *ex, int64_t ms)
+{
+    Proc *p = SELF(ex);
+    pthread_mutex_lock(&p->lock);
+    if (p->wait == WAIT_SLEEP) {
+        bool done = p->timer_fired;
+        if (done) {
+            p->wait = WAIT_NONE;
+            p->timer_fired = false;
+        }
+        pthread_mutex_unlock(&p->lock);
+        return done ? LW_OK : LW_BLOCK;
+    }
+    p->wait = WAIT_SLEEP;
+    p->timer_fired = ms <= 0;   /* sleep(0) is a yield: back of the queue, then done */
+    if (ms <= 0)
+        p->wake_pending = true;
+    pthread_mutex_unlock(&p->lock);
+    if (ms > 0)
+        sched_arm_timer(p, lw_now_ns() + (uint64_t)ms * 1000000u);
+    return LW_BLOCK;
+}
+
+static lw_status api_sleep(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    return sleep_ms(ex, (int64_t)s[0]);
+}
+
+static lw_status api_yield(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    (void)s;   /* no parameters, no results: no slots to touch */
+    return sleep_ms(ex, 0);
+}
+
+static lw_status api_send_after(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    Proc *p = SELF(ex);
+    int64_t ms = (int64_t)s[1];
+    uint32_t len = (uint32_t)s[4];
+    GUEST_OR_FAULT(data, ex, (uint32_t)s[3], len, "send_after");
+    Msg *m = msg_new(LW_MSG_DATA, p->pid, (int64_t)s[2], data, len);
+    if (!m)
+        return fault(ex, "leonardo.send_after: out of memory");
+    uint64_t deadline = lw_now_ns() + (ms > 0 ? (uint64_t)ms * 1000000u : 0);
+    s[0] = sched_send_after(p->rt, s[0], deadline, m);
+    return s[0] ? LW_OK : fault(ex, "leonardo.send_after: out of memory");
+}
+
+static lw_status api_cancel_timer(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    s[0] = sched_cancel_send_after(SELF(ex)->rt, s[0]) ? 1 : 0;
+    return LW_OK;
+}
+
+/* ---- configurations ---- */
+
+static lw_status api_config_new(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    Proc *p = SELF(ex);
+    s[0] = 0;
+    if (!(p->config.caps & LW_CAP_CONFIG))
+        return LW_OK;
+    ProcConfig *c = malloc(sizeof *c);
+    ProcConfig **list = realloc(p->configs, (p->nconfigs + 1) * sizeof *list);
+    if (!c || !list) {
+        free(c);
+        if (list)
+            p->configs = list;
+        return fault(ex, "leonardo.config_new: out of memory");
+    }
+    *c = p->config;
+    p->configs = list;
+    p->configs[p->nconfigs++] = c;
+    s[0] = p->nconfigs;
+    return LW_OK;
+}
+
+/* The caller's own configuration `id` for changing, or NULL (a fault). */
+static ProcConfig *own_config(Proc *p, uint64_t id)
+{
+    return id && id <= p->nconfigs ? p->configs[id - 1] : NULL;
+}
+
+/* Apply `next` to configuration s[0] unless it would widen the caller's own. */
+static lw_status config_update(lw_exec *ex, uint64_t *s, const ProcConfig *next, const char *fault_msg)
+{
+    Proc *p = SELF(ex);
+    ProcConfig *c = own_config(p, s[0]);
+    if (!c)
+        return fault(ex, fault_msg);
+    if (!config_narrows(&p->config, next)) {
+        s[0] = (uint32_t)-1;
+        return LW_OK;
+    }
+    *c = *next;
+    s[0] = 0;
+    return LW_OK;
+}
+
+static lw_status api_config_set_max_memory(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    ProcConfig *c = own_config(SELF(ex), s[0]);
+    ProcConfig next = c ? *c : (ProcConfig){0};
+    next.max_memory = s[1];
+    return config_update(ex, s, &next, "leonardo.config_set_max_memory: unknown configuration id");
+}
+
+static lw_status api_config_set_max_fuel(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    ProcConfig *c = own_config(SELF(ex), s[0]);
+    ProcConfig next = c ? *c : (ProcConfig){0};
+    next.max_fuel = s[1];
+    return config_update(ex, s, &next, "leonardo.config_set_max_fuel: unknown configuration id");
+}
+
+static lw_status api_config_set_caps(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    ProcConfig *c = own_config(SELF(ex), s[0]);
+    ProcConfig next = c ? *c : (ProcConfig){0};
+    next.caps = (uint32_t)s[1];
+    return config_update(ex, s, &next, "leonardo.config_set_caps: unknown configuration id");
+}
+
+static lw_status api_config_free(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    Proc *p = SELF(ex);
+    ProcConfig *c = own_config(p, s[0]);
+    if (!c)
+        return fault(ex, "leonardo.config_free: unknown configuration id");
+    free(c);
+    p->configs[s[0] - 1] = NULL;
+    return LW_OK;
+}
+
+static const HostDef process_api[] = {
+    {"self", "", "I", api_self},
+    {"spawn", "iiiiI", "I", api_spawn},
+    {"spawn_export", "iiiiiI", "I", api_spawn_export},
+    {"send", "IIii", "i", api_send},
+    {"receive", "iiI", "i", api_receive},
+    {"msg_tag", "", "I", api_msg_tag},
+    {"msg_sender", "", "I", api_msg_sender},
+    {"msg_len", "", "i", api_msg_len},
+    {"msg_read", "ii", "i", api_msg_read},
+    {"link", "I", "i", api_link},
+    {"unlink", "I", "i", api_unlink},
+    {"monitor", "I", "I", api_monitor},
+    {"demonitor", "I", "i", api_demonitor},
+    {"kill", "I", "i", api_kill},
+    {"exit", "I", "", api_exit},
+    {"trap_exit", "i", "i", api_trap_exit},
+    {"register", "ii", "i", api_register},
+    {"whereis", "ii", "I", api_whereis},
+    {"unregister", "ii", "i", api_unregister},
+    {"sleep", "I", "", api_sleep},
+    {"yield", "", "", api_yield},
+    {"send_after", "IIIii", "I", api_send_after},
+    {"cancel_timer", "I", "i", api_cancel_timer},
+    {"config_new", "", "I", api_config_new},
+    {"config_set_max_memory", "II", "i", api_config_set_max_memory},
+    {"config_set_max_fuel", "II", "i", api_config_set_max_fuel},
+    {"config_set_caps", "Ii", "i", api_config_set_caps},
+    {"config_free", "I", "", api_config_free},
+};
+
+bool process_api_define(lw_store *s)
+{
+    return host_define_all(s, "leonardo", process_api, sizeof process_api / sizeof process_api[0], NULL);
+}

@@ -1,0 +1,440 @@
+/*
+ * Processes under the scheduler, end to end: guest programs in WAT use the
+ * "leonardo" import module (include/leonardo/process.h) and end the test's
+ * root process with exit(7) when everything they checked held, or with
+ * another value that says what went wrong.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "leonardo.h"
+#include "leonardo/process.h"
+
+/* Every import of the API, the memory, and $go: spawn export (name at n, length l) with one argument. */
+#define PRELUDE \
+    "(import \"leonardo\" \"self\" (func $self (result i64)))\n" \
+    "(import \"leonardo\" \"spawn_export\" (func $spawn (param i32 i32 i32 i32 i32 i64) (result i64)))\n" \
+    "(import \"leonardo\" \"send\" (func $send (param i64 i64 i32 i32) (result i32)))\n" \
+    "(import \"leonardo\" \"receive\" (func $recv (param i32 i32 i64) (result i32)))\n" \
+    "(import \"leonardo\" \"msg_tag\" (func $tag (result i64)))\n" \
+    "(import \"leonardo\" \"msg_sender\" (func $sender (result i64)))\n" \
+    "(import \"leonardo\" \"msg_read\" (func $mread (param i32 i32) (result i32)))\n" \
+    "(import \"leonardo\" \"link\" (func $link (param i64) (result i32)))\n" \
+    "(import \"leonardo\" \"monitor\" (func $monitor (param i64) (result i64)))\n" \
+    "(import \"leonardo\" \"kill\" (func $kill (param i64) (result i32)))\n" \
+    "(import \"leonardo\" \"exit\" (func $exit (param i64)))\n" \
+    "(import \"leonardo\" \"trap_exit\" (func $trap_exit (param i32) (result i32)))\n" \
+    "(import \"leonardo\" \"register\" (func $register (param i32 i32) (result i32)))\n" \
+    "(import \"leonardo\" \"whereis\" (func $whereis (param i32 i32) (result i64)))\n" \
+    "(import \"leonardo\" \"sleep\" (func $sleep (param i64)))\n" \
+    "(import \"leonardo\" \"yield\" (func $yield))\n" \
+    "(import \"leonardo\" \"send_after\" (func $send_after (param i64 i64 i64 i32 i32) (result i64)))\n" \
+    "(import \"leonardo\" \"cancel_timer\" (func $cancel (param i64) (result i32)))\n" \
+    "(import \"leonardo\" \"config_new\" (func $config_new (result i64)))\n" \
+    "(import \"leonardo\" \"config_set_max_memory\" (func $cfg_mem (param i64 i64) (result i32)))\n" \
+    "(import \"leonardo\" \"config_set_max_fuel\" (func $cfg_fuel (param i64 i64) (result i32)))\n" \
+    "(import \"leonardo\" \"config_set_caps\" (func $cfg_caps (param i64 i32) (result i32)))\n" \
+    "(memory (export \"memory\") 1)\n" \
+    "(func $go (param $n i32) (param $l i32) (param $arg i64) (param $flags i32) (param $cfg i64) (result i64)\n" \
+    "  (i64.store (i32.const 1024) (local.get $arg))\n" \
+    "  (call $spawn (local.get $n) (local.get $l) (i32.const 1024) (i32.const 1) (local.get $flags) (local.get $cfg)))\n" \
+    /* $reason: the lw_notice.reason of the message just received */ \
+    "(func $reason (result i64) (drop (call $mread (i32.const 2048) (i32.const 16))) (i64.load (i32.const 2048)))\n"
+
+/* Run export "main" of the module as the root process; return its end reason. */
+static int64_t run_main(const char *body, uint32_t threads, lw_proc_result *out)
+{
+    size_t n = strlen(PRELUDE) + strlen(body) + 32;
+    char *text = malloc(n);
+    snprintf(text, n, "(module\n%s%s)", PRELUDE, body);
+    lw_error err;
+    lw_module *m = lw_module_load_wat(text, strlen(text), "test.wat", &err);
+    if (!m)
+        fprintf(stderr, "%s\n", err.msg);
+    ck_assert_ptr_nonnull(m);
+    lw_runtime_config cfg = {.threads = threads, .slice = 2000};
+    lw_runtime *rt = lw_runtime_new(&cfg);
+    ck_assert_ptr_nonnull(rt);
+    lw_value arg = {.type = LW_I64, .of.i64 = 0};
+    uint64_t pid = lw_runtime_spawn(rt, m, "main", &arg, 1, &err);
+    if (!pid)
+        fprintf(stderr, "%s\n", err.msg);
+    ck_assert_uint_ne(pid, 0);
+    lw_proc_result r;
+    lw_runtime_wait(rt, pid, &r);
+    if (r.reason != 7)
+        fprintf(stderr, "main ended: %lld %s\n%s", (long long)r.reason, r.text, r.backtrace);
+    if (out)
+        *out = r;
+    lw_runtime_free(rt);
+    lw_module_free(m);
+    free(text);
+    return r.reason;
+}
+
+/* 100 children that return at once; a monitor's DOWN for each, reason normal. */
+START_TEST(spawn_and_exit)
+{
+    const char *body =
+        "(data (i32.const 0) \"child\")\n"
+        "(func (export \"child\") (param i64))\n"
+        "(func (export \"main\") (param i64) (local $i i32) (local $ok i64)\n"
+        "  (loop $s (drop (call $go (i32.const 0) (i32.const 5) (i64.const 0) (i32.const 2) (i64.const 0)))\n"
+        "    (br_if $s (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 100))))\n"
+        "  (local.set $i (i32.const 0))\n"
+        "  (loop $r\n"
+        "    (if (i32.ne (call $recv (i32.const 0) (i32.const 0) (i64.const -1)) (i32.const 2)) (then (call $exit (i64.const 1))))\n"
+        "    (if (i64.ne (call $reason) (i64.const 0)) (then (call $exit (i64.const 2))))\n"
+        "    (br_if $r (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 100))))\n"
+        "  (call $exit (i64.const 7)))\n";
+    ck_assert_int_eq(run_main(body, 2, NULL), 7);
+    ck_assert_int_eq(run_main(body, 1, NULL), 7);
+}
+END_TEST
+
+/* A child sends 1000 messages tagged 0..999; they arrive in that order. */
+START_TEST(message_order)
+{
+    const char *body =
+        "(data (i32.const 0) \"child\")\n"
+        "(func (export \"child\") (param $to i64) (local $i i64)\n"
+        "  (loop $s (drop (call $send (local.get $to) (local.get $i) (i32.const 0) (i32.const 0)))\n"
+        "    (br_if $s (i64.lt_u (local.tee $i (i64.add (local.get $i) (i64.const 1))) (i64.const 1000)))))\n"
+        "(func (export \"main\") (param i64) (local $i i64)\n"
+        "  (drop (call $go (i32.const 0) (i32.const 5) (call $self) (i32.const 0) (i64.const 0)))\n"
+        "  (loop $r (drop (call $recv (i32.const 0) (i32.const 0) (i64.const -1)))\n"
+        "    (if (i64.ne (call $tag) (local.get $i)) (then (call $exit (i64.add (i64.const 1000) (local.get $i)))))\n"
+        "    (br_if $r (i64.lt_u (local.tee $i (i64.add (local.get $i) (i64.const 1))) (i64.const 1000))))\n"
+        "  (call $exit (i64.const 7)))\n";
+    ck_assert_int_eq(run_main(body, 2, NULL), 7);
+}
+END_TEST
+
+/* Tags 1, 2, 3 sent; receiving 3, then 2, then 1 by tag finds each, older ones left waiting. */
+START_TEST(selective_receive)
+{
+    const char *body =
+        "(data (i32.const 0) \"child\")\n"
+        "(func (export \"child\") (param $to i64)\n"
+        "  (drop (call $send (local.get $to) (i64.const 1) (i32.const 0) (i32.const 0)))\n"
+        "  (drop (call $send (local.get $to) (i64.const 2) (i32.const 0) (i32.const 0)))\n"
+        "  (drop (call $send (local.get $to) (i64.const 3) (i32.const 0) (i32.const 0))))\n"
+        "(func $want (param $t i64) (result i64)\n"
+        "  (i64.store (i32.const 512) (local.get $t))\n"
+        "  (drop (call $recv (i32.const 512) (i32.const 1) (i64.const -1))) (call $tag))\n"
+        "(func (export \"main\") (param i64)\n"
+        "  (drop (call $go (i32.const 0) (i32.const 5) (call $self) (i32.const 0) (i64.const 0)))\n"
+        "  (if (i64.ne (call $want (i64.const 3)) (i64.const 3)) (then (call $exit (i64.const 3))))\n"
+        "  (if (i64.ne (call $want (i64.const 2)) (i64.const 2)) (then (call $exit (i64.const 2))))\n"
+        "  (if (i64.ne (call $want (i64.const 1)) (i64.const 1)) (then (call $exit (i64.const 1))))\n"
+        /* nothing else is there: a poll (timeout 0) says so */
+        "  (if (i32.ne (call $recv (i32.const 0) (i32.const 0) (i64.const 0)) (i32.const -1)) (then (call $exit (i64.const 4))))\n"
+        "  (call $exit (i64.const 7)))\n";
+    ck_assert_int_eq(run_main(body, 2, NULL), 7);
+}
+END_TEST
+
+/* A receive with nothing to come times out; one with a tag nobody sends does too, while other messages wait. */
+START_TEST(receive_timeout)
+{
+    const char *body =
+        "(func (export \"main\") (param i64)\n"
+        "  (if (i32.ne (call $recv (i32.const 0) (i32.const 0) (i64.const 30)) (i32.const -1)) (then (call $exit (i64.const 1))))\n"
+        "  (drop (call $send (call $self) (i64.const 5) (i32.const 0) (i32.const 0)))\n"
+        "  (i64.store (i32.const 512) (i64.const 6))\n"
+        "  (if (i32.ne (call $recv (i32.const 512) (i32.const 1) (i64.const 20)) (i32.const -1)) (then (call $exit (i64.const 2))))\n"
+        "  (if (i32.ne (call $recv (i32.const 0) (i32.const 0) (i64.const 20)) (i32.const 0)) (then (call $exit (i64.const 3))))\n"
+        "  (if (i64.ne (call $tag) (i64.const 5)) (then (call $exit (i64.const 4))))\n"
+        "  (call $exit (i64.const 7)))\n";
+    ck_assert_int_eq(run_main(body, 2, NULL), 7);
+}
+END_TEST
+
+/* main (trapping exits) -> mid -> leaf, linked; leaf traps: mid dies of the link, main gets EXIT from mid. */
+START_TEST(link_cascade_and_trap_exit)
+{
+    const char *body =
+        "(data (i32.const 0) \"mid\") (data (i32.const 8) \"leaf\")\n"
+        "(func (export \"leaf\") (param i64) (call $sleep (i64.const 5)) unreachable)\n"
+        "(func (export \"mid\") (param i64)\n"
+        "  (drop (call $go (i32.const 8) (i32.const 4) (i64.const 0) (i32.const 1) (i64.const 0)))\n"
+        "  (drop (call $recv (i32.const 0) (i32.const 0) (i64.const -1))))\n"
+        "(func (export \"main\") (param i64) (local $mid i64)\n"
+        "  (drop (call $trap_exit (i32.const 1)))\n"
+        "  (local.set $mid (call $go (i32.const 0) (i32.const 3) (i64.const 0) (i32.const 1) (i64.const 0)))\n"
+        "  (if (i32.ne (call $recv (i32.const 0) (i32.const 0) (i64.const 5000)) (i32.const 1)) (then (call $exit (i64.const 1))))\n"
+        "  (if (i64.ne (call $sender) (local.get $mid)) (then (call $exit (i64.const 2))))\n"
+        "  (if (i64.ne (call $tag) (i64.const -1)) (then (call $exit (i64.const 3))))\n"
+        "  (if (i64.ne (call $reason) (i64.const -3)) (then (call $exit (i64.const 4))))\n"
+        "  (call $exit (i64.const 7)))\n";
+    ck_assert_int_eq(run_main(body, 2, NULL), 7);
+}
+END_TEST
+
+/* A linked child that ends normally kills nobody; one that exits abnormally kills a non-trapping parent. */
+START_TEST(link_normal_and_abnormal)
+{
+    const char *normal =
+        "(data (i32.const 0) \"child\")\n"
+        "(func (export \"child\") (param i64))\n"
+        "(func (export \"main\") (param i64)\n"
+        "  (drop (call $go (i32.const 0) (i32.const 5) (i64.const 0) (i32.const 1) (i64.const 0)))\n"
+        "  (drop (call $recv (i32.const 0) (i32.const 0) (i64.const 50)))\n"
+        "  (call $exit (i64.const 7)))\n";
+    ck_assert_int_eq(run_main(normal, 2, NULL), 7);
+    const char *abnormal =
+        "(data (i32.const 0) \"child\")\n"
+        "(func (export \"child\") (param i64) (call $exit (i64.const 3)))\n"
+        "(func (export \"main\") (param i64)\n"
+        "  (drop (call $go (i32.const 0) (i32.const 5) (i64.const 0) (i32.const 1) (i64.const 0)))\n"
+        "  (drop (call $recv (i32.const 0) (i32.const 0) (i64.const 5000)))\n"
+        "  (call $exit (i64.const 7)))\n";
+    lw_proc_result r;
+    ck_assert_int_eq(run_main(abnormal, 2, &r), LW_REASON_LINK);
+    ck_assert_ptr_nonnull(strstr(r.text, "ended abnormally"));
+}
+END_TEST
+
+/* A monitored child that traps: DOWN with LW_REASON_TRAP and the trap's words. */
+START_TEST(monitor_trap)
+{
+    const char *body =
+        "(data (i32.const 0) \"child\")\n"
+        "(func (export \"child\") (param i64) (drop (i32.div_u (i32.const 1) (i32.wrap_i64 (local.get 0)))))\n"
+        "(func (export \"main\") (param i64) (local $c i64)\n"
+        "  (local.set $c (call $go (i32.const 0) (i32.const 5) (i64.const 0) (i32.const 2) (i64.const 0)))\n"
+        "  (i64.store (i32.const 512) (i64.const -2))\n"
+        "  (if (i32.ne (call $recv (i32.const 512) (i32.const 1) (i64.const 5000)) (i32.const 2)) (then (call $exit (i64.const 1))))\n"
+        "  (if (i64.ne (call $sender) (local.get $c)) (then (call $exit (i64.const 2))))\n"
+        "  (if (i64.ne (call $reason) (i64.const -1)) (then (call $exit (i64.const 3))))\n"
+        /* the text after the 16-byte notice: "trap: integer divide by zero"; byte 6 is 'i' */
+        "  (drop (call $mread (i32.const 2048) (i32.const 64)))\n"
+        "  (if (i32.ne (i32.load8_u (i32.const 2070)) (i32.const 105)) (then (call $exit (i64.const 5))))\n"
+        "  (call $exit (i64.const 7)))\n";
+    ck_assert_int_eq(run_main(body, 2, NULL), 7);
+}
+END_TEST
+
+/* kill() ends a process that never stops on its own: DOWN, reason killed. */
+START_TEST(kill_spinner)
+{
+    const char *body =
+        "(data (i32.const 0) \"spin\")\n"
+        "(func (export \"spin\") (param i64) (loop $l (br $l)))\n"
+        "(func (export \"main\") (param i64) (local $c i64)\n"
+        "  (local.set $c (call $go (i32.const 0) (i32.const 4) (i64.const 0) (i32.const 2) (i64.const 0)))\n"
+        "  (call $sleep (i64.const 10))\n"
+        "  (if (i32.ne (call $kill (local.get $c)) (i32.const 0)) (then (call $exit (i64.const 1))))\n"
+        "  (if (i32.ne (call $recv (i32.const 0) (i32.const 0) (i64.const 5000)) (i32.const 2)) (then (call $exit (i64.const 2))))\n"
+        "  (if (i64.ne (call $reason) (i64.const -2)) (then (call $exit (i64.const 3))))\n"
+        "  (if (i32.ne (call $kill (local.get $c)) (i32.const 1)) (then (call $exit (i64.const 4))))\n"
+        "  (call $exit (i64.const 7)))\n";
+    ck_assert_int_eq(run_main(body, 2, NULL), 7);
+    ck_assert_int_eq(run_main(body, 1, NULL), 7);
+}
+END_TEST
+
+/* A registered name finds its process, is taken while it lives, and goes when it dies. */
+START_TEST(registry)
+{
+    const char *body =
+        "(data (i32.const 0) \"svc\") (data (i32.const 8) \"child\")\n"
+        "(func (export \"child\") (param i64)\n"
+        "  (if (i32.ne (call $register (i32.const 0) (i32.const 3)) (i32.const 0)) (then unreachable))\n"
+        "  (drop (call $recv (i32.const 0) (i32.const 0) (i64.const -1))))\n"
+        "(func (export \"main\") (param i64) (local $c i64)\n"
+        "  (local.set $c (call $go (i32.const 8) (i32.const 5) (i64.const 0) (i32.const 2) (i64.const 0)))\n"
+        "  (block $b (loop $w (br_if $b (i64.ne (call $whereis (i32.const 0) (i32.const 3)) (i64.const 0)))\n"
+        "    (call $sleep (i64.const 1)) (br $w)))\n"
+        "  (if (i64.ne (call $whereis (i32.const 0) (i32.const 3)) (local.get $c)) (then (call $exit (i64.const 1))))\n"
+        "  (if (i32.ne (call $register (i32.const 0) (i32.const 3)) (i32.const 1)) (then (call $exit (i64.const 2))))\n"
+        "  (drop (call $send (local.get $c) (i64.const 9) (i32.const 0) (i32.const 0)))\n"
+        "  (drop (call $recv (i32.const 0) (i32.const 0) (i64.const 5000)))\n"
+        "  (if (i64.ne (call $whereis (i32.const 0) (i32.const 3)) (i64.const 0)) (then (call $exit (i64.const 3))))\n"
+        "  (if (i32.ne (call $register (i32.const 0) (i32.const 3)) (i32.const 0)) (then (call $exit (i64.const 4))))\n"
+        "  (call $exit (i64.const 7)))\n";
+    ck_assert_int_eq(run_main(body, 2, NULL), 7);
+}
+END_TEST
+
+/* send_after delivers later; a cancelled one never comes; cancelling a fired one says so. */
+START_TEST(send_after_and_cancel)
+{
+    const char *body =
+        "(func (export \"main\") (param i64) (local $a i64) (local $b i64)\n"
+        "  (local.set $a (call $send_after (call $self) (i64.const 10) (i64.const 5) (i32.const 0) (i32.const 0)))\n"
+        "  (local.set $b (call $send_after (call $self) (i64.const 10) (i64.const 6) (i32.const 0) (i32.const 0)))\n"
+        "  (if (i32.ne (call $cancel (local.get $b)) (i32.const 1)) (then (call $exit (i64.const 1))))\n"
+        "  (if (i32.ne (call $recv (i32.const 0) (i32.const 0) (i64.const 0)) (i32.const -1)) (then (call $exit (i64.const 2))))\n"
+        "  (if (i32.ne (call $recv (i32.const 0) (i32.const 0) (i64.const 5000)) (i32.const 0)) (then (call $exit (i64.const 3))))\n"
+        "  (if (i64.ne (call $tag) (i64.const 5)) (then (call $exit (i64.const 4))))\n"
+        "  (if (i32.ne (call $recv (i32.const 0) (i32.const 0) (i64.const 50)) (i32.const -1)) (then (call $exit (i64.const 5))))\n"
+        "  (if (i32.ne (call $cancel (local.get $a)) (i32.const 0)) (then (call $exit (i64.const 6))))\n"
+        "  (call $exit (i64.const 7)))\n";
+    ck_assert_int_eq(run_main(body, 2, NULL), 7);
+}
+END_TEST
+
+/* Max memory: a grow past it fails (-1); max fuel: running out is a trap. */
+START_TEST(limits)
+{
+    const char *body =
+        "(data (i32.const 0) \"grow\") (data (i32.const 8) \"spin\")\n"
+        "(func (export \"grow\") (param i64)\n"
+        "  (if (i32.ne (memory.grow (i32.const 1)) (i32.const -1)) (then (call $exit (i64.const 6))))\n"
+        "  (call $exit (i64.const 5)))\n"
+        "(func (export \"spin\") (param i64) (loop $l (br $l)))\n"
+        "(func (export \"main\") (param i64) (local $cfg i64)\n"
+        "  (local.set $cfg (call $config_new))\n"
+        "  (if (i32.ne (call $cfg_mem (local.get $cfg) (i64.const 65536)) (i32.const 0)) (then (call $exit (i64.const 1))))\n"
+        "  (drop (call $go (i32.const 0) (i32.const 4) (i64.const 0) (i32.const 2) (local.get $cfg)))\n"
+        "  (drop (call $recv (i32.const 0) (i32.const 0) (i64.const 5000)))\n"
+        "  (if (i64.ne (call $reason) (i64.const 5)) (then (call $exit (i64.const 2))))\n"
+        "  (local.set $cfg (call $config_new))\n"
+        "  (if (i32.ne (call $cfg_fuel (local.get $cfg) (i64.const 100000)) (i32.const 0)) (then (call $exit (i64.const 3))))\n"
+        "  (drop (call $go (i32.const 8) (i32.const 4) (i64.const 0) (i32.const 2) (local.get $cfg)))\n"
+        "  (drop (call $recv (i32.const 0) (i32.const 0) (i64.const 5000)))\n"
+        "  (if (i64.ne (call $reason) (i64.const -1)) (then (call $exit (i64.const 4))))\n"
+        /* "trap: out of fuel": byte 16 + 6 is 'o' */
+        "  (drop (call $mread (i32.const 2048) (i32.const 64)))\n"
+        "  (if (i32.ne (i32.load8_u (i32.const 2070)) (i32.const 111)) (then (call $exit (i64.const 5))))\n"
+        "  (call $exit (i64.const 7)))\n";
+    ck_assert_int_eq(run_main(body, 2, NULL), 7);
+}
+END_TEST
+
+/* A configuration can be narrowed, never widened; a child without the spawn capability cannot spawn. */
+START_TEST(attenuation)
+{
+    const char *body =
+        "(data (i32.const 0) \"child\") (data (i32.const 8) \"leaf\")\n"
+        "(func (export \"leaf\") (param i64))\n"
+        "(func (export \"child\") (param i64) (local $cfg i64)\n"
+        "  (if (i64.ne (call $go (i32.const 8) (i32.const 4) (i64.const 0) (i32.const 0) (i64.const 0)) (i64.const 0))\n"
+        "    (then (call $exit (i64.const 6))))\n"
+        "  (if (i64.ne (call $config_new) (i64.const 0)) (then (call $exit (i64.const 8))))\n"
+        "  (call $exit (i64.const 5)))\n"
+        "(func (export \"main\") (param i64) (local $cfg i64)\n"
+        "  (local.set $cfg (call $config_new))\n"
+        "  (if (i32.ne (call $cfg_mem (local.get $cfg) (i64.const 0x200000000)) (i32.const -1)) (then (call $exit (i64.const 1))))\n"
+        "  (if (i32.ne (call $cfg_caps (local.get $cfg) (i32.const 0)) (i32.const 0)) (then (call $exit (i64.const 2))))\n"
+        "  (if (i32.ne (call $cfg_caps (local.get $cfg) (i32.const 8)) (i32.const -1)) (then (call $exit (i64.const 3))))\n"
+        "  (drop (call $go (i32.const 0) (i32.const 5) (i64.const 0) (i32.const 2) (local.get $cfg)))\n"
+        "  (drop (call $recv (i32.const 0) (i32.const 0) (i64.const 5000)))\n"
+        "  (if (i64.ne (call $reason) (i64.const 5)) (then (call $exit (call $reason))))\n"
+        "  (call $exit (i64.const 7)))\n";
+    ck_assert_int_eq(run_main(body, 2, NULL), 7);
+}
+END_TEST
+
+/*
+ * Isolation and fairness: a process that traps, one that exhausts its
+ * stack, one that exhausts memory, and one that loops forever do not stop
+ * a ping-pong pair from finishing 1000 round trips, even on one worker.
+ */
+static const char isolation_body[] =
+    "(data (i32.const 0) \"trap\") (data (i32.const 8) \"deep\") (data (i32.const 16) \"hog\")\n"
+    "(data (i32.const 24) \"spin\") (data (i32.const 32) \"pong\")\n"
+    "(func (export \"trap\") (param i64) unreachable)\n"
+    "(func $deep (export \"deep\") (param i64) (call $deep (i64.add (local.get 0) (i64.const 1))))\n"
+    "(func (export \"hog\") (param i64) (loop $l (br_if $l (i32.ne (memory.grow (i32.const 64)) (i32.const -1)))) unreachable)\n"
+    "(func (export \"spin\") (param i64) (loop $l (br $l)))\n"
+    "(func (export \"pong\") (param i64)\n"
+    "  (loop $l (drop (call $recv (i32.const 0) (i32.const 0) (i64.const -1)))\n"
+    "    (drop (call $send (call $sender) (call $tag) (i32.const 0) (i32.const 0))) (br $l)))\n"
+    "(func (export \"main\") (param i64) (local $spin i64) (local $pong i64) (local $i i64)\n"
+    "  (drop (call $go (i32.const 0) (i32.const 4) (i64.const 0) (i32.const 0) (i64.const 0)))\n"
+    "  (drop (call $go (i32.const 8) (i32.const 4) (i64.const 0) (i32.const 0) (i64.const 0)))\n"
+    "  (drop (call $go (i32.const 16) (i32.const 3) (i64.const 0) (i32.const 0) (i64.const 0)))\n"
+    "  (local.set $spin (call $go (i32.const 24) (i32.const 4) (i64.const 0) (i32.const 0) (i64.const 0)))\n"
+    "  (local.set $pong (call $go (i32.const 32) (i32.const 4) (i64.const 0) (i32.const 0) (i64.const 0)))\n"
+    "  (loop $l (drop (call $send (local.get $pong) (local.get $i) (i32.const 0) (i32.const 0)))\n"
+    "    (drop (call $recv (i32.const 0) (i32.const 0) (i64.const -1)))\n"
+    "    (if (i64.ne (call $tag) (local.get $i)) (then (call $exit (i64.const 1))))\n"
+    "    (br_if $l (i64.lt_u (local.tee $i (i64.add (local.get $i) (i64.const 1))) (i64.const 1000))))\n"
+    "  (drop (call $kill (local.get $spin))) (drop (call $kill (local.get $pong)))\n"
+    "  (call $exit (i64.const 7)))\n";
+
+START_TEST(isolation_and_fairness)
+{
+    ck_assert_int_eq(run_main(isolation_body, 1, NULL), 7);
+    ck_assert_int_eq(run_main(isolation_body, 2, NULL), 7);
+}
+END_TEST
+
+/* 1,000,000 messages from 100 senders: none lost, each sender's in order. */
+START_TEST(million_messages)
+{
+    const char *body =
+        "(data (i32.const 0) \"sender\")\n"
+        "(func (export \"sender\") (param $arg i64) (local $i i64) (local $to i64)\n"
+        /* arg: parent pid * 128 + index */
+        "  (local.set $to (i64.shr_u (local.get $arg) (i64.const 7)))\n"
+        "  (i32.store (i32.const 256) (i32.wrap_i64 (i64.and (local.get $arg) (i64.const 127))))\n"
+        "  (loop $s (drop (call $send (local.get $to) (local.get $i) (i32.const 256) (i32.const 4)))\n"
+        "    (br_if $s (i64.lt_u (local.tee $i (i64.add (local.get $i) (i64.const 1))) (i64.const 10000)))))\n"
+        "(func (export \"main\") (param i64) (local $i i64) (local $k i32) (local $slot i32)\n"
+        "  (loop $s (drop (call $go (i32.const 0) (i32.const 6)\n"
+        "      (i64.or (i64.shl (call $self) (i64.const 7)) (local.get $i)) (i32.const 0) (i64.const 0)))\n"
+        "    (br_if $s (i64.lt_u (local.tee $i (i64.add (local.get $i) (i64.const 1))) (i64.const 100))))\n"
+        "  (local.set $i (i64.const 0))\n"
+        "  (loop $r (drop (call $recv (i32.const 0) (i32.const 0) (i64.const -1)))\n"
+        "    (drop (call $mread (i32.const 2048) (i32.const 4)))\n"
+        "    (local.set $slot (i32.add (i32.const 4096) (i32.shl (i32.load (i32.const 2048)) (i32.const 3))))\n"
+        /* next expected tag of that sender, kept at 4096 + 8 * index */
+        "    (if (i64.ne (call $tag) (i64.load (local.get $slot))) (then (call $exit (i64.const 1))))\n"
+        "    (i64.store (local.get $slot) (i64.add (call $tag) (i64.const 1)))\n"
+        "    (br_if $r (i64.lt_u (local.tee $i (i64.add (local.get $i) (i64.const 1))) (i64.const 1000000))))\n"
+        "  (if (i32.ne (call $recv (i32.const 0) (i32.const 0) (i64.const 0)) (i32.const -1)) (then (call $exit (i64.const 2))))\n"
+        "  (call $exit (i64.const 7)))\n";
+    ck_assert_int_eq(run_main(body, 2, NULL), 7);
+}
+END_TEST
+
+/* A guest fault in an API call kills the caller with a reason naming the function. */
+START_TEST(guest_fault)
+{
+    const char *body =
+        "(func (export \"main\") (param i64)\n"
+        "  (drop (call $send (call $self) (i64.const 1) (i32.const 65530) (i32.const 100)))\n"
+        "  (call $exit (i64.const 7)))\n";
+    lw_proc_result r;
+    ck_assert_int_eq(run_main(body, 2, &r), LW_REASON_TRAP);
+    ck_assert_ptr_nonnull(strstr(r.text, "leonardo.send: pointer or length out of bounds"));
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("sched_proc");
+    TCase *t = tcase_create("processes");
+    tcase_set_timeout(t, 120);
+    tcase_add_test(t, spawn_and_exit);
+    tcase_add_test(t, message_order);
+    tcase_add_test(t, selective_receive);
+    tcase_add_test(t, receive_timeout);
+    tcase_add_test(t, link_cascade_and_trap_exit);
+    tcase_add_test(t, link_normal_and_abnormal);
+    tcase_add_test(t, monitor_trap);
+    tcase_add_test(t, kill_spinner);
+    tcase_add_test(t, registry);
+    tcase_add_test(t, send_after_and_cancel);
+    tcase_add_test(t, limits);
+    tcase_add_test(t, attenuation);
+    tcase_add_test(t, isolation_and_fairness);
+    tcase_add_test(t, million_messages);
+    tcase_add_test(t, guest_fault);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *r = srunner_create(suite());
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? 1 : 0;
+}
