@@ -577,7 +577,8 @@ uint64_t lw_runtime_spawn(lw_runtime *rt, lw_module *m, const char *name, const 
         return 0;
     }
     p->entry = ext.of.func;
-    memcpy(p->args, args, nargs * sizeof *args);
+    if (nargs)
+        memcpy(p->args, args, nargs * sizeof *args);
     p->nargs = nargs;
     uint64_t pid = p->pid;
     pthread_mutex_lock(&rt->ended_lock);
