@@ -212,6 +212,9 @@ expect "run without a file" 64 '' 'no FILE' -- "$LEO" run
 expect "--fuel without a value" 64 '' '--fuel needs a value' -- "$LEO" run --fuel
 expect "--fuel not a number" 64 '' 'positive integer' -- "$LEO" run --fuel lots "$T/hello.wat"
 expect "--env without =" 64 '' 'KEY=VALUE' -- "$LEO" run --env FOO "$T/hello.wat"
+expect "--threads 0" 64 '' '--threads needs a positive integer' -- "$LEO" run --threads 0 "$T/hello.wat"
+expect "--slice not a number" 64 '' '--slice needs a positive integer' -- "$LEO" run --slice x "$T/hello.wat"
+expect "--threads 1 --slice 10" 0 '^hello, world$' '' -- "$LEO" run --threads 1 --slice 10 "$T/hello.wat"
 expect "missing file" 66 '' 'nonexistent.wasm: No such file' -- "$LEO" run "$T/nonexistent.wasm"
 expect "a directory" 66 '' 'is a directory' -- "$LEO" run "$T"
 
@@ -373,6 +376,53 @@ CEOF
             fail=$((fail + 1)); echo "not ok - C program: no line '$what'"; sed 's/^/  stdout: /' "$T/out"
         fi
     done
+    # A C guest of the process API (include/leonardo/process.h): spawn by
+    # function pointer, ping-pong, a linked crash taken as a message.
+    cat >"$T/procs.c" <<'CEOF'
+#include <stdio.h>
+#include <leonardo/process.h>
+
+static void pong(int64_t unused)
+{
+    (void)unused;
+    for (;;) {
+        lw_receive(0, 0, -1);
+        lw_send(lw_msg_sender(), lw_msg_tag(), 0, 0);
+    }
+}
+
+static void crasher(int64_t unused)
+{
+    (void)unused;
+    __builtin_trap();
+}
+
+int main(void)
+{
+    uint64_t p = lw_spawn(pong, 0, LW_SPAWN_LINK);
+    for (int64_t i = 0; i < 1000; i++) {
+        lw_send(p, i, 0, 0);
+        if (lw_receive(0, 0, -1) != LW_MSG_DATA || lw_msg_tag() != i)
+            return 1;
+    }
+    lw_trap_exit(1);
+    uint64_t c = lw_spawn(crasher, 0, LW_SPAWN_LINK);
+    int64_t want = LW_TAG_EXIT;
+    int k = lw_receive(&want, 1, 5000);
+    lw_notice n = {0};
+    lw_msg_read(&n, sizeof n);
+    printf("1000 round trips; crash %s\n",
+           k == LW_MSG_EXIT && lw_msg_sender() == c && n.reason == LW_REASON_TRAP ? "seen" : "missed");
+    lw_kill(p);
+    return 0;
+}
+CEOF
+    clang --target=wasm32-wasi -O2 -I"$ROOT/include" "$T/procs.c" -o "$T/procs.wasm"
+    expect "C program: processes (ping-pong, a linked crash as a message)" 0 \
+        '^1000 round trips; crash seen$' 'process [0-9]+ died: trap: unreachable \[crasher' -- \
+        "$LEO" run "$T/procs.wasm"
+    expect "C program: processes on one worker" 0 '^1000 round trips; crash seen$' '' -- \
+        "$LEO" run --threads 1 --slice 100 "$T/procs.wasm"
     expect "C benchmarks (quick sizes) agree with native" 0 'bench geomean' '' -- \
         env BENCH_OUT="$T/bench" bash "$ROOT/bench/run.sh" --quick "$LEO"
 else
