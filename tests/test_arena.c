@@ -220,9 +220,9 @@ typedef struct {
 
 #define OWNERS (NTHREADS * (HOLD + 1))
 
-/* The owner word of slot s.  Slots are consecutive multiples of the slot
-   size from the arena's base, so address / size numbers them with
-   consecutive integers, and OWNERS of those are distinct modulo OWNERS. */
+/* The owner word of slot s.  Slots lie one slot size apart, so address /
+   size numbers them with consecutive integers, and the arena's OWNERS slots
+   get distinct numbers modulo OWNERS. */
 static _Atomic int *owner_of(const worker_arg *w, const char *s)
 {
     size_t sz = arena_slot_size(w->a);
@@ -364,8 +364,8 @@ START_TEST(rss_drops_after_release)
         arena_release(a, s[i], 1);
     size_t kept = rss_bytes();
     size_t shadow = SHADOW_SHARE ? total / SHADOW_SHARE : 0;
-    ck_assert_uint_le(kept, after + ARENA_WARM_SLOTS * ps + shadow + (1 << 20));
-    ck_assert_uint_ge(kept, after + ARENA_WARM_SLOTS * ps - (1 << 20));
+    ck_assert_uint_le(kept, after + ARENA_WARM_SLOTS * ps + shadow + (256 << 10));
+    ck_assert_uint_ge(kept, after + ARENA_WARM_SLOTS * ps - (256 << 10));
 
     free(s);
     arena_free_all(a);

@@ -20,7 +20,9 @@
  * is a 64-bit word: the index + 1 of its top slot (0: empty) in the low half
  * and a tag in the high half that every successful update increments, so a
  * pop that read head A and next B cannot succeed after others popped A,
- * popped B and pushed A back (the ABA problem): the tag has moved on.  The
+ * popped B and pushed A back (the ABA problem): the tag has moved on (it
+ * would have to wrap, 2^32 updates, while one thread sits between its load
+ * and its compare-and-swap).  The
  * links are in their own array, not inside the slots, so that a free slot's
  * pages stay untouched (and returned to the kernel).  Slots never handed out
  * come from a bump counter, `fresh`.
