@@ -393,6 +393,27 @@ START_TEST(million_messages)
 }
 END_TEST
 
+/* A spawned process starts with a few frames and grows them: recursion 900 deep works, 5000 deep traps. */
+START_TEST(deep_recursion)
+{
+    const char *body =
+        "(data (i32.const 0) \"sum\")\n"
+        "(func $sum (param $n i64) (result i64)\n"
+        "  (if (result i64) (i64.eqz (local.get $n)) (then (i64.const 0))\n"
+        "    (else (i64.add (local.get $n) (call $sum (i64.sub (local.get $n) (i64.const 1)))))))\n"
+        "(func (export \"sum\") (param $n i64) (call $exit (call $sum (local.get $n))))\n"
+        "(func (export \"main\") (param i64)\n"
+        "  (drop (call $go (i32.const 0) (i32.const 3) (i64.const 900) (i32.const 2) (i64.const 0)))\n"
+        "  (drop (call $recv (i32.const 0) (i32.const 0) (i64.const 5000)))\n"
+        "  (if (i64.ne (call $reason) (i64.const 405450)) (then (call $exit (i64.const 1))))\n"
+        "  (drop (call $go (i32.const 0) (i32.const 3) (i64.const 5000) (i32.const 2) (i64.const 0)))\n"
+        "  (drop (call $recv (i32.const 0) (i32.const 0) (i64.const 5000)))\n"
+        "  (if (i64.ne (call $reason) (i64.const -1)) (then (call $exit (i64.const 2))))\n"
+        "  (call $exit (i64.const 7)))\n";
+    ck_assert_int_eq(run_main(body, 2, NULL), 7);
+}
+END_TEST
+
 /* A guest fault in an API call kills the caller with a reason naming the function. */
 START_TEST(guest_fault)
 {
@@ -426,6 +447,7 @@ static Suite *suite(void)
     tcase_add_test(t, isolation_and_fairness);
     tcase_add_test(t, million_messages);
     tcase_add_test(t, guest_fault);
+    tcase_add_test(t, deep_recursion);
     suite_add_tcase(s, t);
     return s;
 }

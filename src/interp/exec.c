@@ -25,29 +25,39 @@ lw_exec *lw_exec_new(lw_store *s, const lw_exec_config *cfg)
     size_t slots = cfg && cfg->stack_slots ? cfg->stack_slots : DEFAULT_STACK_SLOTS;
     ex->stack = malloc(slots * sizeof *ex->stack);
     ex->frames = calloc((size_t)ex->max_depth + 2, sizeof *ex->frames);
+    ex->frames_cap = ex->max_depth + 2;
+    ex->frames_owned = true;
     if (!ex->stack || !ex->frames) {
         lw_exec_free(ex);
         return NULL;
     }
-    ex->stack_end = ex->stack + slots;
+    ex->stack_end = ex->stack_limit = ex->stack + slots;
     ex->exit_h = interp_handlers()[H_EXIT];
     ex->frames[0].fp = ex->stack;
     return ex;
 }
 
+/* Frames a process starts with inside its stack block: its first page holds them and the first slots. */
+#define EMBEDDED_FRAMES 16
+
 lw_exec *exec_new_in(void *block, size_t size, uint32_t max_depth)
 {
-    size_t frames_bytes = ((size_t)max_depth + 2) * sizeof(Frame);
+    uint32_t cap = max_depth + 2 < EMBEDDED_FRAMES ? max_depth + 2 : EMBEDDED_FRAMES;
+    size_t frames_bytes = (size_t)cap * sizeof(Frame);
     if (size < frames_bytes + 64 * sizeof(uint64_t))
         return NULL;
     lw_exec *ex = calloc(1, sizeof *ex);
     if (!ex)
         return NULL;
     ex->borrowed_stacks = true;
+    ex->frames_cap = cap;
     ex->max_depth = max_depth;
     ex->frames = block;
     ex->stack = (uint64_t *)((char *)block + frames_bytes);
-    ex->stack_end = ex->stack + (size - frames_bytes) / sizeof(uint64_t);
+    ex->stack_limit = ex->stack + (size - frames_bytes) / sizeof(uint64_t);
+    /* Soft at first: the end of the block's first page (see exec_grow_stack). */
+    uint64_t *first_page_end = (uint64_t *)((char *)block + 4096);
+    ex->stack_end = first_page_end < ex->stack_limit && first_page_end > ex->stack ? first_page_end : ex->stack_limit;
     ex->exit_h = interp_handlers()[H_EXIT];
     ex->frames[0].fp = ex->stack;
     return ex;
@@ -57,12 +67,41 @@ void lw_exec_free(lw_exec *ex)
 {
     if (!ex)
         return;
-    if (!ex->borrowed_stacks) {
+    if (!ex->borrowed_stacks)
         free(ex->stack);
+    if (ex->frames_owned)
         free(ex->frames);
-    }
     free(ex->backtrace);
     free(ex);
+}
+
+bool exec_grow_stack(lw_exec *ex, const uint64_t *need)
+{
+    if (need > ex->stack_limit)
+        return false;
+    /* Round up to a page's worth of slots beyond the need. */
+    size_t at = (size_t)(need - ex->stack) + 512;
+    size_t max = (size_t)(ex->stack_limit - ex->stack);
+    ex->stack_end = ex->stack + (at < max ? at : max);
+    return true;
+}
+
+Frame *exec_grow_frames(lw_exec *ex, Frame *fr)
+{
+    uint32_t limit = ex->max_depth + 2;
+    if (ex->frames_cap >= limit)
+        return NULL;
+    uint32_t cap = ex->frames_cap * 2 < limit ? ex->frames_cap * 2 : limit;
+    Frame *f = ex->frames_owned ? realloc(ex->frames, (size_t)cap * sizeof *f) : malloc((size_t)cap * sizeof *f);
+    if (!f)
+        return NULL;
+    if (!ex->frames_owned)
+        memcpy(f, ex->frames, (size_t)ex->frames_cap * sizeof *f);
+    size_t at = (size_t)(fr - ex->frames);
+    ex->frames = f;
+    ex->frames_cap = cap;
+    ex->frames_owned = true;
+    return f + at;
 }
 
 void lw_exec_set_fuel_slice(lw_exec *ex, int64_t slice) { ex->slice = slice > 0 ? slice : 0; }
@@ -241,7 +280,7 @@ lw_status lw_exec_call(lw_exec *ex, lw_func *f, const lw_value *args, uint32_t n
         }
     uint64_t *sp = ex->stack;
     uint32_t room = sig->nparams > sig->nresults ? sig->nparams : sig->nresults;
-    if (sp + room > ex->stack_end) {
+    if (sp + room > ex->stack_end && !exec_grow_stack(ex, sp + room)) {
         set_trap_msg(ex, "call stack exhausted");
         return LW_TRAP;
     }
@@ -277,7 +316,7 @@ lw_status lw_exec_call(lw_exec *ex, lw_func *f, const lw_value *args, uint32_t n
         set_trap_msg(ex, cf->error);
         return LW_TRAP;
     }
-    if (ex->max_depth < 1 || sp + cf->frame_slots > ex->stack_end) {
+    if (ex->max_depth < 1 || (sp + cf->frame_slots > ex->stack_end && !exec_grow_stack(ex, sp + cf->frame_slots))) {
         set_trap_msg(ex, "call stack exhausted");
         return LW_TRAP;
     }

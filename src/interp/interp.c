@@ -169,8 +169,8 @@ lw_status interp_run(lw_exec *ex)
     }
 
     Frame *fr = &ex->frames[ex->depth];
-    Frame *const frames_end = ex->frames + ex->max_depth + 1;
-    uint64_t *const stack_end = ex->stack_end;
+    Frame *frames_end = ex->frames + ex->frames_cap - 1;   /* moves when the frames grow */
+    uint64_t *stack_end = ex->stack_end;   /* may be soft: exec_grow_stack moves it */
     const Cell *ip = ex->ip;
     uint64_t *fp = fr->fp;
     lw_instance *inst = fr->inst;
@@ -370,7 +370,7 @@ op_CALL_LOCAL: {
     uint64_t *cfp = fp + PA(1);
     const Cell *entry = LOAD_CODE(cf);   /* before frame_slots: see translate.c */
     if (UNLIKELY(fr + 1 >= frames_end || cfp + FRAME_SLOTS(cf) > stack_end))
-        TRAP("call stack exhausted");
+        goto grow_stacks;
     ZERO_LOCALS(cfp + cf->nparams, cf->nlocals);
     /* Locals only (not the shared call path's variables): fewer spills. */
     Frame *nf = fr + 1;
@@ -420,7 +420,7 @@ call_func: {
     }
     const Cell *entry = LOAD_CODE(ccf);
     if (UNLIKELY(fr + 1 >= frames_end || nfp + FRAME_SLOTS(ccf) > stack_end))
-        TRAP("call stack exhausted");
+        goto grow_stacks;
     ZERO_LOCALS(nfp + ccf->nparams, ccf->nlocals);
     if (ci != inst) {
         /* Returning must bring back this instance and its memory. */
@@ -465,6 +465,26 @@ host_call: {
     ip = cret;
     NEXT();
 }
+grow_stacks:
+    /*
+     * Out of the hot path: the call at ip needs frame fr + 1, or slots past
+     * stack_end.  Grow the frames, or the stack by a page (exec.c), then
+     * run the call again from its start, its run's fuel given back (every
+     * call instruction charges PB(1)); a call needing more comes back here.
+     */
+    CHARGE_FUEL(-(int64_t)PB(1));
+    if (fr + 1 >= frames_end) {
+        Frame *nfr = exec_grow_frames(ex, fr);
+        if (!nfr)
+            TRAP("call stack exhausted");
+        fr = nfr;
+        frames_end = ex->frames + ex->frames_cap - 1;
+    } else {
+        if (!exec_grow_stack(ex, stack_end + 1))
+            TRAP("call stack exhausted");
+        stack_end = ex->stack_end;
+    }
+    NEXT();
 op_RET:
     CHARGE_FUEL(PA(1));
     ip = fr->ret_ip;
@@ -482,8 +502,11 @@ op_LAZY:
     ccf = fr->code;
     if (!translate_func(ccf))
         TRAP(ccf->error);
-    if (fp + FRAME_SLOTS(ccf) > stack_end)
-        TRAP("call stack exhausted");
+    if (fp + FRAME_SLOTS(ccf) > stack_end) {
+        if (!exec_grow_stack(ex, fp + FRAME_SLOTS(ccf)))
+            TRAP("call stack exhausted");
+        stack_end = ex->stack_end;
+    }
     ip = LOAD_CODE(ccf);
     NEXT();
 op_EXIT:

@@ -105,8 +105,11 @@ typedef struct Frame {
 
 struct lw_exec {
     lw_store *store;
-    bool borrowed_stacks;  /* frames and stack live in a block the creator owns (exec_new_in) */
-    uint64_t *stack, *stack_end;   /* value slots for all frames */
+    bool borrowed_stacks;  /* the stack (and at first the frames) live in a block the creator owns (exec_new_in) */
+    bool frames_owned;     /* frames is this exec's own allocation */
+    uint32_t frames_cap;   /* entries in frames; grows up to max_depth + 2 (exec_grow_frames) */
+    uint64_t *stack, *stack_end;   /* value slots for all frames; stack_end may be a soft limit: */
+    uint64_t *stack_limit;         /* the real end (exec_grow_stack moves stack_end towards it) */
     uint64_t *sp;          /* first free slot while a host function runs */
     Frame *frames;         /* max_depth + 2 entries */
     uint32_t depth, max_depth;
@@ -149,6 +152,25 @@ lw_status interp_run(lw_exec *ex);
  * a process's stacks come from a pooled arena (src/mem/arena.h).
  */
 lw_exec *exec_new_in(void *block, size_t size, uint32_t max_depth);
+
+/*
+ * exec.c: a call needs frame fr + 1 and the frame array is full: move it to
+ * one twice as large (frames hold no pointers into themselves, so only the
+ * interpreter's fr moves).  The new fr, or NULL past max_depth or out of
+ * memory.  A small process thus starts with a few frames inside its stack
+ * block's first page and pays for depth only when it goes deep.
+ */
+Frame *exec_grow_frames(lw_exec *ex, Frame *fr);
+
+/*
+ * exec.c: a frame needs the slots up to `need` and they pass stack_end.
+ * false past the real end ("call stack exhausted"); else stack_end moves
+ * on, in steps of a page.  A process's stack_end starts soft, at the end of
+ * its block's first page, so stack_end - stack says how much of the block
+ * was ever used, with nothing counted on the interpreter's hot path; the
+ * block can then be cleaned for reuse with a memset of just that much.
+ */
+bool exec_grow_stack(lw_exec *ex, const uint64_t *need);
 
 /*
  * exec.c: record trap `msg` (static, or ex->trap_buf) at the state in ex

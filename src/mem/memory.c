@@ -110,12 +110,34 @@ int64_t memory_grow(lw_memory *m, uint32_t delta)
     return old;
 }
 
+/*
+ * How many bytes from the start of a pooled memory may have been written:
+ * up to its last resident page, as mincore(2) says.  A process that never
+ * touched its memory (most small ones) then gives its slot back with
+ * nothing to clean, and one that touched a page or two with a short memset,
+ * instead of an madvise whose TLB shootdown stops every worker.
+ */
+static size_t touched_bytes(const lw_memory *m)
+{
+    enum { PAGE = 4096, MAXV = 1024 };
+    size_t pages = (m->size + PAGE - 1) / PAGE;
+    if (pages > MAXV)
+        return m->size;   /* large: let the arena madvise it all */
+    unsigned char vec[MAXV];
+    if (mincore(m->data, m->size, vec) != 0)
+        return m->size;
+    size_t last = pages;
+    while (last > 0 && !(vec[last - 1] & 1))
+        last--;
+    return last * PAGE;
+}
+
 void memory_free(lw_memory *m)
 {
     if (!m)
         return;
     if (m->pool && m->pages > 0)
-        arena_release(m->pool, m->data, m->size);
+        arena_release(m->pool, m->data, touched_bytes(m));
     else if (m->pages > 0)
         munmap(m->data, m->size);
     free(m);

@@ -158,10 +158,12 @@ static void proc_free(Proc *p)
         free(p->configs[i]);
     free(p->configs);
     free(p->backtrace);
-    if (p->ex)
+    if (p->ex) {
+        p->stack_used = (size_t)((char *)p->ex->stack_end - (char *)p->stack_slot);
         lw_exec_free(p->ex);
-    if (p->stack_slot)
-        arena_release(p->rt->stacks, p->stack_slot, arena_slot_size(p->rt->stacks));
+    }
+    if (p->stack_slot)   /* only what its stack_end ever reached was written */
+        arena_release(p->rt->stacks, p->stack_slot, p->stack_used);
     instance_destroy(p->inst);
     pthread_mutex_destroy(&p->lock);
     free(p);

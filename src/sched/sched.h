@@ -72,6 +72,7 @@ struct Proc {
     lw_instance *inst;
     lw_exec *ex;
     void *stack_slot;       /* ex's frames and stack, a slot of rt->stacks (NULL: ex owns them) */
+    size_t stack_used;      /* how much of stack_slot was written */
     lw_func *entry;         /* run on the first slice, after the start function */
     lw_value args[8];
     Proc *run_next;         /* the global run queue's link */
