@@ -160,6 +160,8 @@ int registry_unregister(lw_runtime *rt, const char *name, uint32_t len);
 Proc *sched_current(void);
 /* Make a WAITING process runnable (under its lock: the caller holds p->lock). */
 void sched_wake_locked(Proc *p);
+/* Whether anything else waits to run on this worker (a yield with nobody to yield to goes straight on). */
+bool sched_others_runnable(void);
 /* Put a new process in a run queue. */
 void sched_enqueue_new(Proc *p);
 /* Arm p's own timer (receive timeout, sleep) for `deadline`. */

@@ -165,6 +165,14 @@ void sched_wake_locked(Proc *p)
     }
 }
 
+bool sched_others_runnable(void)
+{
+    Worker *w = this_worker;
+    if (!w)
+        return true;
+    return w->runnext || deque_size_hint(&w->runq) > 0 || atomic_load_explicit(&w->rt->gq_len, memory_order_relaxed) > 0;
+}
+
 void sched_enqueue_new(Proc *p)
 {
     push_runnable(p->rt, p, false);
@@ -309,8 +317,11 @@ bool sched_cancel_send_after(lw_runtime *rt, uint64_t ref)
 
 static void fire_timers(lw_runtime *rt)
 {
+    uint64_t next = atomic_load_explicit(&rt->next_deadline, memory_order_relaxed);
+    if (next == UINT64_MAX)
+        return;   /* no timer at all: not even a clock read */
     uint64_t now = lw_now_ns();
-    if (now < atomic_load_explicit(&rt->next_deadline, memory_order_relaxed))
+    if (now < next)
         return;
     SendAfter *due = NULL;
     pthread_mutex_lock(&rt->timer_lock);
