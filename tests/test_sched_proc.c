@@ -36,6 +36,8 @@
     "(import \"leonardo\" \"config_set_max_memory\" (func $cfg_mem (param i64 i64) (result i32)))\n" \
     "(import \"leonardo\" \"config_set_max_fuel\" (func $cfg_fuel (param i64 i64) (result i32)))\n" \
     "(import \"leonardo\" \"config_set_caps\" (func $cfg_caps (param i64 i32) (result i32)))\n" \
+    "(import \"leonardo\" \"module_compile\" (func $compile (param i32 i32) (result i64)))\n" \
+    "(import \"leonardo\" \"spawn_module\" (func $spawn_mod (param i64 i32 i32 i32 i32 i32 i64) (result i64)))\n" \
     "(memory (export \"memory\") 1)\n" \
     "(func $go (param $n i32) (param $l i32) (param $arg i64) (param $flags i32) (param $cfg i64) (result i64)\n" \
     "  (i64.store (i32.const 1024) (local.get $arg))\n" \
@@ -414,6 +416,38 @@ START_TEST(deep_recursion)
 }
 END_TEST
 
+/* A process compiles another module from bytes it holds (here, text) and spawns it; without the capability it cannot. */
+START_TEST(spawn_other_module)
+{
+    static const char inner[] =
+        "(module (import \\\"leonardo\\\" \\\"exit\\\" (func $e (param i64)))"
+        " (func (export \\\"m\\\") (param i64) (call $e (i64.add (local.get 0) (i64.const 2)))))";
+    size_t inner_len = strlen(inner) - 6;   /* six quotes, each two characters here and one byte in memory */
+    char body[2048];
+    snprintf(body, sizeof body,
+        "(data (i32.const 0) \"m\") (data (i32.const 8) \"child\") (data (i32.const 4096) \"%s\")\n"
+        "(func (export \"child\") (param i64)\n"
+        "  (if (i64.ne (call $compile (i32.const 4096) (i32.const %zu)) (i64.const 0)) (then (call $exit (i64.const 5))))\n"
+        "  (call $exit (i64.const 6)))\n"
+        "(func (export \"main\") (param i64) (local $m i64) (local $cfg i64)\n"
+        "  (local.set $m (call $compile (i32.const 4096) (i32.const %zu)))\n"
+        "  (if (i64.eqz (local.get $m)) (then (call $exit (i64.const 1))))\n"
+        "  (if (i64.ne (call $compile (i32.const 8) (i32.const 5)) (i64.const 0)) (then (call $exit (i64.const 2))))\n"
+        "  (i64.store (i32.const 1024) (i64.const 7))\n"
+        "  (drop (call $spawn_mod (local.get $m) (i32.const 0) (i32.const 1) (i32.const 1024) (i32.const 1) (i32.const 2) (i64.const 0)))\n"
+        "  (drop (call $recv (i32.const 0) (i32.const 0) (i64.const 5000)))\n"
+        "  (if (i64.ne (call $reason) (i64.const 9)) (then (call $exit (i64.const 3))))\n"
+        "  (local.set $cfg (call $config_new))\n"
+        "  (drop (call $cfg_caps (local.get $cfg) (i32.const 1)))\n"
+        "  (drop (call $go (i32.const 8) (i32.const 5) (i64.const 0) (i32.const 2) (local.get $cfg)))\n"
+        "  (drop (call $recv (i32.const 0) (i32.const 0) (i64.const 5000)))\n"
+        "  (if (i64.ne (call $reason) (i64.const 6)) (then (call $exit (i64.const 4))))\n"
+        "  (call $exit (i64.const 7)))\n",
+        inner, inner_len, inner_len);
+    ck_assert_int_eq(run_main(body, 2, NULL), 7);
+}
+END_TEST
+
 /* A guest fault in an API call kills the caller with a reason naming the function. */
 START_TEST(guest_fault)
 {
@@ -448,6 +482,7 @@ static Suite *suite(void)
     tcase_add_test(t, million_messages);
     tcase_add_test(t, guest_fault);
     tcase_add_test(t, deep_recursion);
+    tcase_add_test(t, spawn_other_module);
     suite_add_tcase(s, t);
     return s;
 }

@@ -62,6 +62,13 @@ LW_IMPORT("spawn_export") uint64_t lw_spawn_export(const char *name, uint32_t na
                                                   uint32_t nargs, uint32_t flags, uint64_t config);
 /* 0: sent; 1: no such process (the message is dropped, as in Erlang). */
 LW_IMPORT("send") int32_t lw_send(uint64_t pid, int64_t tag, const void *data, uint32_t len);
+/* Compile a module from bytes (binary, or the text format) with LW_CAP_COMPILE: an id, or 0. */
+LW_IMPORT("module_compile") uint64_t lw_module_compile(const void *bytes, uint32_t len);
+/* Spawn an exported function of a compiled module, as lw_spawn_export does for the caller's own. */
+LW_IMPORT("spawn_module") uint64_t lw_spawn_module(uint64_t module, const char *name, uint32_t name_len,
+                                                  const int64_t *args, uint32_t nargs, uint32_t flags,
+                                                  uint64_t config);
+LW_IMPORT("module_free") void lw_module_free_id(uint64_t module);
 /* Wait for the oldest message whose tag is one of tags[0..ntags) (any message when ntags is 0),
    for at most timeout_ms (-1: forever).  Returns LW_MSG_* (LW_MSG_TIMEOUT if none came); the
    message is then readable with lw_msg_*() until the next receive. */

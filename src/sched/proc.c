@@ -157,6 +157,9 @@ static void proc_free(Proc *p)
     for (uint32_t i = 0; i < p->nconfigs; i++)
         free(p->configs[i]);
     free(p->configs);
+    for (uint32_t i = 0; i < p->nmodules; i++)
+        lw_module_free(p->modules[i]);
+    free(p->modules);
     free(p->backtrace);
     if (p->ex) {
         p->stack_used = (size_t)((char *)p->ex->stack_end - (char *)p->stack_slot);

@@ -83,6 +83,8 @@ struct Proc {
     int64_t exit_reason;
     ProcConfig **configs;   /* configurations it made (config_new), id = index + 1; NULL once freed */
     uint32_t nconfigs;
+    lw_module **modules;    /* modules it compiled (module_compile), id = index + 1; NULL once freed */
+    uint32_t nmodules;
     uint64_t parent;
 
     pthread_mutex_t lock;

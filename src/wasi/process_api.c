@@ -64,13 +64,15 @@ static const ProcConfig *config_of(Proc *p, uint64_t id)
 }
 
 /*
- * Both spawns: `pick` names the entry in the child's instance.  Returns the
+ * Every spawn: module m (the caller's own when NULL), the entry by export
+ * name or by index in table 0.  Returns the
  * child's pid, 0 if it could not start (no capability, instantiation
  * failed), or a trap for a guest fault (bad pointer, unknown id, a
  * function that cannot take the arguments).
  */
-static lw_status spawn_common(lw_exec *ex, uint64_t *s, uint32_t name_ptr, uint32_t name_len, uint32_t fn_index,
-                              bool by_name, uint32_t args_ptr, uint32_t nargs, uint32_t flags, uint64_t config)
+static lw_status spawn_common(lw_exec *ex, uint64_t *s, lw_module *m, uint32_t name_ptr, uint32_t name_len,
+                              uint32_t fn_index, bool by_name, uint32_t args_ptr, uint32_t nargs, uint32_t flags,
+                              uint64_t config)
 {
     Proc *p = SELF(ex);
     lw_runtime *rt = p->rt;
@@ -92,7 +94,7 @@ static lw_status spawn_common(lw_exec *ex, uint64_t *s, uint32_t name_ptr, uint3
         return LW_OK;   /* not allowed: 0 */
 
     lw_error err;
-    Proc *c = proc_new(rt, p->inst->module, cfg, p->pid, &err);
+    Proc *c = proc_new(rt, m ? m : p->inst->module, cfg, p->pid, &err);
     if (!c) {
         if (rt->verbose)
             fprintf(stderr, "leonardo: process %llu: spawn failed: %s\n", (unsigned long long)p->pid, err.msg);
@@ -143,14 +145,74 @@ static lw_status spawn_common(lw_exec *ex, uint64_t *s, uint32_t name_ptr, uint3
 static lw_status api_spawn(lw_exec *ex, void *env, uint64_t *s)
 {
     (void)env;
-    return spawn_common(ex, s, 0, 0, (uint32_t)s[0], false, (uint32_t)s[1], (uint32_t)s[2], (uint32_t)s[3], s[4]);
+    return spawn_common(ex, s, NULL, 0, 0, (uint32_t)s[0], false, (uint32_t)s[1], (uint32_t)s[2], (uint32_t)s[3],
+                        s[4]);
 }
 
 static lw_status api_spawn_export(lw_exec *ex, void *env, uint64_t *s)
 {
     (void)env;
-    return spawn_common(ex, s, (uint32_t)s[0], (uint32_t)s[1], 0, true, (uint32_t)s[2], (uint32_t)s[3],
+    return spawn_common(ex, s, NULL, (uint32_t)s[0], (uint32_t)s[1], 0, true, (uint32_t)s[2], (uint32_t)s[3],
                         (uint32_t)s[4], s[5]);
+}
+
+/* ---- other modules ---- */
+
+/* Compile a module from the caller's bytes: binary, or the text format. */
+static lw_status api_module_compile(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    Proc *p = SELF(ex);
+    uint32_t len = (uint32_t)s[1];
+    GUEST_OR_FAULT(bytes, ex, (uint32_t)s[0], len, "module_compile");
+    s[0] = 0;
+    if (!(p->config.caps & LW_CAP_COMPILE))
+        return LW_OK;
+    lw_error err;
+    lw_module *m = len >= 4 && memcmp(bytes, "\0asm", 4) == 0
+                       ? lw_module_load(bytes, len, &err)
+                       : lw_module_load_wat((const char *)bytes, len, "module_compile", &err);
+    if (!m) {
+        if (p->rt->verbose)
+            fprintf(stderr, "leonardo: process %llu: module_compile: %s\n", (unsigned long long)p->pid, err.msg);
+        return LW_OK;
+    }
+    lw_module **list = realloc(p->modules, (p->nmodules + 1) * sizeof *list);
+    if (!list) {
+        lw_module_free(m);
+        return fault(ex, "leonardo.module_compile: out of memory");
+    }
+    p->modules = list;
+    p->modules[p->nmodules++] = m;
+    s[0] = p->nmodules;
+    return LW_OK;
+}
+
+static lw_module *own_module(Proc *p, uint64_t id)
+{
+    return id && id <= p->nmodules ? p->modules[id - 1] : NULL;
+}
+
+static lw_status api_spawn_module(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    lw_module *m = own_module(SELF(ex), s[0]);
+    if (!m)
+        return fault(ex, "leonardo.spawn_module: unknown module id");
+    return spawn_common(ex, s, m, (uint32_t)s[1], (uint32_t)s[2], 0, true, (uint32_t)s[3], (uint32_t)s[4],
+                        (uint32_t)s[5], s[6]);
+}
+
+static lw_status api_module_free(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    Proc *p = SELF(ex);
+    lw_module *m = own_module(p, s[0]);
+    if (!m)
+        return fault(ex, "leonardo.module_free: unknown module id");
+    lw_module_free(m);   /* processes running it hold their own reference */
+    p->modules[s[0] - 1] = NULL;
+    return LW_OK;
 }
 
 /* ---- messages ---- */
@@ -499,6 +561,9 @@ static const HostDef process_api[] = {
     {"self", "", "I", api_self},
     {"spawn", "iiiiI", "I", api_spawn},
     {"spawn_export", "iiiiiI", "I", api_spawn_export},
+    {"module_compile", "ii", "I", api_module_compile},
+    {"spawn_module", "IiiiiiI", "I", api_spawn_module},
+    {"module_free", "I", "", api_module_free},
     {"send", "IIii", "i", api_send},
     {"receive", "iiI", "i", api_receive},
     {"msg_tag", "", "I", api_msg_tag},
