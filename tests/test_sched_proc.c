@@ -448,6 +448,39 @@ START_TEST(spawn_other_module)
 }
 END_TEST
 
+/*
+ * Memory slots are reused: what one process wrote (by itself, or by the
+ * host into its memory) must be gone for the next one, wherever it wrote.
+ */
+START_TEST(memory_reuse_is_clean)
+{
+    const char *body =
+        "(data (i32.const 0) \"dirty\") (data (i32.const 8) \"check\")\n"
+        "(func (export \"dirty\") (param i64)\n"
+        /* a write of its own low down; then the host writes the message high up */
+        "  (i64.store (i32.const 5000) (i64.const -1))\n"
+        "  (drop (call $recv (i32.const 0) (i32.const 0) (i64.const -1)))\n"
+        "  (drop (call $mread (i32.const 50000) (i32.const 8))))\n"
+        "(func (export \"check\") (param i64)\n"
+        "  (if (i64.ne (i64.or (i64.load (i32.const 5000)) (i64.load (i32.const 50000))) (i64.const 0))\n"
+        "    (then (call $exit (i64.const 6))))\n"
+        "  (call $exit (i64.const 5)))\n"
+        "(func (export \"main\") (param i64) (local $i i32) (local $c i64)\n"
+        "  (loop $l\n"
+        "    (local.set $c (call $go (i32.const 0) (i32.const 5) (i64.const 0) (i32.const 2) (i64.const 0)))\n"
+        "    (i64.store (i32.const 256) (i64.const -1))\n"
+        "    (drop (call $send (local.get $c) (i64.const 1) (i32.const 256) (i32.const 8)))\n"
+        "    (drop (call $recv (i32.const 0) (i32.const 0) (i64.const 5000)))\n"
+        "    (drop (call $go (i32.const 8) (i32.const 5) (i64.const 0) (i32.const 2) (i64.const 0)))\n"
+        "    (drop (call $recv (i32.const 0) (i32.const 0) (i64.const 5000)))\n"
+        "    (if (i64.ne (call $reason) (i64.const 5)) (then (call $exit (i64.const 1))))\n"
+        "    (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 50))))\n"
+        "  (call $exit (i64.const 7)))\n";
+    ck_assert_int_eq(run_main(body, 1, NULL), 7);
+    ck_assert_int_eq(run_main(body, 2, NULL), 7);
+}
+END_TEST
+
 /* A guest fault in an API call kills the caller with a reason naming the function. */
 START_TEST(guest_fault)
 {
@@ -483,6 +516,7 @@ static Suite *suite(void)
     tcase_add_test(t, guest_fault);
     tcase_add_test(t, deep_recursion);
     tcase_add_test(t, spawn_other_module);
+    tcase_add_test(t, memory_reuse_is_clean);
     suite_add_tcase(s, t);
     return s;
 }

@@ -217,8 +217,10 @@ static bool init_datas(lw_instance *inst, lw_error *err)
             fail(err, LW_ERR_TRAP, "out of bounds memory access");
             return false;
         }
-        if (d->len)
+        if (d->len) {
             memcpy(mem->data + off, d->bytes, d->len);
+            memory_touch(mem, (uint64_t)off + d->len);
+        }
         inst->data_dropped[i] = true;
     }
     return true;

@@ -90,7 +90,7 @@ void prof_pair(const void *h);
 #define LOAD_MEM() do { \
         const lw_memory *m_ = inst->mem0; \
         mem = m_ ? m_->data : NULL; \
-        msize = m_ ? m_->size : 0; \
+        msize = m_ ? m_->touched : 0;   /* see memory_touch */ \
     } while (0)
 #define TAKE(target) do { ip = (target); FUEL_CHECK(); NEXT(); } while (0)
 /* A taken conditional branch pays its run (n, read before ip moves) right before the check. */
@@ -743,7 +743,7 @@ op_##id##_ADDI: { \
 #undef STORE
 
 op_MEMORY_SIZE:
-    fp[PA(1)] = (uint32_t)(msize / WASM_PAGE_SIZE);
+    fp[PA(1)] = inst->mem0 ? inst->mem0->pages : 0;
     ip += 2;
     NEXT();
 op_MEMORY_GROW: {
@@ -821,6 +821,12 @@ op_F64_CONST: op_REF_NULL:
 
     /* ---- leaving the loop ---- */
 oob:
+    /* Past what a pooled memory has touched, but maybe not past its size:
+       widen and run the access again (every access checks before it acts). */
+    if (inst->mem0 && memory_touch_more(inst->mem0)) {
+        LOAD_MEM();
+        NEXT();
+    }
     trap_msg = "out of bounds memory access";
 trap:
     ex->depth = (uint32_t)(fr - ex->frames);

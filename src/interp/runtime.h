@@ -49,6 +49,8 @@ struct lw_memory {
     uint32_t pages, max_pages;  /* max_pages: the declared max, or 65536 */
     bool has_max;
     struct lw_arena *pool;  /* data is a slot of this arena (a process's memory), or NULL: its own mapping */
+    uint64_t touched;       /* bytes from the start that may have been written: size, except while
+                               pooled, where it grows as the memory is used (memory_touch) */
 };
 
 struct lw_table {

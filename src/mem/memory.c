@@ -43,7 +43,7 @@ lw_memory *memory_new(uint32_t min_pages, uint32_t max_pages, bool has_max)
         }
     }
     m->pages = min_pages;
-    m->size = (uint64_t)min_pages * WASM_PAGE_SIZE;
+    m->size = m->touched = (uint64_t)min_pages * WASM_PAGE_SIZE;
     return m;
 }
 
@@ -56,6 +56,7 @@ lw_memory *memory_new_pooled(struct lw_arena *pool, uint32_t min_pages, uint32_t
     if (!m)
         return NULL;
     m->pool = pool;
+    m->touched = 0;
     if (min_pages > 0 && memory_grow(m, min_pages) < 0) {
         memory_free(m);
         return NULL;
@@ -78,8 +79,8 @@ static uint8_t *grow_pooled(lw_memory *m, uint64_t new_size)
     if (!p)
         return NULL;
     if (m->pages > 0) {
-        memcpy(p, m->data, m->size);
-        arena_release(m->pool, m->data, m->size);
+        memcpy(p, m->data, m->touched);   /* the rest is zero on both sides */
+        arena_release(m->pool, m->data, m->touched);
     }
     m->pool = NULL;
     return p;
@@ -106,30 +107,26 @@ int64_t memory_grow(lw_memory *m, uint32_t delta)
         return -1;
     m->data = p;
     m->size = new_size;
+    if (!m->pool)
+        m->touched = new_size;
     m->pages = old + delta;
     return old;
 }
 
-/*
- * How many bytes from the start of a pooled memory may have been written:
- * up to its last resident page, as mincore(2) says.  A process that never
- * touched its memory (most small ones) then gives its slot back with
- * nothing to clean, and one that touched a page or two with a short memset,
- * instead of an madvise whose TLB shootdown stops every worker.
- */
-static size_t touched_bytes(const lw_memory *m)
+void memory_touch(lw_memory *m, uint64_t end)
 {
-    enum { PAGE = 4096, MAXV = 1024 };
-    size_t pages = (m->size + PAGE - 1) / PAGE;
-    if (pages > MAXV)
-        return m->size;   /* large: let the arena madvise it all */
-    unsigned char vec[MAXV];
-    if (mincore(m->data, m->size, vec) != 0)
-        return m->size;
-    size_t last = pages;
-    while (last > 0 && !(vec[last - 1] & 1))
-        last--;
-    return last * PAGE;
+    if (end <= m->touched)
+        return;
+    end = (end + 4095) & ~(uint64_t)4095;
+    m->touched = end < m->size ? end : m->size;
+}
+
+bool memory_touch_more(lw_memory *m)
+{
+    if (m->touched >= m->size)
+        return false;
+    memory_touch(m, m->touched ? m->touched * 2 : 4096);
+    return true;
 }
 
 void memory_free(lw_memory *m)
@@ -137,7 +134,7 @@ void memory_free(lw_memory *m)
     if (!m)
         return;
     if (m->pool && m->pages > 0)
-        arena_release(m->pool, m->data, touched_bytes(m));
+        arena_release(m->pool, m->data, m->touched);
     else if (m->pages > 0)
         munmap(m->data, m->size);
     free(m);

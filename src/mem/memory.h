@@ -42,4 +42,18 @@ void memory_free(lw_memory *m);
 struct lw_arena;
 lw_memory *memory_new_pooled(struct lw_arena *pool, uint32_t min_pages, uint32_t max_pages, bool has_max);
 
+/*
+ * A pooled memory keeps `touched`: how far from its start it may have been
+ * written, so that giving its slot back cleans just that much (a memset for
+ * the few pages a small process uses, instead of an madvise whose TLB
+ * shootdown stops every worker).  The interpreter bounds-checks against
+ * `touched`, not `size`; an access past it lands in the out-of-bounds path,
+ * which calls memory_touch_more and runs the access again, and only traps
+ * once `touched` is the whole size.  Host functions that write guest memory
+ * call memory_touch with the end of what they write.
+ */
+void memory_touch(lw_memory *m, uint64_t end);
+/* Double `touched` (at least a page), up to size; false if it was the whole size already. */
+bool memory_touch_more(lw_memory *m);
+
 #endif

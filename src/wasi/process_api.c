@@ -20,6 +20,7 @@
 #include <string.h>
 #include "interp/runtime.h"
 #include "interp/store.h"
+#include "mem/memory.h"
 #include "wasi/wasi.h"
 
 #define SELF(ex) ((Proc *)lw_exec_userdata(ex))
@@ -36,6 +37,7 @@ static uint8_t *guest(lw_exec *ex, uint32_t ptr, uint64_t len)
     lw_memory *m = lw_exec_caller_memory(ex);
     if (!m || (uint64_t)ptr + len > m->size)
         return NULL;
+    memory_touch(m, (uint64_t)ptr + len);   /* some callers write there */
     return m->data + ptr;
 }
 

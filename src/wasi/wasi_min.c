@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include "wasi/wasi.h"
+#include "mem/memory.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -56,6 +57,7 @@ struct lw_wasi {
 typedef struct {
     uint8_t *base;
     uint64_t size;
+    lw_memory *mem;
 } Mem;
 
 static bool mem_of(lw_exec *ex, Mem *m)
@@ -64,6 +66,7 @@ static bool mem_of(lw_exec *ex, Mem *m)
     if (!mem)
         return false;
     m->base = lw_memory_data(mem, &m->size);
+    m->mem = mem;
     return true;
 }
 
@@ -73,6 +76,7 @@ static uint8_t *mem_at(const Mem *m, uint32_t ptr, uint64_t len)
     static uint8_t empty; /* so a zero-length range in an empty memory is still non-NULL */
     if ((uint64_t)ptr + len > m->size)
         return NULL;
+    memory_touch(m->mem, (uint64_t)ptr + len);   /* the caller may write there */
     return m->base ? m->base + ptr : &empty;
 }
 
