@@ -19,6 +19,7 @@
 #include "mem/memory.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,30 +119,60 @@ void instance_free(Instance *in)
     free(in);
 }
 
-/* Step 1.  false (and *err) when an import is missing or mistyped. */
-static bool resolve_imports(const lw_store *s, const lw_module *module, lw_instance *inst, lw_error *err)
+/*
+ * The imports of a module as resolved and type-checked in one store, kept
+ * in the module: every process of a module is made against its runtime's
+ * store, which is set up before the first spawn and not changed after, so
+ * a spawn need not look each name up again.
+ */
+struct ImportCache {
+    const lw_store *store;
+    lw_extern ext[];
+};
+
+/* Step 1.  false (and *err) when an import is missing or mistyped.  With
+   `cache`, use or fill the module's ImportCache for store s. */
+static bool resolve_imports(const lw_store *s, lw_module *module, lw_instance *inst, bool cache, lw_error *err)
 {
     const Module *m = module->m;
+    struct ImportCache *c = cache ? atomic_load_explicit(&module->imports, memory_order_acquire) : NULL;
+    bool hit = c && c->store == s;
+    struct ImportCache *fill = NULL;
+    if (cache && !c && m->nimports)
+        fill = malloc(sizeof *fill + m->nimports * sizeof(lw_extern));
     uint32_t nf = 0, nt = 0, nm = 0, ng = 0;
     for (uint32_t i = 0; i < m->nimports; i++) {
         const Import *imp = &m->imports[i];
         lw_extern ext;
-        if (!store_lookup(s, imp->module, imp->module_len, imp->name, imp->name_len, &ext)) {
+        if (hit) {
+            ext = c->ext[i];
+        } else if (!store_lookup(s, imp->module, imp->module_len, imp->name, imp->name_len, &ext)) {
+            free(fill);
             fail(err, LW_ERR_LINK, "unknown import \"%s\".\"%s\" (import %u, a %s)", imp->module, imp->name, i,
                  kind_name(imp->kind));
             return false;
         }
-        if (!import_matches(module, imp, &ext)) {
+        if (!hit && !import_matches(module, imp, &ext)) {
+            free(fill);
             fail(err, LW_ERR_LINK, "incompatible import type for \"%s\".\"%s\" (import %u: wanted a %s, got a %s)",
                  imp->module, imp->name, i, kind_name(imp->kind), kind_name((uint8_t)ext.kind));
             return false;
         }
+        if (fill)
+            fill->ext[i] = ext;
         switch (imp->kind) {
         case EXT_FUNC: inst->funcs[nf++] = ext.of.func; break;
         case EXT_TABLE: inst->tables[nt++] = ext.of.table; break;
         case EXT_MEMORY: inst->mems[nm++] = ext.of.memory; break;
         case EXT_GLOBAL: inst->globals[ng++] = ext.of.global; break;
         }
+    }
+    if (fill) {
+        fill->store = s;
+        struct ImportCache *none = NULL;
+        if (!atomic_compare_exchange_strong_explicit(&module->imports, &none, fill, memory_order_release,
+                                                     memory_order_relaxed))
+            free(fill);   /* another thread published first */
     }
     return true;
 }
@@ -294,7 +325,7 @@ static Instance *build(const lw_store *imports, lw_store *owner, struct lw_arena
         goto free_unowned;
     }
 
-    if (!resolve_imports(imports, module, inst, err))
+    if (!resolve_imports(imports, module, inst, !owner, err))
         goto free_unowned;
 
     for (uint32_t i = 0; i < ndefined; i++) {

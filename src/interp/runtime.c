@@ -13,6 +13,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -210,6 +211,7 @@ static void module_destroy(LoadedModule *lm)
             compiled_func_free(m->code[i]);
     free(m->code);
     free(m->sigs);
+    free(atomic_load(&m->imports));
     module_free(m->m);
     free(lm);
 }

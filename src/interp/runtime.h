@@ -83,6 +83,9 @@ struct lw_module {
     Module *m;
     CompiledFunc **code;    /* per defined function, shared by every instance; lazily filled */
     const FuncSig **sigs;   /* interned, by type index */
+    /* instance_new: the imports as resolved and checked in the first store
+       processes of this module were made against (instance.c) */
+    struct ImportCache *_Atomic imports;
 };
 
 /*
