@@ -106,16 +106,8 @@ void instance_free(Instance *in)
         }
         for (uint32_t i = m->nmem_imports; i < m->nmems && inst->mems[i]; i++)
             memory_free(inst->mems[i]);
-        for (uint32_t i = m->nglobal_imports; i < m->nglobals && inst->globals[i]; i++)
-            free(inst->globals[i]);
+        /* its own globals are in the block, with the arrays (build) */
     }
-    free(in->own_funcs);
-    free(inst->funcs);
-    free(inst->tables);
-    free(inst->mems);
-    free(inst->globals);
-    free(inst->elem_dropped);
-    free(inst->data_dropped);
     free(in);
 }
 
@@ -200,7 +192,17 @@ static bool allocate_definitions(lw_store *s, struct lw_arena *pool, lw_instance
     }
     for (uint32_t i = m->nglobal_imports; i < m->nglobals; i++) {
         const Global *g = &m->globals[i - m->nglobal_imports];
-        inst->globals[i] = store_new_global(s, g->type.type, g->type.mut, eval_const(inst, &g->init));
+        uint64_t v = eval_const(inst, &g->init);
+        if (!s) {
+            /* An instance of its own keeps its globals in its block. */
+            lw_global *own = &((Instance *)inst)->own_globals[i - m->nglobal_imports];
+            own->type = g->type.type;
+            own->mut = g->type.mut;
+            own->val = v;
+            inst->globals[i] = own;
+            continue;
+        }
+        inst->globals[i] = store_new_global(s, g->type.type, g->type.mut, v);
         if (!inst->globals[i]) {
             fail(err, LW_ERR_TRAP, "cannot allocate global %u", i);
             return false;
@@ -302,28 +304,36 @@ static Instance *build(const lw_store *imports, lw_store *owner, struct lw_arena
         err->msg[0] = 0;
     }
     const Module *m = module->m;
-    Instance *in = calloc(1, sizeof *in);
+    /*
+     * One block: the instance, then its arrays, its functions and (when it
+     * owns them) its globals, pointer-aligned things first.  A spawn makes
+     * one of these per process, so one allocation instead of a dozen.
+     */
+    uint32_t ndefined = m->nfuncs - m->nfunc_imports;
+    uint32_t nown_globals = owner ? 0 : m->nglobals - m->nglobal_imports;
+    size_t size = sizeof(Instance) + (size_t)m->nfuncs * sizeof(lw_func *) + (size_t)m->ntables * sizeof(lw_table *) +
+                  (size_t)m->nmems * sizeof(lw_memory *) + (size_t)m->nglobals * sizeof(lw_global *) +
+                  (size_t)ndefined * sizeof(lw_func) + (size_t)nown_globals * sizeof(lw_global) + m->nelems + m->ndatas;
+    Instance *in = calloc(1, size);
     if (!in) {
         fail(err, LW_ERR_TRAP, "out of memory");
         return NULL;
     }
+    char *at = (char *)(in + 1);
+#define CARVE(n, T) ((T *)(at += (size_t)(n) * sizeof(T), at - (size_t)(n) * sizeof(T)))
     lw_instance *inst = &in->pub;
     inst->module = module;
     inst->m = m;
     inst->types = module->sigs;
-    uint32_t ndefined = m->nfuncs - m->nfunc_imports;
-    inst->funcs = calloc(m->nfuncs ? m->nfuncs : 1, sizeof *inst->funcs);
-    inst->tables = calloc(m->ntables ? m->ntables : 1, sizeof *inst->tables);
-    inst->mems = calloc(m->nmems ? m->nmems : 1, sizeof *inst->mems);
-    inst->globals = calloc(m->nglobals ? m->nglobals : 1, sizeof *inst->globals);
-    inst->elem_dropped = calloc(m->nelems ? m->nelems : 1, sizeof *inst->elem_dropped);
-    inst->data_dropped = calloc(m->ndatas ? m->ndatas : 1, sizeof *inst->data_dropped);
-    in->own_funcs = calloc(ndefined ? ndefined : 1, sizeof *in->own_funcs);
-    if (!inst->funcs || !inst->tables || !inst->mems || !inst->globals || !inst->elem_dropped ||
-        !inst->data_dropped || !in->own_funcs) {
-        fail(err, LW_ERR_TRAP, "out of memory");
-        goto free_unowned;
-    }
+    inst->funcs = CARVE(m->nfuncs, lw_func *);
+    inst->tables = CARVE(m->ntables, lw_table *);
+    inst->mems = CARVE(m->nmems, lw_memory *);
+    inst->globals = CARVE(m->nglobals, lw_global *);
+    in->own_funcs = CARVE(ndefined, lw_func);
+    in->own_globals = CARVE(nown_globals, lw_global);
+    inst->elem_dropped = CARVE(m->nelems, bool);
+    inst->data_dropped = CARVE(m->ndatas, bool);
+#undef CARVE
 
     if (!resolve_imports(imports, module, inst, !owner, err))
         goto free_unowned;

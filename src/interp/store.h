@@ -43,7 +43,8 @@ typedef struct LoadedModule {
 /* The instance wrapper behind lw_instance: blocks it owns. */
 typedef struct {
     struct lw_instance pub;
-    lw_func *own_funcs;            /* the module's defined functions, one block */
+    lw_func *own_funcs;            /* the module's defined functions, in the instance's block */
+    lw_global *own_globals;        /* instance_new: its globals, in the block too */
     bool owns_objects;             /* instance_new: its tables, memories, globals are its own */
 } Instance;
 
