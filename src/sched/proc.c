@@ -560,6 +560,7 @@ int registry_register(lw_runtime *rt, Proc *p, const char *name, uint32_t len)
             n->name[len] = 0;
             *r = n;
             p->name = n->name;
+            atomic_store_explicit(&p->named, true, memory_order_relaxed);
         }
     }
     pthread_mutex_unlock(&rt->reg_lock);
@@ -582,6 +583,7 @@ static void reg_remove(lw_runtime *rt, RegName **r)
     Proc *q = proc_get(rt, n->pid);
     if (q) {
         q->name = NULL;   /* a process's name is only touched under reg_lock */
+        atomic_store_explicit(&q->named, false, memory_order_relaxed);
         proc_unref(q);
     }
     *r = n->next;
@@ -654,9 +656,12 @@ void proc_finish(Proc *p)
     sched_cancel_timer(p);
     table_remove(rt, p);
 
-    pthread_mutex_lock(&rt->reg_lock);
+    /* Only p registers p, and p has stopped: no name now means none to drop. */
     char name[64] = "";
-    if (p->name) {
+    bool named = atomic_load_explicit(&p->named, memory_order_relaxed);
+    if (named)
+        pthread_mutex_lock(&rt->reg_lock);
+    if (named && p->name) {
         snprintf(name, sizeof name, "%s", p->name);
         RegName **r = reg_find(rt, p->name, (uint32_t)strlen(p->name));
         if (*r) {
@@ -666,7 +671,8 @@ void proc_finish(Proc *p)
         }
         p->name = NULL;
     }
-    pthread_mutex_unlock(&rt->reg_lock);
+    if (named)
+        pthread_mutex_unlock(&rt->reg_lock);
     /* The embedder reports the processes it waits for itself (the CLI's root). */
     if (!runtime_record_end(rt, p))
         report_death(p, name[0] ? name : NULL);

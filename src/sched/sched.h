@@ -109,6 +109,7 @@ struct Proc {
     struct Monitor *monitoring; /* whom it monitors (pid: the target), under lock */
     ProcConfig config;
     char *name;             /* registered name, or NULL (registry lock) */
+    atomic_bool named;      /* name != NULL, readable without the lock */
 
     /* How it ended (written by its worker before the process is DONE). */
     int64_t reason;         /* LW_REASON_* or the exit() value */
