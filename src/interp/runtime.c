@@ -192,12 +192,23 @@ static lw_errkind map_error_kind(int kind)
     }
 }
 
+/*
+ * Under the cache lock: a live module with these bytes, with a reference
+ * taken for the caller.  One whose count reached 0 is being freed by the
+ * thread that dropped it there (lw_module_free) and is skipped: a count
+ * never comes back from 0, which is what lets references be taken and
+ * dropped without the lock.
+ */
 static LoadedModule *cache_find(uint64_t h, const uint8_t *bytes, size_t len)
 {
     for (LoadedModule *lm = cache.buckets[h % CACHE_BUCKETS]; lm; lm = lm->next) {
         const Module *m = lm->pub.m;
-        if (lm->key == h && m->len == len && (len == 0 || memcmp(m->bytes, bytes, len) == 0))
-            return lm;
+        if (lm->key != h || m->len != len || (len != 0 && memcmp(m->bytes, bytes, len) != 0))
+            continue;
+        unsigned refs = atomic_load(&lm->refs);
+        while (refs != 0)
+            if (atomic_compare_exchange_weak(&lm->refs, &refs, refs + 1))
+                return lm;
     }
     return NULL;
 }
@@ -226,8 +237,6 @@ lw_module *lw_module_load(const uint8_t *bytes, size_t len, lw_error *err)
     uint64_t h = XXH3_64bits(bytes, len);
     pthread_mutex_lock(&cache.lock);
     LoadedModule *hit = cache_find(h, bytes, len);
-    if (hit)
-        hit->refs++;
     pthread_mutex_unlock(&cache.lock);
     if (hit)
         return &hit->pub;
@@ -244,7 +253,7 @@ lw_module *lw_module_load(const uint8_t *bytes, size_t len, lw_error *err)
         return NULL;
     }
     LoadedModule *lm = xcalloc(1, sizeof *lm);
-    lm->refs = 1;
+    atomic_init(&lm->refs, 1);
     lm->key = h;
     lm->pub.m = m;
     lm->pub.code = xcalloc(m->nfuncs - m->nfunc_imports, sizeof *lm->pub.code);
@@ -255,9 +264,7 @@ lw_module *lw_module_load(const uint8_t *bytes, size_t len, lw_error *err)
     /* Another thread may have loaded the same bytes meanwhile: share its. */
     pthread_mutex_lock(&cache.lock);
     hit = cache_find(h, m->bytes, m->len);
-    if (hit) {
-        hit->refs++;
-    } else {
+    if (!hit) {
         LoadedModule **b = &cache.buckets[h % CACHE_BUCKETS];
         lm->next = *b;
         *b = lm;
@@ -300,11 +307,10 @@ lw_module *lw_module_load_wat(const char *text, size_t len, const char *filename
     return m;
 }
 
+/* The caller holds a reference already, so the count is above 0: no lock (a spawn does this). */
 void module_retain(lw_module *m)
 {
-    pthread_mutex_lock(&cache.lock);
-    ((LoadedModule *)m)->refs++;
-    pthread_mutex_unlock(&cache.lock);
+    atomic_fetch_add_explicit(&((LoadedModule *)m)->refs, 1, memory_order_relaxed);
 }
 
 void lw_module_free(lw_module *m)
@@ -312,17 +318,16 @@ void lw_module_free(lw_module *m)
     if (!m)
         return;
     LoadedModule *lm = (LoadedModule *)m;
+    if (atomic_fetch_sub_explicit(&lm->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    /* The last reference: nobody can take another (cache_find skips it). */
     pthread_mutex_lock(&cache.lock);
-    bool last = --lm->refs == 0;
-    if (last) {
-        LoadedModule **p = &cache.buckets[lm->key % CACHE_BUCKETS];
-        while (*p != lm)
-            p = &(*p)->next;
-        *p = lm->next;
-    }
+    LoadedModule **p = &cache.buckets[lm->key % CACHE_BUCKETS];
+    while (*p != lm)
+        p = &(*p)->next;
+    *p = lm->next;
     pthread_mutex_unlock(&cache.lock);
-    if (last)
-        module_destroy(lm);
+    module_destroy(lm);
 }
 
 uint64_t lw_module_hash(const lw_module *m)

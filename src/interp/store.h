@@ -6,6 +6,7 @@
 #ifndef LEONARDO_STORE_H
 #define LEONARDO_STORE_H
 
+#include <stdatomic.h>
 #include "interp/runtime.h"
 
 /* A growable array of owned pointers. */
@@ -35,7 +36,7 @@ struct lw_store {
 /* The module wrapper behind lw_module: a refcount for the content cache. */
 typedef struct LoadedModule {
     struct lw_module pub;
-    uint32_t refs;                 /* guarded by the cache lock */
+    atomic_uint refs;              /* see lw_module_free: a module at 0 is dying and never comes back */
     uint64_t key;                  /* XXH3-64 of the bytes: the cache key */
     struct LoadedModule *next;     /* cache bucket chain */
 } LoadedModule;
