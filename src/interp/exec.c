@@ -44,20 +44,25 @@ lw_exec *exec_new_in(void *block, size_t size, uint32_t max_depth)
 {
     uint32_t cap = max_depth + 2 < EMBEDDED_FRAMES ? max_depth + 2 : EMBEDDED_FRAMES;
     size_t frames_bytes = (size_t)cap * sizeof(Frame);
-    if (size < frames_bytes + 64 * sizeof(uint64_t))
+    size_t head = (sizeof(lw_exec) + 15) & ~(size_t)15;
+    if (size < head + frames_bytes + 64 * sizeof(uint64_t))
         return NULL;
-    lw_exec *ex = calloc(1, sizeof *ex);
-    if (!ex)
-        return NULL;
+    lw_exec *ex = block;   /* zeroed, as the block is */
+    block = (char *)block + head;
+    size -= head;
     ex->borrowed_stacks = true;
     ex->frames_cap = cap;
     ex->max_depth = max_depth;
     ex->frames = block;
     ex->stack = (uint64_t *)((char *)block + frames_bytes);
     ex->stack_limit = ex->stack + (size - frames_bytes) / sizeof(uint64_t);
-    /* Soft at first: the end of the block's first page (see exec_grow_stack). */
-    uint64_t *first_page_end = (uint64_t *)((char *)block + 4096);
-    ex->stack_end = first_page_end < ex->stack_limit && first_page_end > ex->stack ? first_page_end : ex->stack_limit;
+    /* Soft at first: the end of the page the stack starts in, or of the
+       next if that leaves under 1 KiB (see exec_grow_stack). */
+    uintptr_t page_end = ((uintptr_t)ex->stack + 4096) & ~(uintptr_t)4095;
+    if (page_end - (uintptr_t)ex->stack < 1024)
+        page_end += 4096;
+    uint64_t *soft = ex->stack + (page_end - (uintptr_t)ex->stack) / sizeof(uint64_t);
+    ex->stack_end = soft < ex->stack_limit ? soft : ex->stack_limit;
     ex->exit_h = interp_handlers()[H_EXIT];
     ex->frames[0].fp = ex->stack;
     return ex;
@@ -72,7 +77,8 @@ void lw_exec_free(lw_exec *ex)
     if (ex->frames_owned)
         free(ex->frames);
     free(ex->backtrace);
-    free(ex);
+    if (!ex->borrowed_stacks)
+        free(ex);
 }
 
 bool exec_grow_stack(lw_exec *ex, const uint64_t *need)

@@ -161,15 +161,21 @@ static void proc_free(Proc *p)
         lw_module_free(p->modules[i]);
     free(p->modules);
     free(p->backtrace);
-    if (p->ex) {
-        p->stack_used = (size_t)((char *)p->ex->stack_end - (char *)p->stack_slot);
-        lw_exec_free(p->ex);
-    }
-    if (p->stack_slot)   /* only what its stack_end ever reached was written */
-        arena_release(p->rt->stacks, p->stack_slot, p->stack_used);
     instance_destroy(p->inst);
     pthread_mutex_destroy(&p->lock);
-    free(p);
+    void *slot = p->stack_slot;
+    if (!slot) {
+        lw_exec_free(p->ex);
+        free(p);
+        return;
+    }
+    /* p itself lives in the slot (proc_new): the slot goes last, cleaned as
+       far as the stack ever reached (everything before it was written). */
+    lw_arena *stacks = p->rt->stacks;
+    size_t used = p->ex ? (size_t)((char *)p->ex->stack_end - (char *)slot) : sizeof *p;
+    if (p->ex)
+        lw_exec_free(p->ex);
+    arena_release(stacks, slot, used);
 }
 
 void proc_unref(Proc *p)
@@ -187,13 +193,22 @@ static void set_error(lw_error *err, lw_errkind kind, const char *msg)
     snprintf(err->msg, sizeof err->msg, "%s", msg);
 }
 
+/*
+ * A spawned process lives in one slot of rt->stacks: the Proc, then its
+ * lw_exec, its first frames and its value stack (exec_new_in), so that
+ * spawning allocates no memory of its own and a small process touches one
+ * page.  The root keeps roomy defaults on the heap.
+ */
 Proc *proc_new(lw_runtime *rt, lw_module *m, const ProcConfig *config, uint64_t parent, lw_error *err)
 {
-    Proc *p = calloc(1, sizeof *p);
+    bool pooled = parent != 0;
+    void *slot = pooled ? arena_alloc(rt->stacks) : NULL;
+    Proc *p = pooled ? slot : calloc(1, sizeof *p);   /* a slot reads as zero */
     if (!p) {
         set_error(err, LW_ERR_TRAP, "out of memory");
         return NULL;
     }
+    p->stack_slot = slot;
     p->pid = runtime_next_id(rt);
     p->rt = rt;
     p->parent = parent;
@@ -203,8 +218,6 @@ Proc *proc_new(lw_runtime *rt, lw_module *m, const ProcConfig *config, uint64_t 
     p->mbox_tail = &p->mbox;
     p->state = PROC_RUNNABLE;
 
-    /* The root keeps the roomy defaults; every spawned process lives in pooled slots. */
-    bool pooled = parent != 0;
     p->inst = instance_new(rt->imports, m, pooled ? rt->memories : NULL, err);
     if (!p->inst) {
         proc_free(p);
@@ -225,8 +238,8 @@ Proc *proc_new(lw_runtime *rt, lw_module *m, const ProcConfig *config, uint64_t 
             mem->max_pages = (uint32_t)limit;   /* memory.grow past it returns -1, as the spec allows */
     }
     if (pooled) {
-        p->stack_slot = arena_alloc(rt->stacks);
-        p->ex = p->stack_slot ? exec_new_in(p->stack_slot, arena_slot_size(rt->stacks), PROC_MAX_DEPTH) : NULL;
+        size_t at = (sizeof *p + 63) & ~(size_t)63;
+        p->ex = exec_new_in((char *)slot + at, arena_slot_size(rt->stacks) - at, PROC_MAX_DEPTH);
     } else {
         p->ex = lw_exec_new(NULL, NULL);
     }
