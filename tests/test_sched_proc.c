@@ -481,6 +481,32 @@ START_TEST(memory_reuse_is_clean)
 }
 END_TEST
 
+/* Processes that yield take turns and each yield returns; a kill still reaches one that keeps yielding. */
+START_TEST(yields)
+{
+    const char *body =
+        "(data (i32.const 0) \"yielder\") (data (i32.const 8) \"forever\")\n"
+        "(func (export \"yielder\") (param $n i64) (local $i i64)\n"
+        "  (loop $l (call $yield) (br_if $l (i64.lt_u (local.tee $i (i64.add (local.get $i) (i64.const 1))) (local.get $n))))\n"
+        "  (call $exit (i64.const 5)))\n"
+        "(func (export \"forever\") (param i64) (loop $l (call $yield) (br $l)))\n"
+        "(func (export \"main\") (param i64) (local $f i64)\n"
+        "  (local.set $f (call $go (i32.const 8) (i32.const 7) (i64.const 0) (i32.const 2) (i64.const 0)))\n"
+        "  (drop (call $go (i32.const 0) (i32.const 7) (i64.const 1000) (i32.const 2) (i64.const 0)))\n"
+        "  (drop (call $go (i32.const 0) (i32.const 7) (i64.const 2000) (i32.const 2) (i64.const 0)))\n"
+        "  (drop (call $recv (i32.const 0) (i32.const 0) (i64.const 5000)))\n"
+        "  (if (i64.ne (call $reason) (i64.const 5)) (then (call $exit (i64.const 1))))\n"
+        "  (drop (call $recv (i32.const 0) (i32.const 0) (i64.const 5000)))\n"
+        "  (if (i64.ne (call $reason) (i64.const 5)) (then (call $exit (i64.const 2))))\n"
+        "  (drop (call $kill (local.get $f)))\n"
+        "  (drop (call $recv (i32.const 0) (i32.const 0) (i64.const 5000)))\n"
+        "  (if (i64.ne (call $reason) (i64.const -2)) (then (call $exit (i64.const 3))))\n"
+        "  (call $exit (i64.const 7)))\n";
+    ck_assert_int_eq(run_main(body, 1, NULL), 7);
+    ck_assert_int_eq(run_main(body, 2, NULL), 7);
+}
+END_TEST
+
 /* A guest fault in an API call kills the caller with a reason naming the function. */
 START_TEST(guest_fault)
 {
@@ -517,6 +543,7 @@ static Suite *suite(void)
     tcase_add_test(t, deep_recursion);
     tcase_add_test(t, spawn_other_module);
     tcase_add_test(t, memory_reuse_is_clean);
+    tcase_add_test(t, yields);
     suite_add_tcase(s, t);
     return s;
 }

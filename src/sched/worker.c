@@ -439,9 +439,17 @@ static void run(Worker *w, Proc *p)
         st = w->status;
         killed = atomic_load(&p->killed);
     }
-    if (!killed && (st == LW_YIELD || st == LW_BLOCK)) {
+    if (!killed && (st == LW_YIELD || (st == LW_BLOCK && p->yielding))) {
+        /* Out of fuel, or a yield: straight to the back of the queue.  Its
+           state stays RUNNING, which to a waker means the same as RUNNABLE
+           (it will run and see what came), so no lock is needed. */
+        if (!deque_push(&w->runq, p))
+            gq_push(w->rt, p);
+        return;
+    }
+    if (!killed && st == LW_BLOCK) {
         pthread_mutex_lock(&p->lock);
-        bool again = st == LW_YIELD || p->wake_pending;
+        bool again = p->wake_pending;
         p->wake_pending = false;
         p->state = again ? PROC_RUNNABLE : PROC_WAITING;
         pthread_mutex_unlock(&p->lock);
