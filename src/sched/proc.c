@@ -40,17 +40,18 @@ Msg *msg_new(uint32_t kind, uint64_t sender, int64_t tag, const void *data, uint
 static Msg *notice_new(uint32_t kind, uint64_t from, int64_t reason, uint64_t ref, const char *text)
 {
     size_t tl = strlen(text);
-    Msg *m = msg_new(kind, from, kind == LW_MSG_EXIT ? LW_TAG_EXIT : LW_TAG_DOWN, NULL, 0);
-    Msg *big = m ? realloc(m, sizeof *m + sizeof(lw_notice) + tl) : NULL;
-    if (!big) {
-        free(m);
+    Msg *m = malloc(sizeof *m + sizeof(lw_notice) + tl);
+    if (!m)
         return NULL;
-    }
+    m->next = NULL;
+    m->sender = from;
+    m->tag = kind == LW_MSG_EXIT ? LW_TAG_EXIT : LW_TAG_DOWN;
+    m->kind = kind;
+    m->len = (uint32_t)(sizeof(lw_notice) + tl);
     lw_notice n = { .reason = reason, .ref = ref };
-    memcpy(big->data, &n, sizeof n);
-    memcpy(big->data + sizeof n, text, tl);
-    big->len = (uint32_t)(sizeof n + tl);
-    return big;
+    memcpy(m->data, &n, sizeof n);
+    memcpy(m->data + sizeof n, text, tl);
+    return m;
 }
 
 bool config_narrows(const ProcConfig *parent, const ProcConfig *child)
