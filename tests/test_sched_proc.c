@@ -507,6 +507,44 @@ START_TEST(yields)
 }
 END_TEST
 
+/*
+ * A spawned process gets its data segments as it touches them (a shared
+ * image): what it reads is what the segments say, wherever it reads first,
+ * through the host or after its memory moved out of its slot.
+ */
+START_TEST(data_segments_arrive_lazily)
+{
+    const char *body =
+        "(data (i32.const 0) \"reader\") (data (i32.const 8) \"mover\") (data (i32.const 16) \"sender\")\n"
+        "(data (i32.const 30000) \"\\2a\") (data (i32.const 60000) \"\\07\\08\") (data (i32.const 60001) \"\\09\")\n"
+        "(func $sum (result i64)\n"
+        "  (i64.extend_i32_u (i32.add (i32.add (i32.load8_u (i32.const 30000)) (i32.load8_u (i32.const 60000)))\n"
+        "                             (i32.load8_u (i32.const 60001)))))\n"
+        /* 42 + 7 + 9 (the later segment wins) = 58 */
+        "(func (export \"reader\") (param i64) (call $exit (call $sum)))\n"
+        "(func (export \"mover\") (param i64)\n"
+        "  (if (i32.eq (memory.grow (i32.const 8)) (i32.const -1)) (then unreachable))\n"
+        "  (call $exit (call $sum)))\n"
+        /* the host reads the data first: send 2 bytes from 60000 to the parent */
+        "(func (export \"sender\") (param $to i64)\n"
+        "  (drop (call $send (local.get $to) (i64.const 1) (i32.const 60000) (i32.const 2))))\n"
+        "(func (export \"main\") (param i64) (local $x i32)\n"
+        "  (drop (call $go (i32.const 0) (i32.const 6) (i64.const 0) (i32.const 2) (i64.const 0)))\n"
+        "  (drop (call $recv (i32.const 0) (i32.const 0) (i64.const 5000)))\n"
+        "  (if (i64.ne (call $reason) (i64.const 58)) (then (call $exit (i64.const 1))))\n"
+        "  (drop (call $go (i32.const 8) (i32.const 5) (i64.const 0) (i32.const 2) (i64.const 0)))\n"
+        "  (drop (call $recv (i32.const 0) (i32.const 0) (i64.const 5000)))\n"
+        "  (if (i64.ne (call $reason) (i64.const 58)) (then (call $exit (i64.const 2))))\n"
+        "  (drop (call $go (i32.const 16) (i32.const 6) (call $self) (i32.const 0) (i64.const 0)))\n"
+        "  (i64.store (i32.const 512) (i64.const 1))\n"
+        "  (drop (call $recv (i32.const 512) (i32.const 1) (i64.const 5000)))\n"
+        "  (drop (call $mread (i32.const 600) (i32.const 2)))\n"
+        "  (if (i32.ne (i32.load16_u (i32.const 600)) (i32.const 0x0907)) (then (call $exit (i64.const 3))))\n"
+        "  (call $exit (i64.const 7)))\n";
+    ck_assert_int_eq(run_main(body, 2, NULL), 7);
+}
+END_TEST
+
 /* A guest fault in an API call kills the caller with a reason naming the function. */
 START_TEST(guest_fault)
 {
@@ -544,6 +582,7 @@ static Suite *suite(void)
     tcase_add_test(t, spawn_other_module);
     tcase_add_test(t, memory_reuse_is_clean);
     tcase_add_test(t, yields);
+    tcase_add_test(t, data_segments_arrive_lazily);
     suite_add_tcase(s, t);
     return s;
 }

@@ -236,10 +236,69 @@ static bool init_elems(lw_instance *inst, lw_error *err)
     return true;
 }
 
+/*
+ * A module's memory 0 as its active data segments leave it, for instances
+ * whose memory is pooled: they take it lazily (memory_touch) instead of
+ * copying every segment at every spawn.  NULL when that is not exactly the
+ * same as applying the segments: a segment for another memory, an offset
+ * that is not a constant, or one that does not fit the initial memory
+ * (that must trap, after the writes before it).  Made once per module.
+ */
+struct DataImage {
+    uint64_t size;
+    uint8_t bytes[];
+};
+
+static const struct DataImage *data_image(lw_module *module)
+{
+    struct DataImage *img = atomic_load_explicit(&module->image, memory_order_acquire);
+    if (img)
+        return img->size ? img : NULL;
+    const Module *m = module->m;
+    uint64_t end = 0, mem_size = m->nmems ? (uint64_t)m->mems[0].limits.min * WASM_PAGE_SIZE : 0;
+    bool ok = m->nmem_imports == 0;
+    for (uint32_t i = 0; ok && i < m->ndatas; i++) {
+        const Data *d = &m->datas[i];
+        if (d->mode != SEG_ACTIVE)
+            continue;
+        ok = d->memory == 0 && d->offset.op == OP_I32_CONST && (uint64_t)d->offset.u.i32 + d->len <= mem_size;
+        if (ok && (uint64_t)d->offset.u.i32 + d->len > end)
+            end = (uint64_t)d->offset.u.i32 + d->len;
+    }
+    if (!ok)
+        end = 0;   /* recorded as size 0: "use the segments" */
+    img = calloc(1, sizeof *img + end);
+    if (!img)
+        return NULL;
+    img->size = end;
+    for (uint32_t i = 0; end && i < m->ndatas; i++) {
+        const Data *d = &m->datas[i];
+        if (d->mode == SEG_ACTIVE && d->len)
+            memcpy(img->bytes + d->offset.u.i32, d->bytes, d->len);
+    }
+    struct DataImage *none = NULL;
+    if (!atomic_compare_exchange_strong_explicit(&module->image, &none, img, memory_order_acq_rel,
+                                                 memory_order_acquire)) {
+        free(img);
+        img = none;   /* another thread's, the same */
+    }
+    return img->size ? img : NULL;
+}
+
 /* Step 4: memory.init then data.drop for each active segment, in order. */
 static bool init_datas(lw_instance *inst, lw_error *err)
 {
     const Module *m = inst->m;
+    lw_memory *mem0 = m->nmems ? inst->mems[0] : NULL;
+    const struct DataImage *img;
+    if (mem0 && mem0->pool && mem0->touched == 0 && (img = data_image(inst->module))) {
+        mem0->image = img->bytes;
+        mem0->image_size = img->size;
+        for (uint32_t i = 0; i < m->ndatas; i++)
+            if (m->datas[i].mode == SEG_ACTIVE)
+                inst->data_dropped[i] = true;
+        return true;
+    }
     for (uint32_t i = 0; i < m->ndatas; i++) {
         const Data *d = &m->datas[i];
         if (d->mode != SEG_ACTIVE)

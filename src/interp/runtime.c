@@ -223,6 +223,7 @@ static void module_destroy(LoadedModule *lm)
     free(m->code);
     free(m->sigs);
     free(atomic_load(&m->imports));
+    free(atomic_load(&m->image));
     module_free(m->m);
     free(lm);
 }

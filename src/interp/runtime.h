@@ -51,6 +51,8 @@ struct lw_memory {
     struct lw_arena *pool;  /* data is a slot of this arena (a process's memory), or NULL: its own mapping */
     uint64_t touched;       /* bytes from the start that may have been written: size, except while
                                pooled, where it grows as the memory is used (memory_touch) */
+    const uint8_t *image;   /* pooled: the initial contents, [0, image_size), copied in as touched grows */
+    uint64_t image_size;
 };
 
 struct lw_table {
@@ -86,6 +88,9 @@ struct lw_module {
     /* instance_new: the imports as resolved and checked in the first store
        processes of this module were made against (instance.c) */
     struct ImportCache *_Atomic imports;
+    /* instance_new: memory 0 as the active data segments leave it, shared by
+       the module's processes, which copy in what they touch (instance.c) */
+    struct DataImage *_Atomic image;
 };
 
 /*

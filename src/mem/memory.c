@@ -75,6 +75,8 @@ static uint8_t *grow_pooled(lw_memory *m, uint64_t new_size)
     } else if (m->pages > 0 && new_size <= slot) {
         return m->data;                      /* the rest of the slot is zero already */
     }
+    if (m->pages > 0)
+        memory_touch(m, m->image_size);   /* a mapping of its own is touched all over: bring the image in */
     uint8_t *p = map_pages(new_size);
     if (!p)
         return NULL;
@@ -118,7 +120,14 @@ void memory_touch(lw_memory *m, uint64_t end)
     if (end <= m->touched)
         return;
     end = (end + 4095) & ~(uint64_t)4095;
-    m->touched = end < m->size ? end : m->size;
+    if (end > m->size)
+        end = m->size;
+    /* What the data segments put in this stretch arrives now, on first use. */
+    if (m->touched < m->image_size) {
+        uint64_t to = end < m->image_size ? end : m->image_size;
+        memcpy(m->data + m->touched, m->image + m->touched, to - m->touched);
+    }
+    m->touched = end;
 }
 
 bool memory_touch_more(lw_memory *m)

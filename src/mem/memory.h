@@ -53,6 +53,9 @@ lw_memory *memory_new_pooled(struct lw_arena *pool, uint32_t min_pages, uint32_t
  * call memory_touch with the end of what they write.
  */
 void memory_touch(lw_memory *m, uint64_t end);
+/* A pooled memory may also start with an `image` of its initial contents,
+   shared with other processes, which memory_touch copies in as it grows: a
+   process pays for the data segments it uses, not for all of them. */
 /* Double `touched` (at least a page), up to size; false if it was the whole size already. */
 bool memory_touch_more(lw_memory *m);
 
