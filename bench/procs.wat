@@ -9,6 +9,8 @@
 ;; MODE 4: spawn N processes that each wait in receive, and sleep 1 s so that
 ;;         all of them get there (for the RSS per process).
 ;; MODE 5: a loop of N iterations of arithmetic, for the cost of preemption.
+;; MODE 7: N ping-pong round trips while a third process computes forever:
+;;         with one worker, each round trip waits for the spinner's slice.
 ;; MODE 6: N yields while another process yields too: each one a switch to
 ;;         the other process and back.  (MODE 3 yields alone, and a yield
 ;;         with nobody else to run goes straight on.)
@@ -30,8 +32,8 @@
   (import "leonardo" "sleep" (func $sleep (param i64)))
 
   (memory (export "memory") 1)
-  (table 4 funcref)
-  (elem (i32.const 0) $nop $pong $wait $yielder)
+  (table 5 funcref)
+  (elem (i32.const 0) $nop $pong $wait $yielder $spin)
 
   (func $nop (param i64))
   (func $pong (param i64)
@@ -39,6 +41,8 @@
       (drop (call $receive (i32.const 0) (i32.const 0) (i64.const -1)))
       (drop (call $send (call $msg_sender) (call $msg_tag) (i32.const 0) (i32.const 0)))
       (br $l)))
+  (func $spin (param i64)
+    (loop $l (br $l)))
   (func $yielder (param i64)
     (loop $l (call $yield) (br $l)))
   (func $wait (param i64)
@@ -105,6 +109,14 @@
         (drop (call $spawn (i32.const 2) (i32.const 40) (i32.const 1) (i32.const 0) (i64.const 0)))
         (br_if $l (i64.lt_u (local.tee $i (i64.add (local.get $i) (i64.const 1))) (local.get $n))))
       (call $sleep (i64.const 1000))))
+    (if (i64.eq (local.get $mode) (i64.const 7)) (then
+      (drop (call $spawn (i32.const 4) (i32.const 40) (i32.const 1) (i32.const 0) (i64.const 0)))
+      (local.set $pid (call $spawn (i32.const 1) (i32.const 40) (i32.const 1) (i32.const 0) (i64.const 0)))
+      (local.set $t0 (call $now))
+      (loop $l
+        (drop (call $send (local.get $pid) (local.get $i) (i32.const 0) (i32.const 0)))
+        (drop (call $receive (i32.const 0) (i32.const 0) (i64.const -1)))
+        (br_if $l (i64.lt_u (local.tee $i (i64.add (local.get $i) (i64.const 1))) (local.get $n))))))
     (if (i64.eq (local.get $mode) (i64.const 6)) (then
       (drop (call $spawn (i32.const 3) (i32.const 40) (i32.const 1) (i32.const 0) (i64.const 0)))
       (call $yield)
