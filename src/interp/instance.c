@@ -118,7 +118,7 @@ void instance_free(Instance *in)
  * a spawn need not look each name up again.
  */
 struct ImportCache {
-    const lw_store *store;
+    uint64_t store_gen;     /* the store's gen when these were resolved */
     lw_extern ext[];
 };
 
@@ -128,7 +128,7 @@ static bool resolve_imports(const lw_store *s, lw_module *module, lw_instance *i
 {
     const Module *m = module->m;
     struct ImportCache *c = cache ? atomic_load_explicit(&module->imports, memory_order_acquire) : NULL;
-    bool hit = c && c->store == s;
+    bool hit = c && c->store_gen == s->gen;
     struct ImportCache *fill = NULL;
     if (cache && !c && m->nimports)
         fill = malloc(sizeof *fill + m->nimports * sizeof(lw_extern));
@@ -160,7 +160,7 @@ static bool resolve_imports(const lw_store *s, lw_module *module, lw_instance *i
         }
     }
     if (fill) {
-        fill->store = s;
+        fill->store_gen = s->gen;
         struct ImportCache *none = NULL;
         if (!atomic_compare_exchange_strong_explicit(&module->imports, &none, fill, memory_order_release,
                                                      memory_order_relaxed))

@@ -363,9 +363,13 @@ static NameEntry *name_slot(const lw_store *s, uint64_t h, const char *module, u
     }
 }
 
+/* Store generations (see lw_store.gen). */
+static _Atomic uint64_t store_gens = 1;
+
 void store_define_n(lw_store *s, const char *module, uint32_t module_len, const char *name, uint32_t name_len,
                     lw_extern ext)
 {
+    s->gen = atomic_fetch_add(&store_gens, 1);
     if ((s->names_count + 1) * 2 > s->names_cap) {   /* keep the load under one half */
         NameEntry *old = s->names;
         uint32_t old_cap = s->names_cap;
@@ -421,7 +425,10 @@ void lw_store_register(lw_store *s, const char *name, lw_instance *inst)
 
 lw_store *lw_store_new(void)
 {
-    return calloc(1, sizeof(lw_store));
+    lw_store *s = calloc(1, sizeof(lw_store));
+    if (s)
+        s->gen = atomic_fetch_add(&store_gens, 1);
+    return s;
 }
 
 void lw_store_free(lw_store *s)

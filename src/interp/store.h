@@ -26,6 +26,10 @@ typedef struct {
 } NameEntry;
 
 struct lw_store {
+    /* Which store, as it is now: new for each store and after each define,
+       never reused (the import cache of instance.c is keyed by it, since a
+       freed store's address can come back as another's). */
+    uint64_t gen;
     NameEntry *names;        /* open addressing; module == NULL marks an empty slot */
     uint32_t names_cap, names_count;
 

@@ -704,8 +704,8 @@ void proc_finish(Proc *p)
                     deliver_locked(q, m);
             } else if (p->reason != LW_REASON_NORMAL) {
                 int64_t none = 0;
-                q->link_from = p->pid;
-                atomic_compare_exchange_strong(&q->killed, &none, LW_REASON_LINK);
+                if (atomic_compare_exchange_strong(&q->killed, &none, LW_REASON_LINK))
+                    q->link_from = p->pid;   /* under q->lock: set_end reads it there */
                 sched_wake_locked(q);
             }
         }

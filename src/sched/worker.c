@@ -269,7 +269,7 @@ uint64_t sched_send_after(lw_runtime *rt, uint64_t pid, uint64_t deadline, Msg *
         free(msg);
         return 0;
     }
-    sa->ref = runtime_next_id(rt);
+    uint64_t ref = sa->ref = runtime_next_id(rt);   /* once listed, sa may fire and go on another worker */
     sa->pid = pid;
     sa->msg = msg;
     pthread_mutex_lock(&rt->timer_lock);
@@ -286,7 +286,7 @@ uint64_t sched_send_after(lw_runtime *rt, uint64_t pid, uint64_t deadline, Msg *
     pthread_mutex_unlock(&rt->timer_lock);
     if (deadline < before)
         wake_sleeper(rt);
-    return sa->ref;
+    return ref;
 }
 
 /* Under timer_lock. */
@@ -399,10 +399,13 @@ static void set_end(Proc *p, lw_status st, int64_t killed)
     lw_exec *ex = p->ex;
     if (killed) {
         p->reason = killed;
-        if (killed == LW_REASON_LINK)
+        if (killed == LW_REASON_LINK) {
+            pthread_mutex_lock(&p->lock);   /* the killer writes link_from under it, after the kill */
+            uint64_t from = p->link_from;
+            pthread_mutex_unlock(&p->lock);
             snprintf(p->reason_text, sizeof p->reason_text, "linked process %llu ended abnormally",
-                     (unsigned long long)p->link_from);
-        else
+                     (unsigned long long)from);
+        } else
             snprintf(p->reason_text, sizeof p->reason_text, "killed");
         return;
     }
@@ -709,12 +712,12 @@ void lw_runtime_free(lw_runtime *rt)
             deque_destroy(&w->runq);
     }
     free(rt->workers);
+    timers_destroy(&rt->timers);   /* first: it marks the entries still pending, freed next */
     for (SendAfter *sa = rt->send_afters, *next; sa; sa = next) {
         next = sa->next;
         free(sa->msg);
         free(sa);
     }
-    timers_destroy(&rt->timers);
     for (int i = 0; i < 256; i++)
         for (RegName *r = rt->reg_buckets[i], *next; r; r = next) {
             next = r->next;
