@@ -56,12 +56,9 @@ lw_exec *exec_new_in(void *block, size_t size, uint32_t max_depth)
     ex->frames = block;
     ex->stack = (uint64_t *)((char *)block + frames_bytes);
     ex->stack_limit = ex->stack + (size - frames_bytes) / sizeof(uint64_t);
-    /* Soft at first: the end of the page the stack starts in, or of the
-       next if that leaves under 1 KiB (see exec_grow_stack). */
-    uintptr_t page_end = ((uintptr_t)ex->stack + 4096) & ~(uintptr_t)4095;
-    if (page_end - (uintptr_t)ex->stack < 1024)
-        page_end += 4096;
-    uint64_t *soft = ex->stack + (page_end - (uintptr_t)ex->stack) / sizeof(uint64_t);
+    /* Soft at first, 128 slots in: enough for a small process, and what is
+       cleaned when it ends is what it could have written (exec_grow_stack). */
+    uint64_t *soft = ex->stack + 128;
     ex->stack_end = soft < ex->stack_limit ? soft : ex->stack_limit;
     ex->exit_h = interp_handlers()[H_EXIT];
     ex->frames[0].fp = ex->stack;

@@ -175,10 +175,10 @@ Frame *exec_grow_frames(lw_exec *ex, Frame *fr);
 /*
  * exec.c: a frame needs the slots up to `need` and they pass stack_end.
  * false past the real end ("call stack exhausted"); else stack_end moves
- * on, in steps of a page.  A process's stack_end starts soft, at the end of
- * its block's first page, so stack_end - stack says how much of the block
- * was ever used, with nothing counted on the interpreter's hot path; the
- * block can then be cleaned for reuse with a memset of just that much.
+ * on, in steps of a page.  A process's stack_end starts soft, 128 slots
+ * in, so stack_end says how much of its block was ever used, with nothing
+ * counted on the interpreter's hot path; the block can then be cleaned for
+ * reuse with a memset of just that much.
  */
 bool exec_grow_stack(lw_exec *ex, const uint64_t *need);
 
