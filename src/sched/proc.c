@@ -668,6 +668,7 @@ void proc_finish(Proc *p)
     p->watchers = NULL;
     pthread_mutex_unlock(&p->lock);
     sched_cancel_timer(p);
+    sched_forget_io(p);
     table_remove(rt, p);
 
     /* Only p registers p, and p has stopped: no name now means none to drop. */

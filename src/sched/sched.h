@@ -58,7 +58,7 @@ typedef enum {
     PROC_DONE,
 } ProcState;
 
-typedef enum { WAIT_NONE, WAIT_RECEIVE, WAIT_SLEEP } WaitKind;
+typedef enum { WAIT_NONE, WAIT_RECEIVE, WAIT_SLEEP, WAIT_IO } WaitKind;
 
 #define PROC_MAX_TAGS 16    /* a receive names at most this many tags */
 
@@ -99,6 +99,9 @@ struct Proc {
     uint32_t wait_ntags;
     bool wake_pending;      /* woken while still RUNNING, before it parked */
     bool timer_fired;       /* its timer (receive timeout, sleep) went off */
+    bool io_ready;          /* the fd it waits for (WAIT_IO) is ready */
+    int io_fd;              /* that fd, while io_armed */
+    atomic_bool io_armed;   /* in the poller; whoever clears it (ready or end) drops the poller's reference */
     lw_timer timer;         /* under the runtime's timer lock */
 
     bool trap_exit;         /* link deaths arrive as LW_MSG_EXIT messages */
@@ -168,6 +171,15 @@ void sched_wake_locked(Proc *p);
 bool sched_others_runnable(void);
 /* Put a new process in a run queue. */
 void sched_enqueue_new(Proc *p);
+/*
+ * For host functions that wait for a file descriptor (WASI I/O): the first
+ * call arms the poller for `events` (EPOLLIN/EPOLLOUT) on fd and returns
+ * LW_BLOCK; when the fd is ready the process is woken, the host function
+ * runs again, and this returns LW_OK: now do the I/O.
+ */
+lw_status sched_wait_io(Proc *p, int fd, uint32_t events);
+/* A process ends: take it out of the poller if it is there. */
+void sched_forget_io(Proc *p);
 /* Arm p's own timer (receive timeout, sleep) for `deadline`. */
 void sched_arm_timer(Proc *p, uint64_t deadline);
 void sched_cancel_timer(Proc *p);
@@ -223,7 +235,10 @@ struct lw_runtime {
     atomic_int gq_len;
     pthread_mutex_t idle_lock;
     pthread_cond_t idle_cond;
-    atomic_int sleeping;                /* workers waiting on idle_cond */
+    atomic_int sleeping;                /* idle workers: on idle_cond, or in the poller */
+    int cond_waiters;                   /* of those, on idle_cond (under idle_lock) */
+    bool polling;                       /* one of them waits in the poller (under idle_lock) */
+    struct lw_poller *poller;           /* I/O readiness, and the idle worker's sleep */
     pthread_mutex_t timer_lock;
     lw_timers timers;
     _Atomic uint64_t next_deadline;     /* timers_next(), readable without the lock */

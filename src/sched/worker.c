@@ -36,6 +36,7 @@
 #include "interp/runtime.h"
 #include "sched/ctx.h"
 #include "sched/deque.h"
+#include "sched/poller.h"
 #include "mem/arena.h"
 
 /* Fuel units per slice.  Measured (README.md, "Performance"): each slice
@@ -91,13 +92,18 @@ Proc *sched_current(void)
 
 /* ---- run queues ---- */
 
+/* Wake an idle worker, if any: one on the condition variable, else the one in the poller. */
 static void wake_sleeper(lw_runtime *rt)
 {
     FULL_FENCE();
     if (atomic_load_explicit(&rt->sleeping, memory_order_relaxed) > 0) {
         pthread_mutex_lock(&rt->idle_lock);
-        pthread_cond_signal(&rt->idle_cond);
+        bool poll = rt->cond_waiters == 0 && rt->polling;
+        if (!poll)
+            pthread_cond_signal(&rt->idle_cond);
         pthread_mutex_unlock(&rt->idle_lock);
+        if (poll)
+            poller_wake(rt->poller);
     }
 }
 
@@ -479,22 +485,97 @@ static bool work_visible(lw_runtime *rt)
     return lw_now_ns() >= atomic_load(&rt->next_deadline);
 }
 
+/* An fd a process waits for is ready (a token from the poller). */
+static void io_ready(Proc *p)
+{
+    bool armed = true;
+    if (!atomic_compare_exchange_strong(&p->io_armed, &armed, false))
+        return;   /* it ended meanwhile, and sched_forget_io took it out */
+    pthread_mutex_lock(&p->lock);
+    p->io_ready = true;
+    if (p->wait == WAIT_IO)
+        sched_wake_locked(p);
+    pthread_mutex_unlock(&p->lock);
+    proc_unref(p);   /* the poller's */
+}
+
+lw_status sched_wait_io(Proc *p, int fd, uint32_t events)
+{
+    pthread_mutex_lock(&p->lock);
+    if (p->wait == WAIT_IO) {
+        bool ready = p->io_ready;
+        if (ready) {
+            p->wait = WAIT_NONE;
+            p->io_ready = false;
+        }
+        pthread_mutex_unlock(&p->lock);
+        return ready ? LW_OK : LW_BLOCK;
+    }
+    p->wait = WAIT_IO;
+    p->io_ready = false;
+    pthread_mutex_unlock(&p->lock);
+    atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);   /* the poller's, for its token */
+    p->io_fd = fd;
+    atomic_store(&p->io_armed, true);
+    if (!poller_watch(p->rt->poller, fd, events, p)) {
+        atomic_store(&p->io_armed, false);
+        proc_unref(p);
+        pthread_mutex_lock(&p->lock);
+        p->wait = WAIT_NONE;
+        pthread_mutex_unlock(&p->lock);
+        return LW_TRAP;   /* the caller says why (a bad fd) */
+    }
+    return LW_BLOCK;
+}
+
+void sched_forget_io(Proc *p)
+{
+    bool armed = true;
+    if (!atomic_compare_exchange_strong(&p->io_armed, &armed, false))
+        return;
+    poller_unwatch(p->rt->poller, p->io_fd);
+    proc_unref(p);   /* the poller's: it will not report this token now */
+}
+
+/*
+ * Nothing to do: sleep until work is pushed, a timer is due, or an fd is
+ * ready.  One idle worker at a time waits in the poller (with the next
+ * timer's deadline as its timeout), the others on the condition variable.
+ */
 static void idle_wait(Worker *w)
 {
     lw_runtime *rt = w->rt;
     pthread_mutex_lock(&rt->idle_lock);
     atomic_fetch_add(&rt->sleeping, 1);
     FULL_FENCE();
-    if (!work_visible(rt) && !w->runnext) {
-        uint64_t deadline = atomic_load(&rt->next_deadline);
-        if (deadline == UINT64_MAX) {
-            pthread_cond_wait(&rt->idle_cond, &rt->idle_lock);
-        } else {
-            struct timespec ts = { .tv_sec = (time_t)(deadline / 1000000000u),
-                                   .tv_nsec = (long)(deadline % 1000000000u) };
-            pthread_cond_timedwait(&rt->idle_cond, &rt->idle_lock, &ts);
-        }
+    if (work_visible(rt) || w->runnext) {
+        atomic_fetch_sub(&rt->sleeping, 1);
+        pthread_mutex_unlock(&rt->idle_lock);
+        return;
     }
+    uint64_t deadline = atomic_load(&rt->next_deadline);
+    if (!rt->polling) {
+        rt->polling = true;
+        pthread_mutex_unlock(&rt->idle_lock);
+        void *tokens[64];
+        int n = poller_wait_until(rt->poller, deadline, tokens, 64);
+        pthread_mutex_lock(&rt->idle_lock);
+        rt->polling = false;
+        atomic_fetch_sub(&rt->sleeping, 1);
+        pthread_mutex_unlock(&rt->idle_lock);
+        for (int i = 0; i < n; i++)
+            io_ready(tokens[i]);
+        return;
+    }
+    rt->cond_waiters++;
+    if (deadline == UINT64_MAX) {
+        pthread_cond_wait(&rt->idle_cond, &rt->idle_lock);
+    } else {
+        struct timespec ts = { .tv_sec = (time_t)(deadline / 1000000000u),
+                               .tv_nsec = (long)(deadline % 1000000000u) };
+        pthread_cond_timedwait(&rt->idle_cond, &rt->idle_lock, &ts);
+    }
+    rt->cond_waiters--;
     atomic_fetch_sub(&rt->sleeping, 1);
     pthread_mutex_unlock(&rt->idle_lock);
 }
@@ -545,9 +626,10 @@ lw_runtime *lw_runtime_new(const lw_runtime_config *cfg)
     pthread_cond_init(&rt->ended_cond, NULL);
     rt->imports = lw_store_new();
     /* Address space only (MAP_NORESERVE): a slot costs the pages a process touches. */
+    rt->poller = poller_new();
     rt->stacks = arena_new(PROC_STACKS_SLOT, PROC_SLOTS);
     rt->memories = arena_new(PROC_MEMORY_SLOT, PROC_SLOTS);
-    bool ok = rt->imports && rt->stacks && rt->memories && timers_init(&rt->timers) && process_api_define(rt->imports);
+    bool ok = rt->imports && rt->poller && rt->stacks && rt->memories && timers_init(&rt->timers) && process_api_define(rt->imports);
 
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     rt->nworkers = cfg && cfg->threads ? cfg->threads : (ncpu > 0 ? (uint32_t)ncpu : 1);
@@ -687,6 +769,8 @@ void lw_runtime_free(lw_runtime *rt)
     pthread_mutex_lock(&rt->idle_lock);
     pthread_cond_broadcast(&rt->idle_cond);
     pthread_mutex_unlock(&rt->idle_lock);
+    if (rt->poller)
+        poller_wake(rt->poller);
     for (uint32_t i = 0; rt->workers && i < rt->nworkers; i++) {
         Worker *w = &rt->workers[i];
         if (w->thread)
@@ -699,6 +783,7 @@ void lw_runtime_free(lw_runtime *rt)
             for (Proc *p = sh->buckets[b], *next; p; p = next) {
                 next = p->table_next;
                 sched_cancel_timer(p);
+                sched_forget_io(p);
                 proc_unref(p);
             }
         free(sh->buckets);
@@ -730,6 +815,7 @@ void lw_runtime_free(lw_runtime *rt)
     }
     free(rt->watched);
     lw_store_free(rt->imports);
+    poller_free(rt->poller);
     arena_free_all(rt->stacks);
     arena_free_all(rt->memories);
     free(rt);
