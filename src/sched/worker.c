@@ -16,12 +16,12 @@
  * LW_BLOCK and the interpreter stops at the call (see sched.h), so one
  * stack per worker serves every process it runs.
  *
- * A worker with nothing to do sleeps on a condition variable until work
- * is pushed (pushers signal when someone sleeps) or its next timer is due.
- * A sleeper counts itself in `sleeping` and then looks for work once more;
- * a pusher pushes and then reads `sleeping`; with sequentially consistent
- * fences between, at least one of the two sees the other, so no wakeup is
- * lost.
+ * A worker with nothing to do sleeps until work is pushed, its next timer
+ * is due or an fd it polls for is ready: one such worker at a time in the
+ * poller (epoll), the others on a condition variable.  A sleeper counts
+ * itself in `sleeping` and then looks for work once more; a pusher pushes
+ * and then reads `sleeping`; with sequentially consistent fences between,
+ * at least one of the two sees the other, so no wakeup is lost.
  */
 #define _GNU_SOURCE
 #include "sched/sched.h"
@@ -43,7 +43,7 @@
    costs ~150 ns, so 20,000 keeps that near 2% of a compute loop while a
    process behind a busy one waits ~10 us. */
 #define DEFAULT_SLICE 20000
-#define PROC_STACK_SIZE (256 * 1024)
+#define NATIVE_STACK_SIZE (256 * 1024)   /* each worker's stack for running processes on */
 #define RUNNEXT_LIMIT 8            /* runnext picks in a row before the queue's turn */
 #define PROC_SLOTS (1u << 21)      /* processes alive at once, at most */
 #define PROC_STACKS_SLOT (128 * 1024)
@@ -444,7 +444,7 @@ static void run(Worker *w, Proc *p)
     lw_status st = LW_OK;
     if (!killed) {
         w->current = p;
-        lw_ctx_init(&w->proc_ctx, w->stack, PROC_STACK_SIZE, run_body, w);
+        lw_ctx_init(&w->proc_ctx, w->stack, NATIVE_STACK_SIZE, run_body, w);
         lw_ctx_switch(&w->sched_ctx, &w->proc_ctx);
         lw_ctx_release(&w->proc_ctx);
         w->current = NULL;
@@ -640,7 +640,7 @@ lw_runtime *lw_runtime_new(const lw_runtime_config *cfg)
         w->rt = rt;
         w->index = i;
         w->rng = 2654435761u * (i + 1);
-        void *stack = mmap(NULL, PROC_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        void *stack = mmap(NULL, NATIVE_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         w->stack = stack == MAP_FAILED ? NULL : stack;
         ok = w->stack && deque_init(&w->runq, 8);
     }
@@ -792,7 +792,7 @@ void lw_runtime_free(lw_runtime *rt)
     for (uint32_t i = 0; rt->workers && i < rt->nworkers; i++) {
         Worker *w = &rt->workers[i];
         if (w->stack)
-            munmap(w->stack, PROC_STACK_SIZE);
+            munmap(w->stack, NATIVE_STACK_SIZE);
         if (w->runq.array)
             deque_destroy(&w->runq);
     }
