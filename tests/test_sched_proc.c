@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "leonardo.h"
 #include "leonardo/process.h"
@@ -37,6 +38,7 @@
     "(import \"leonardo\" \"config_set_max_fuel\" (func $cfg_fuel (param i64 i64) (result i32)))\n" \
     "(import \"leonardo\" \"config_set_caps\" (func $cfg_caps (param i64 i32) (result i32)))\n" \
     "(import \"leonardo\" \"module_compile\" (func $compile (param i32 i32) (result i64)))\n" \
+    "(import \"test\" \"rss_kib\" (func $rss (result i64)))\n" \
     "(import \"leonardo\" \"spawn_module\" (func $spawn_mod (param i64 i32 i32 i32 i32 i32 i64) (result i64)))\n" \
     "(memory (export \"memory\") 1)\n" \
     "(func $go (param $n i32) (param $l i32) (param $arg i64) (param $flags i32) (param $cfg i64) (result i64)\n" \
@@ -44,6 +46,22 @@
     "  (call $spawn (local.get $n) (local.get $l) (i32.const 1024) (i32.const 1) (local.get $flags) (local.get $cfg)))\n" \
     /* $reason: the lw_notice.reason of the message just received */ \
     "(func $reason (result i64) (drop (call $mread (i32.const 2048) (i32.const 16))) (i64.load (i32.const 2048)))\n"
+
+/* test.rss_kib: the runtime's resident set, in KiB (/proc/self/statm). */
+static lw_status rss_kib(lw_exec *ex, void *env, uint64_t *slots)
+{
+    (void)ex;
+    (void)env;
+    unsigned long size = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%lu %lu", &size, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    slots[0] = resident * (uint64_t)(sysconf(_SC_PAGESIZE) / 1024);
+    return LW_OK;
+}
 
 /* Run export "main" of the module as the root process; return its end reason. */
 static int64_t run_main(const char *body, uint32_t threads, lw_proc_result *out)
@@ -59,6 +77,9 @@ static int64_t run_main(const char *body, uint32_t threads, lw_proc_result *out)
     lw_runtime_config cfg = {.threads = threads, .slice = 2000};
     lw_runtime *rt = lw_runtime_new(&cfg);
     ck_assert_ptr_nonnull(rt);
+    lw_valtype i64 = LW_I64;
+    lw_func *rss = lw_func_new_host(lw_runtime_store(rt), NULL, 0, &i64, 1, rss_kib, NULL, "rss_kib");
+    lw_store_define(lw_runtime_store(rt), "test", "rss_kib", (lw_extern){.kind = LW_EXTERN_FUNC, .of.func = rss});
     lw_value arg = {.type = LW_I64, .of.i64 = 0};
     uint64_t pid = lw_runtime_spawn(rt, m, "main", &arg, 1, &err);
     if (!pid)
@@ -545,6 +566,44 @@ START_TEST(data_segments_arrive_lazily)
 }
 END_TEST
 
+/*
+ * Memory comes back: 20,000 processes waiting in receive, each having
+ * written a few KiB of its memory, raise the RSS; once they are all dead
+ * (kill, and a monitor's DOWN for each) most of it is gone again.
+ */
+START_TEST(memory_goes_back)
+{
+    const char *body =
+        "(data (i32.const 0) \"waiter\")\n"
+        "(func (export \"waiter\") (param i64)\n"
+        "  (memory.fill (i32.const 0) (i32.const 1) (i32.const 12000))\n"
+        "  (drop (call $recv (i32.const 0) (i32.const 0) (i64.const -1))))\n"
+        "(func (export \"main\") (param i64) (local $i i32) (local $r0 i64) (local $r1 i64) (local $r2 i64)\n"
+        "  (drop (memory.grow (i32.const 2)))\n"   /* room for 20,000 pids at 8192 */
+        "  (local.set $r0 (call $rss))\n"
+        "  (loop $s\n"
+        "    (i64.store (i32.add (i32.const 8192) (i32.shl (local.get $i) (i32.const 3)))\n"
+        "      (call $go (i32.const 0) (i32.const 6) (i64.const 0) (i32.const 2) (i64.const 0)))\n"
+        "    (br_if $s (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 20000))))\n"
+        "  (call $sleep (i64.const 300))\n"   /* all of them run up to their receive */
+        "  (local.set $r1 (call $rss))\n"
+        "  (local.set $i (i32.const 0))\n"
+        "  (loop $k\n"
+        "    (drop (call $kill (i64.load (i32.add (i32.const 8192) (i32.shl (local.get $i) (i32.const 3))))))\n"
+        "    (br_if $k (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 20000))))\n"
+        "  (local.set $i (i32.const 0))\n"
+        "  (loop $d (drop (call $recv (i32.const 0) (i32.const 0) (i64.const 5000)))\n"
+        "    (br_if $d (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 20000))))\n"
+        "  (local.set $r2 (call $rss))\n"
+        /* up by at least 12 KiB a process (its memory writes), then down by at least half of that */
+        "  (if (i64.lt_u (i64.sub (local.get $r1) (local.get $r0)) (i64.const 240000)) (then (call $exit (i64.const 1))))\n"
+        "  (if (i64.gt_u (i64.sub (local.get $r2) (local.get $r0)) (i64.shr_u (i64.sub (local.get $r1) (local.get $r0)) (i64.const 1)))\n"
+        "    (then (call $exit (i64.const 2))))\n"
+        "  (call $exit (i64.const 7)))\n";
+    ck_assert_int_eq(run_main(body, 2, NULL), 7);
+}
+END_TEST
+
 /* A guest fault in an API call kills the caller with a reason naming the function. */
 START_TEST(guest_fault)
 {
@@ -583,6 +642,7 @@ static Suite *suite(void)
     tcase_add_test(t, memory_reuse_is_clean);
     tcase_add_test(t, yields);
     tcase_add_test(t, data_segments_arrive_lazily);
+    tcase_add_test(t, memory_goes_back);
     suite_add_tcase(s, t);
     return s;
 }
