@@ -629,6 +629,34 @@ START_TEST(guest_fault)
     lw_proc_result r;
     ck_assert_int_eq(run_main(body, 2, &r), LW_REASON_TRAP);
     ck_assert_ptr_nonnull(strstr(r.text, "leonardo.send: pointer or length out of bounds"));
+
+    /* ids the caller does not own */
+    const char *bad_config =
+        "(data (i32.const 0) \"main\")\n"
+        "(func (export \"main\") (param i64)\n"
+        "  (drop (call $go (i32.const 0) (i32.const 4) (i64.const 0) (i32.const 0) (i64.const 99)))\n"
+        "  (call $exit (i64.const 7)))\n";
+    ck_assert_int_eq(run_main(bad_config, 2, &r), LW_REASON_TRAP);
+    ck_assert_ptr_nonnull(strstr(r.text, "leonardo.spawn: unknown configuration id"));
+    const char *bad_module =
+        "(func (export \"main\") (param i64)\n"
+        "  (drop (call $spawn_mod (i64.const 5) (i32.const 0) (i32.const 1) (i32.const 0) (i32.const 0) (i32.const 0) (i64.const 0)))\n"
+        "  (call $exit (i64.const 7)))\n";
+    ck_assert_int_eq(run_main(bad_module, 2, &r), LW_REASON_TRAP);
+    ck_assert_ptr_nonnull(strstr(r.text, "leonardo.spawn_module: unknown module id"));
+    /* an export that cannot take integer arguments, and one that is not there */
+    const char *bad_function =
+        "(data (i32.const 0) \"float\") (data (i32.const 8) \"nothere\")\n"
+        "(func (export \"float\") (param f64))\n"
+        "(func (export \"main\") (param $which i64)\n"
+        "  (if (i64.eqz (local.get $which))\n"
+        "    (then (drop (call $go (i32.const 0) (i32.const 5) (i64.const 0) (i32.const 0) (i64.const 0))))\n"
+        "    (else (drop (call $go (i32.const 8) (i32.const 7) (i64.const 0) (i32.const 0) (i64.const 0)))))\n"
+        "  (call $exit (i64.const 7)))\n";
+    ck_assert_int_eq(run_main_arg(bad_function, 2, 0, &r), LW_REASON_TRAP);
+    ck_assert_ptr_nonnull(strstr(r.text, "does not take that many integer arguments"));
+    ck_assert_int_eq(run_main_arg(bad_function, 2, 1, &r), LW_REASON_TRAP);
+    ck_assert_ptr_nonnull(strstr(r.text, "leonardo.spawn: no such function"));
 }
 END_TEST
 
