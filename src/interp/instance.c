@@ -108,7 +108,8 @@ void instance_free(Instance *in)
             memory_free(inst->mems[i]);
         /* its own globals are in the block, with the arrays (build) */
     }
-    free(in);
+    if (!in->in_block)
+        free(in);
 }
 
 /*
@@ -355,7 +356,7 @@ static bool run_start(lw_store *s, lw_instance *inst, lw_exec *ex, lw_error *err
  * *err on failure, having freed whatever nobody owns.
  */
 static Instance *build(const lw_store *imports, lw_store *owner, struct lw_arena *pool, lw_module *module,
-                       lw_error *err)
+                       InstanceBlock *place, lw_error *err)
 {
     if (err) {
         err->kind = LW_ERR_NONE;
@@ -373,11 +374,21 @@ static Instance *build(const lw_store *imports, lw_store *owner, struct lw_arena
     size_t size = sizeof(Instance) + (size_t)m->nfuncs * sizeof(lw_func *) + (size_t)m->ntables * sizeof(lw_table *) +
                   (size_t)m->nmems * sizeof(lw_memory *) + (size_t)m->nglobals * sizeof(lw_global *) +
                   (size_t)ndefined * sizeof(lw_func) + (size_t)nown_globals * sizeof(lw_global) + m->nelems + m->ndatas;
-    Instance *in = calloc(1, size);
+    size = (size + 15) & ~(size_t)15;
+    Instance *in;
+    if (place && size <= place->size) {
+        in = place->at;   /* zeroed, as the caller promises */
+        place->used = size;
+    } else {
+        in = calloc(1, size);
+        if (place)
+            place->used = 0;
+    }
     if (!in) {
         fail(err, LW_ERR_TRAP, "out of memory");
         return NULL;
     }
+    in->in_block = place && place->used;
     char *at = (char *)(in + 1);
 #define CARVE(n, T) ((T *)(at += (size_t)(n) * sizeof(T), at - (size_t)(n) * sizeof(T)))
     lw_instance *inst = &in->pub;
@@ -429,7 +440,7 @@ free_unowned:
 
 lw_instance *lw_instantiate(lw_store *s, lw_module *module, lw_exec *ex, lw_error *err)
 {
-    Instance *in = build(s, s, NULL, module, err);
+    Instance *in = build(s, s, NULL, module, NULL, err);
     if (!in)
         return NULL;
     lw_instance *inst = &in->pub;
@@ -438,9 +449,10 @@ lw_instance *lw_instantiate(lw_store *s, lw_module *module, lw_exec *ex, lw_erro
     return inst;
 }
 
-lw_instance *instance_new(const lw_store *imports, lw_module *module, struct lw_arena *pool, lw_error *err)
+lw_instance *instance_new(const lw_store *imports, lw_module *module, struct lw_arena *pool, InstanceBlock *place,
+                          lw_error *err)
 {
-    Instance *in = build(imports, NULL, pool, module, err);
+    Instance *in = build(imports, NULL, pool, module, place, err);
     if (!in)
         return NULL;
     lw_instance *inst = &in->pub;

@@ -51,6 +51,7 @@ typedef struct {
     lw_func *own_funcs;            /* the module's defined functions, in the instance's block */
     lw_global *own_globals;        /* instance_new: its globals, in the block too */
     bool owns_objects;             /* instance_new: its tables, memories, globals are its own */
+    bool in_block;                 /* it lives in memory its creator owns (InstanceBlock) */
 } Instance;
 
 /* Free an instance's own arrays and itself (not its module reference). */
@@ -65,7 +66,13 @@ void instance_free(Instance *in);
  * slots (NULL: mappings of their own).  NULL and *err on failure.
  */
 struct lw_arena;
-lw_instance *instance_new(const lw_store *imports, lw_module *module, struct lw_arena *pool, lw_error *err);
+/* Zeroed memory an instance may be built in, if it fits; `used` says how much it took (0: it did not). */
+typedef struct {
+    void *at;
+    size_t size, used;
+} InstanceBlock;
+lw_instance *instance_new(const lw_store *imports, lw_module *module, struct lw_arena *pool, InstanceBlock *place,
+                          lw_error *err);
 /* Free an instance_new instance, its own objects and its module reference. */
 void instance_destroy(lw_instance *inst);
 

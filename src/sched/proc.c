@@ -219,7 +219,11 @@ Proc *proc_new(lw_runtime *rt, lw_module *m, const ProcConfig *config, uint64_t 
     p->mbox_tail = &p->mbox;
     p->state = PROC_RUNNABLE;
 
-    p->inst = instance_new(rt->imports, m, pooled ? rt->memories : NULL, err);
+    /* In the slot after the Proc, when it fits in the first half: the slot
+       is zeroed memory, and then a spawn allocates nothing of its own. */
+    size_t at = (sizeof *p + 63) & ~(size_t)63;
+    InstanceBlock place = { .at = (char *)slot + at, .size = pooled ? arena_slot_size(rt->stacks) / 2 - at : 0 };
+    p->inst = instance_new(rt->imports, m, pooled ? rt->memories : NULL, pooled ? &place : NULL, err);
     if (!p->inst) {
         proc_free(p);
         return NULL;
@@ -239,7 +243,7 @@ Proc *proc_new(lw_runtime *rt, lw_module *m, const ProcConfig *config, uint64_t 
             mem->max_pages = (uint32_t)limit;   /* memory.grow past it returns -1, as the spec allows */
     }
     if (pooled) {
-        size_t at = (sizeof *p + 63) & ~(size_t)63;
+        at = (at + place.used + 63) & ~(size_t)63;
         p->ex = exec_new_in((char *)slot + at, arena_slot_size(rt->stacks) - at, PROC_MAX_DEPTH);
     } else {
         p->ex = lw_exec_new(NULL, NULL);
