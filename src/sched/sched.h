@@ -103,6 +103,7 @@ struct Proc {
     int io_fd;              /* that fd, while io_armed */
     atomic_bool io_armed;   /* in the poller; whoever clears it (ready or end) drops the poller's reference */
     lw_timer timer;         /* under the runtime's timer lock */
+    bool timer_used;        /* it was ever armed (only the process itself arms it) */
 
     bool trap_exit;         /* link deaths arrive as LW_MSG_EXIT messages */
     _Atomic int64_t killed; /* nonzero: die at the next scheduling point, with this reason */

@@ -250,6 +250,7 @@ static void update_next_deadline(lw_runtime *rt)
 void sched_arm_timer(Proc *p, uint64_t deadline)
 {
     lw_runtime *rt = p->rt;
+    p->timer_used = true;
     pthread_mutex_lock(&rt->timer_lock);
     uint64_t before = timers_next(&rt->timers);
     timers_add(&rt->timers, &p->timer, deadline, p);
@@ -262,6 +263,8 @@ void sched_arm_timer(Proc *p, uint64_t deadline)
 void sched_cancel_timer(Proc *p)
 {
     lw_runtime *rt = p->rt;
+    if (!p->timer_used)
+        return;   /* never armed, so nothing can be firing it either */
     pthread_mutex_lock(&rt->timer_lock);
     timers_cancel(&rt->timers, &p->timer);
     update_next_deadline(rt);
