@@ -80,6 +80,7 @@ struct Proc {
     uint8_t phase;          /* 0: start function next, 1: entry next, 2: entry running */
     bool in_call;           /* a call is suspended in ex: resume it */
     bool yielding;          /* parked by yield(): requeued at once, and the call then returns */
+    bool requeued;          /* queued again while still RUNNING (yield, slice over): run() needs no lock */
     bool exited;            /* ended by the API's exit(reason) */
     int64_t exit_reason;
     ProcConfig **configs;   /* configurations it made (config_new), id = index + 1; NULL once freed */

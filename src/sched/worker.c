@@ -438,10 +438,17 @@ static void set_end(Proc *p, lw_status st, int64_t killed)
 
 static void run(Worker *w, Proc *p)
 {
-    pthread_mutex_lock(&p->lock);
-    p->state = PROC_RUNNING;
-    p->wake_pending = false;
-    pthread_mutex_unlock(&p->lock);
+    if (p->requeued) {
+        /* Requeued while RUNNING (a yield, or its slice ran out): still
+           RUNNING, so no lock.  A wake_pending set meanwhile stays, and at
+           worst turns its next park into one more look at its mailbox. */
+        p->requeued = false;
+    } else {
+        pthread_mutex_lock(&p->lock);
+        p->state = PROC_RUNNING;
+        p->wake_pending = false;
+        pthread_mutex_unlock(&p->lock);
+    }
 
     int64_t killed = atomic_load(&p->killed);
     lw_status st = LW_OK;
@@ -458,6 +465,7 @@ static void run(Worker *w, Proc *p)
         /* Out of fuel, or a yield: straight to the back of the queue.  Its
            state stays RUNNING, which to a waker means the same as RUNNABLE
            (it will run and see what came), so no lock is needed. */
+        p->requeued = true;
         if (!deque_push(&w->runq, p))
             gq_push(w->rt, p);
         return;
