@@ -509,18 +509,27 @@ static ProcConfig *own_config(Proc *p, uint64_t id)
     return id && id <= p->nconfigs ? p->configs[id - 1] : NULL;
 }
 
-/* Apply `next` to configuration s[0] unless it would widen the caller's own. */
-static lw_status config_update(lw_exec *ex, uint64_t *s, const ProcConfig *next, const char *fault_msg)
+/* Which setting a config_set_* call changes. */
+typedef enum { SET_MAX_MEMORY, SET_MAX_FUEL, SET_CAPS } ConfigField;
+
+/* Configuration s[0] with `field` set to s[1], unless that would widen the caller's own (then -1). */
+static lw_status config_set(lw_exec *ex, uint64_t *s, ConfigField field, const char *fault_msg)
 {
     Proc *p = SELF(ex);
     ProcConfig *c = own_config(p, s[0]);
     if (!c)
         return fault(ex, fault_msg);
-    if (!config_narrows(&p->config, next)) {
+    ProcConfig next = *c;
+    switch (field) {
+    case SET_MAX_MEMORY: next.max_memory = s[1]; break;
+    case SET_MAX_FUEL: next.max_fuel = s[1]; break;
+    case SET_CAPS: next.caps = (uint32_t)s[1]; break;
+    }
+    if (!config_narrows(&p->config, &next)) {
         s[0] = (uint32_t)-1;
         return LW_OK;
     }
-    *c = *next;
+    *c = next;
     s[0] = 0;
     return LW_OK;
 }
@@ -528,28 +537,19 @@ static lw_status config_update(lw_exec *ex, uint64_t *s, const ProcConfig *next,
 static lw_status api_config_set_max_memory(lw_exec *ex, void *env, uint64_t *s)
 {
     (void)env;
-    ProcConfig *c = own_config(SELF(ex), s[0]);
-    ProcConfig next = c ? *c : (ProcConfig){0};
-    next.max_memory = s[1];
-    return config_update(ex, s, &next, "leonardo.config_set_max_memory: unknown configuration id");
+    return config_set(ex, s, SET_MAX_MEMORY, "leonardo.config_set_max_memory: unknown configuration id");
 }
 
 static lw_status api_config_set_max_fuel(lw_exec *ex, void *env, uint64_t *s)
 {
     (void)env;
-    ProcConfig *c = own_config(SELF(ex), s[0]);
-    ProcConfig next = c ? *c : (ProcConfig){0};
-    next.max_fuel = s[1];
-    return config_update(ex, s, &next, "leonardo.config_set_max_fuel: unknown configuration id");
+    return config_set(ex, s, SET_MAX_FUEL, "leonardo.config_set_max_fuel: unknown configuration id");
 }
 
 static lw_status api_config_set_caps(lw_exec *ex, void *env, uint64_t *s)
 {
     (void)env;
-    ProcConfig *c = own_config(SELF(ex), s[0]);
-    ProcConfig next = c ? *c : (ProcConfig){0};
-    next.caps = (uint32_t)s[1];
-    return config_update(ex, s, &next, "leonardo.config_set_caps: unknown configuration id");
+    return config_set(ex, s, SET_CAPS, "leonardo.config_set_caps: unknown configuration id");
 }
 
 static lw_status api_config_free(lw_exec *ex, void *env, uint64_t *s)
