@@ -195,10 +195,10 @@ static void set_error(lw_error *err, lw_errkind kind, const char *msg)
 }
 
 /*
- * A spawned process lives in one slot of rt->stacks: the Proc, then its
- * lw_exec, its first frames and its value stack (exec_new_in), so that
- * spawning allocates no memory of its own and a small process touches one
- * page.  The root keeps roomy defaults on the heap.
+ * A spawned process lives in one slot of rt->stacks: the Proc, its instance
+ * (when it fits), then its lw_exec, its first frames and its value stack
+ * (exec_new_in), so that spawning allocates little of its own and a small
+ * process touches a page or two.  The root keeps roomy defaults on the heap.
  */
 Proc *proc_new(lw_runtime *rt, lw_module *m, const ProcConfig *config, uint64_t parent, lw_error *err)
 {
@@ -219,10 +219,14 @@ Proc *proc_new(lw_runtime *rt, lw_module *m, const ProcConfig *config, uint64_t 
     p->mbox_tail = &p->mbox;
     p->state = PROC_RUNNABLE;
 
-    /* In the slot after the Proc, when it fits in the first half: the slot
-       is zeroed memory, and then a spawn allocates nothing of its own. */
+    /* The instance goes in the slot after the Proc, when it fits in the
+       first half: the slot is zeroed memory, and a spawn allocates nothing. */
     size_t at = (sizeof *p + 63) & ~(size_t)63;
-    InstanceBlock place = { .at = (char *)slot + at, .size = pooled ? arena_slot_size(rt->stacks) / 2 - at : 0 };
+    InstanceBlock place = { 0 };
+    if (pooled) {
+        place.at = (char *)slot + at;
+        place.size = arena_slot_size(rt->stacks) / 2 - at;
+    }
     p->inst = instance_new(rt->imports, m, pooled ? rt->memories : NULL, pooled ? &place : NULL, err);
     if (!p->inst) {
         proc_free(p);
