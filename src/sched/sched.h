@@ -72,7 +72,6 @@ struct Proc {
     lw_instance *inst;
     lw_exec *ex;
     void *stack_slot;       /* ex's frames and stack, a slot of rt->stacks (NULL: ex owns them) */
-    size_t stack_used;      /* how much of stack_slot was written */
     lw_func *entry;         /* run on the first slice, after the start function */
     lw_value args[8];
     Proc *run_next;         /* the global run queue's link */
@@ -165,8 +164,6 @@ int registry_unregister(lw_runtime *rt, const char *name, uint32_t len);
 
 /* ---- worker.c ---- */
 
-/* The process running on this thread, or NULL outside a process. */
-Proc *sched_current(void);
 /* Make a WAITING process runnable (under its lock: the caller holds p->lock). */
 void sched_wake_locked(Proc *p);
 /* Whether anything else waits to run on this worker (a yield with nobody to yield to goes straight on). */

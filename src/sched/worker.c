@@ -85,11 +85,6 @@ static atomic_int fence_word;
 #define FULL_FENCE() atomic_thread_fence(memory_order_seq_cst)
 #endif
 
-Proc *sched_current(void)
-{
-    return this_worker ? this_worker->current : NULL;
-}
-
 /* ---- run queues ---- */
 
 /* Wake an idle worker, if any: one on the condition variable, else the one in the poller. */
