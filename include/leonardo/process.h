@@ -103,6 +103,12 @@ LW_IMPORT("config_new") uint64_t lw_config_new(void);
 LW_IMPORT("config_set_max_memory") int32_t lw_config_set_max_memory(uint64_t config, uint64_t bytes);
 LW_IMPORT("config_set_max_fuel") int32_t lw_config_set_max_fuel(uint64_t config, uint64_t units);
 LW_IMPORT("config_set_caps") int32_t lw_config_set_caps(uint64_t config, uint32_t caps);
+/* WASI: the child gets only the caller's fds whose bit is set in fd_mask (bit i: fd i; bit 63:
+   fds 63 and up), each with at most `rights` (__WASI_RIGHTS_* bits), and no environment
+   variables after config_clear_env.  Tables derive from the caller's, so they only narrow. */
+LW_IMPORT("config_set_fds") int32_t lw_config_set_fds(uint64_t config, uint64_t fd_mask);
+LW_IMPORT("config_set_rights") int32_t lw_config_set_rights(uint64_t config, uint64_t rights);
+LW_IMPORT("config_clear_env") int32_t lw_config_clear_env(uint64_t config);
 LW_IMPORT("config_free") void lw_config_free(uint64_t config);
 
 /* Convenience: spawn a C function taking one integer. */

@@ -2,7 +2,7 @@
  * The `leonardo` command line.
  *
  *   leonardo run [--invoke NAME] [--fuel N] [--threads N] [--slice N] [--verbose]
- *                [--env K=V]... [--dir H::G]... FILE [ARGS...]
+ *                [--env K=V]... [--inherit-env] [--dir H[::G]]... [--tcplisten A:P]... FILE [ARGS...]
  *   leonardo wast [--fuel-slice K] [-v] FILE...
  *   leonardo --help | --version
  *
@@ -18,11 +18,13 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -54,7 +56,10 @@ static const char usage_text[] =
     "  --slice N        fuel units a process runs before others get a turn\n"
     "  --verbose        report each abnormal process death with its whole backtrace\n"
     "  --env K=V        give the program environment variable K (repeatable)\n"
-    "  --dir H::G       preopen host directory H as G (not yet supported)\n"
+    "  --inherit-env    pass on leonardo's own environment too (--env wins)\n"
+    "  --dir H[::G]     grant host directory H, known to the program as G\n"
+    "                   (default H); repeatable\n"
+    "  --tcplisten A:P  grant a socket listening on address A, port P (repeatable)\n"
     "  --               end of options\n"
     "\n"
     "exit status: the program's own (0 when _start returns), 64 bad usage,\n"
@@ -357,6 +362,11 @@ typedef struct {
     bool verbose;
     const char **env;
     int nenv;
+    bool inherit_env;
+    lw_wasi_dir *dirs;
+    uint32_t ndirs;
+    const char **listen;      /* --tcplisten addresses */
+    uint32_t nlisten;
     const char *file;
     char **args;              /* after FILE */
     int nargs;
@@ -431,10 +441,23 @@ static bool parse_run_options(int argc, char **argv, RunOptions *o)
                 return false;
             }
             o->env[o->nenv++] = v;
+        } else if (strcmp(a, "--inherit-env") == 0) {
+            o->inherit_env = true;
         } else if (has_option(a, "--dir")) {
             if (!(v = option_value(argc, argv, &i, "--dir")))
                 return false;
-            fprintf(stderr, "leonardo: --dir %s: preopened directories are not yet supported; ignored\n", v);
+            const char *sep = strstr(v, "::");
+            char *host = sep ? strndup(v, (size_t)(sep - v)) : strdup(v);
+            if (!host || !host[0] || (sep && !sep[2])) {
+                free(host);
+                usage_error("--dir needs HOST or HOST::GUEST, not '%s'", v);
+                return false;
+            }
+            o->dirs[o->ndirs++] = (lw_wasi_dir){ host, sep ? sep + 2 : host };
+        } else if (has_option(a, "--tcplisten")) {
+            if (!(v = option_value(argc, argv, &i, "--tcplisten")))
+                return false;
+            o->listen[o->nlisten++] = v;
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             fputs(usage_text, stdout);
             exit(0);
@@ -558,7 +581,7 @@ static int run_root(const RunOptions *o, lw_module *m, lw_wasi *wasi)
         .threads = o->threads, .slice = o->slice, .verbose = o->verbose, .max_fuel = (uint64_t)o->fuel,
     };
     lw_runtime *rt = lw_runtime_new(&cfg);
-    if (!rt || !lw_wasi_define(wasi, lw_runtime_store(rt))) {
+    if (!rt || !lw_wasi_attach(wasi, rt)) {
         lw_runtime_free(rt);
         fprintf(stderr, "leonardo: cannot start the runtime: out of memory\n");
         return EX_SOFTWARE;
@@ -593,6 +616,66 @@ static int run_root(const RunOptions *o, lw_module *m, lw_wasi *wasi)
     return rc;
 }
 
+/* The environment the program sees: leonardo's own with --inherit-env,
+   then the --env pairs, a later KEY replacing an earlier one. */
+static const char **program_env(const RunOptions *o, int *n)
+{
+    extern char **environ;
+    int host = 0;
+    while (o->inherit_env && environ[host])
+        host++;
+    const char **v = calloc((size_t)(host + o->nenv + 1), sizeof *v);
+    if (!v)
+        return NULL;
+    int k = 0;
+    for (int i = 0; i < host + o->nenv; i++) {
+        const char *kv = i < host ? environ[i] : o->env[i - host];
+        size_t klen = strcspn(kv, "=");
+        int j = 0;
+        while (j < k && !(strncmp(v[j], kv, klen) == 0 && v[j][klen] == '='))
+            j++;
+        v[j] = kv;
+        if (j == k)
+            k++;
+    }
+    *n = k;
+    return v;
+}
+
+/* --tcplisten ADDR:PORT: a listening TCP socket, or -1 after a message. */
+static int listen_on(const char *spec)
+{
+    const char *colon = strrchr(spec, ':');
+    if (!colon || colon == spec || !colon[1]) {
+        usage_error("--tcplisten needs ADDRESS:PORT, not '%s'", spec);
+        return -1;
+    }
+    char host[256];
+    snprintf(host, sizeof host, "%.*s", (int)(colon - spec), spec);
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') {   /* [::1]:8080 */
+        memmove(host, host + 1, strlen(host));
+        host[strlen(host) - 1] = 0;
+    }
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
+    struct addrinfo *ai;
+    int r = getaddrinfo(host, colon + 1, &hints, &ai);
+    if (r != 0) {
+        fprintf(stderr, "leonardo: --tcplisten %s: %s\n", spec, gai_strerror(r));
+        return -1;
+    }
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 128) != 0) {
+        fprintf(stderr, "leonardo: --tcplisten %s: %s\n", spec, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(ai);
+    return fd;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     /* A closed pipe on stdout should reach the program as fd_write's EPIPE,
@@ -600,24 +683,27 @@ static int cmd_run(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     RunOptions o = {0};
     o.env = calloc((size_t)argc + 1, sizeof *o.env);
-    if (!o.env) {
-        fprintf(stderr, "leonardo: out of memory\n");
-        return EX_SOFTWARE;
-    }
-    if (!parse_run_options(argc, argv, &o)) {
-        free(o.env);
-        return EX_USAGE;
-    }
-
+    o.dirs = calloc((size_t)argc + 1, sizeof *o.dirs);
+    o.listen = calloc((size_t)argc + 1, sizeof *o.listen);
     int rc = EX_SOFTWARE;
     size_t len = 0;
-    uint8_t *bytes = read_file(o.file, &len);
+    uint8_t *bytes = NULL;
     lw_module *m = NULL;
     lw_store *s = NULL;
     lw_exec *ex = NULL;
     lw_wasi *wasi = NULL;
     const char **wargv = NULL;
+    const char **envp = NULL;
+    int *socks = NULL;
     lw_error err = {0};
+    if (!o.env || !o.dirs || !o.listen)
+        goto oom;
+    if (!parse_run_options(argc, argv, &o)) {
+        rc = EX_USAGE;
+        goto out;
+    }
+
+    bytes = read_file(o.file, &len);
     if (!bytes) {
         rc = EX_NOINPUT;
         goto out;
@@ -637,12 +723,35 @@ static int cmd_run(int argc, char **argv)
     wargv[0] = o.file;
     for (int i = 1; i < wargc; i++)
         wargv[i] = o.args[i - 1];
-    lw_wasi_config wc = {
-        .argc = wargc, .argv = wargv, .envc = o.nenv, .envp = o.env,
-        .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2,
-    };
-    if (!(wasi = lw_wasi_new(&wc)))
+    int envc = 0;
+    if (!(envp = program_env(&o, &envc)))
         goto oom;
+    socks = calloc(o.nlisten + 1, sizeof *socks);
+    if (!socks)
+        goto oom;
+    for (uint32_t i = 0; i < o.nlisten; i++) {
+        socks[i] = listen_on(o.listen[i]);
+        if (socks[i] < 0) {
+            for (uint32_t j = 0; j < i; j++)
+                close(socks[j]);
+            rc = EX_USAGE;
+            goto out;
+        }
+    }
+    lw_wasi_config wc = {
+        .argc = wargc, .argv = wargv, .envc = envc, .envp = envp,
+        .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2,
+        .ndirs = o.ndirs, .dirs = o.dirs, .nsockets = o.nlisten, .sockets = socks,
+    };
+    char werr[LW_WASI_ERR_MAX];
+    wasi = lw_wasi_new(&wc, werr);
+    for (uint32_t i = 0; i < o.nlisten; i++)
+        close(socks[i]);   /* lw_wasi_new took copies */
+    if (!wasi) {
+        fprintf(stderr, "leonardo: %s\n", werr);
+        rc = EX_NOINPUT;
+        goto out;
+    }
     if (!o.invoke) {
         rc = run_root(&o, m, wasi);
         goto out;
@@ -680,6 +789,12 @@ out:
     free(wargv);
     free(bytes);
     free(o.env);
+    free(envp);
+    free(socks);
+    for (uint32_t i = 0; o.dirs && i < o.ndirs; i++)
+        free((char *)o.dirs[i].host);
+    free(o.dirs);
+    free(o.listen);
     return rc;
 }
 

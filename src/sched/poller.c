@@ -238,6 +238,23 @@ int poller_wait_until(lw_poller *p, uint64_t deadline_ns, void **tokens, int max
     }
 }
 
+int poller_check(lw_poller *p, void **tokens, int max)
+{
+    struct epoll_event evs[MAX_EVENTS];
+    int n_evs = max < MAX_EVENTS ? max : MAX_EVENTS;
+    int n;
+    do
+        n = epoll_wait(p->epfd, evs, n_evs, 0);
+    while (n < 0 && errno == EINTR);
+    int got = 0;
+    for (int i = 0; i < n; i++)
+        if (evs[i].data.ptr != &wake_token)   /* left for the waiter it is meant for */
+            tokens[got++] = evs[i].data.ptr;
+    if (got > 0)
+        (void)atomic_load_explicit(&p->arms, memory_order_acquire);
+    return got;
+}
+
 int poller_wait(lw_poller *p, uint64_t timeout_ns, void **tokens, int max)
 {
     uint64_t deadline = UINT64_MAX;

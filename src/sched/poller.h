@@ -53,6 +53,10 @@ int poller_wait(lw_poller *p, uint64_t timeout_ns, void **tokens, int max);
  * forever), which is what a worker has: timers_next() of its heap. */
 int poller_wait_until(lw_poller *p, uint64_t deadline_ns, void **tokens, int max);
 
+/* A look without waiting, for a worker too busy to sleep in the poller:
+ * the ready tokens (up to max >= 1), never the wake (that stays for the
+ * waiter it is meant for, and is not drained). */
+int poller_check(lw_poller *p, void **tokens, int max);
 /* Make the current poller_wait return promptly, or the next one if none is
  * under way: a wake is never lost.  Wakes that come before the wait sees
  * them coalesce into one.  Async-signal-safe (keeps errno) and callable

@@ -58,6 +58,8 @@ bool config_narrows(const ProcConfig *parent, const ProcConfig *child)
 {
     if (child->max_memory > parent->max_memory)
         return false;
+    if ((child->rights & ~parent->rights) || (parent->no_env && !child->no_env))
+        return false;
     if (parent->max_fuel && (!child->max_fuel || child->max_fuel > parent->max_fuel))
         return false;
     return (child->caps & ~parent->caps) == 0;
@@ -162,6 +164,7 @@ static void proc_free(Proc *p)
         lw_module_free(p->modules[i]);
     free(p->modules);
     free(p->backtrace);
+    wasi_proc_release(p);
     instance_destroy(p->inst);
     pthread_mutex_destroy(&p->lock);
     void *slot = p->stack_slot;

@@ -47,6 +47,12 @@ typedef struct ProcConfig {
     uint64_t max_memory;    /* bytes of linear memory; a grow past it fails */
     uint64_t max_fuel;      /* 0: unlimited; else running out traps */
     uint32_t caps;          /* LW_CAP_* bits */
+    /* WASI (src/wasi/table.c): which of the spawner's fds the child gets
+       (bit i: fd i; bit 63: fds 63 and up), the rights it keeps at most on
+       each, and whether it sees the environment variables. */
+    uint64_t fd_mask;
+    uint64_t rights;
+    bool no_env;
 } ProcConfig;
 
 bool config_narrows(const ProcConfig *parent, const ProcConfig *child);
@@ -58,7 +64,18 @@ typedef enum {
     PROC_DONE,
 } ProcState;
 
-typedef enum { WAIT_NONE, WAIT_RECEIVE, WAIT_SLEEP, WAIT_IO } WaitKind;
+typedef enum { WAIT_NONE, WAIT_RECEIVE, WAIT_SLEEP, WAIT_IO, WAIT_JOB } WaitKind;
+
+/*
+ * Blocking work handed to the I/O threads (iopool.c): regular-file reads
+ * and writes, which no poller can make wait.  The WASI side embeds this in
+ * a bigger struct holding the call's arguments and results.
+ */
+typedef struct IoJob {
+    struct IoJob *next;
+    void (*run)(struct IoJob *);    /* on an I/O thread */
+    Proc *proc;
+} IoJob;
 
 #define PROC_MAX_TAGS 16    /* a receive names at most this many tags */
 
@@ -100,7 +117,11 @@ struct Proc {
     bool wake_pending;      /* woken while still RUNNING, before it parked */
     bool timer_fired;       /* its timer (receive timeout, sleep) went off */
     bool io_ready;          /* the fd it waits for (WAIT_IO) is ready */
-    int io_fd;              /* that fd, while io_armed */
+    bool io_open;           /* io_fd is open: a dup of the fd waited for, so that
+                               processes waiting on one fd each have their own watch */
+    int io_fd;
+    IoJob *job;             /* handed to an I/O thread (WAIT_JOB); owner only */
+    bool job_done;          /* under lock: the I/O thread finished it */
     atomic_bool io_armed;   /* in the poller; whoever clears it (ready or end) drops the poller's reference */
     lw_timer timer;         /* under the runtime's timer lock */
     bool timer_used;        /* it was ever armed (only the process itself arms it) */
@@ -113,6 +134,10 @@ struct Proc {
     struct Monitor *watchers;   /* who monitors this process (pid: the watcher), under lock */
     struct Monitor *monitoring; /* whom it monitors (pid: the target), under lock */
     ProcConfig config;
+    struct WasiTable *wasi; /* its WASI capability table (src/wasi), shared copy-on-write */
+    uint32_t wasi_done;     /* bytes a parked fd_write/sock_recv call has moved so far */
+    uint64_t wasi_since;    /* when a parked poll_oneoff began: its relative timeouts count from there */
+    int wasi_epfd;          /* poll_oneoff's epoll fd while it waits on several fds (0: none) */
     char *name;             /* registered name, or NULL (registry lock) */
     atomic_bool named;      /* name != NULL, readable without the lock */
 
@@ -177,6 +202,24 @@ void sched_enqueue_new(Proc *p);
  * runs again, and this returns LW_OK: now do the I/O.
  */
 lw_status sched_wait_io(Proc *p, int fd, uint32_t events);
+/*
+ * The same with a deadline (lw_now_ns clock; UINT64_MAX: none) and fd -1
+ * allowed (then only the deadline).  LW_OK means the fd is ready or the
+ * deadline passed: the caller looks again to tell which.
+ */
+lw_status sched_wait_io_until(Proc *p, int fd, uint32_t events, uint64_t deadline);
+/*
+ * Blocking work for an I/O thread (regular-file I/O): the first call hands
+ * `job` over and returns LW_BLOCK; the process parks until the job is done.
+ * When the host function runs again, sched_job_take returns the finished
+ * job (NULL if it is not finished yet: return LW_BLOCK again).  A process
+ * killed meanwhile ends only once its job is done, since the job writes
+ * into its memory.
+ */
+lw_status sched_offload(Proc *p, IoJob *job);
+IoJob *sched_job_take(Proc *p);
+/* The process whose call `ex` is running on this worker, or NULL (not a process). */
+Proc *sched_proc_of(lw_exec *ex);
 /* A process ends: take it out of the poller if it is there. */
 void sched_forget_io(Proc *p);
 /* Arm p's own timer (receive timeout, sleep) for `deadline`. */
@@ -238,6 +281,8 @@ struct lw_runtime {
     int cond_waiters;                   /* of those, on idle_cond (under idle_lock) */
     bool polling;                       /* one of them waits in the poller (under idle_lock) */
     struct lw_poller *poller;           /* I/O readiness, and the idle worker's sleep */
+    struct IoPool *iopool;              /* threads for blocking file I/O (iopool.c) */
+    struct lw_wasi *wasi;               /* the WASI the root processes start with (src/wasi), or NULL */
     pthread_mutex_t timer_lock;
     lw_timers timers;
     _Atomic uint64_t next_deadline;     /* timers_next(), readable without the lock */
@@ -257,5 +302,10 @@ bool runtime_record_end(lw_runtime *rt, Proc *p);
 
 /* src/wasi/process_api.c: define the "leonardo" import module in `s`. */
 bool process_api_define(lw_store *s);
+/* src/wasi/table.c: a spawned child's WASI table, derived from its parent's
+   and narrowed by its configuration (false: out of memory); and a process's
+   WASI state dropped when it is freed. */
+bool wasi_proc_inherit(Proc *parent, Proc *child);
+void wasi_proc_release(Proc *p);
 
 #endif

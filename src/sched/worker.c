@@ -27,6 +27,7 @@
 #include "sched/sched.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@
 #include <unistd.h>
 #include "interp/runtime.h"
 #include "sched/ctx.h"
+#include "sched/iopool.h"
 #include "sched/deque.h"
 #include "sched/poller.h"
 #include "mem/arena.h"
@@ -45,6 +47,11 @@
 #define DEFAULT_SLICE 20000
 #define NATIVE_STACK_SIZE (256 * 1024)   /* each worker's stack for running processes on */
 #define RUNNEXT_LIMIT 8            /* runnext picks in a row before the queue's turn */
+/* Every this many scheduling rounds a busy worker looks at the global queue
+   first and at the poller: otherwise processes woken from outside (I/O
+   threads, ready fds) would wait for as long as its own queue is never
+   empty.  (Go's scheduler uses the same number for the same reason.) */
+#define FAIRNESS_TICKS 61
 #define PROC_SLOTS (1u << 21)      /* processes alive at once, at most */
 #define PROC_STACKS_SLOT (128 * 1024)
 #define PROC_MEMORY_SLOT (256 * 1024)   /* 4 wasm pages; a bigger memory gets its own mapping */
@@ -60,6 +67,7 @@ struct Worker {
     void *stack;
     Proc *current;
     lw_status status;              /* what the last slice ended with */
+    uint32_t ticks;                /* scheduling rounds, for FAIRNESS_TICKS */
     uint32_t rng;
 };
 
@@ -218,7 +226,16 @@ static Proc *steal_other(Worker *w)
 
 static Proc *find_work(Worker *w)
 {
-    Proc *p = w->runnext;
+    /* Processes woken from outside the workers (by an I/O thread, or
+       yielded) wait in the global queue: every other round it goes first
+       while it has any, so they wait about one slice, not until this
+       worker's own queue runs dry. */
+    Proc *p;
+    bool global_first = w->ticks % FAIRNESS_TICKS == 0 ||
+                        ((w->ticks & 1) && atomic_load_explicit(&w->rt->gq_len, memory_order_relaxed) > 0);
+    if (global_first && (p = gq_pop(w->rt)))
+        return p;
+    p = w->runnext;
     if (p && w->runnext_streak < RUNNEXT_LIMIT) {
         w->runnext = NULL;
         w->runnext_streak++;
@@ -475,6 +492,17 @@ static void run(Worker *w, Proc *p)
             gq_push(w->rt, p);
         return;
     }
+    if (killed && p->job) {
+        /* An I/O thread still writes into its memory: it ends once the job
+           is done (the job's end wakes it again). */
+        pthread_mutex_lock(&p->lock);
+        bool busy = !p->job_done;
+        if (busy)
+            p->state = PROC_WAITING;
+        pthread_mutex_unlock(&p->lock);
+        if (busy)
+            return;
+    }
     set_end(p, st, killed);
     proc_finish(p);
 }
@@ -505,42 +533,126 @@ static void io_ready(Proc *p)
     proc_unref(p);   /* the poller's */
 }
 
-lw_status sched_wait_io(Proc *p, int fd, uint32_t events)
+/* A wait is over (ready, timed out, or the process ends): drop its watch and its dup. */
+static void io_disarm(Proc *p)
+{
+    bool armed = true;
+    if (atomic_compare_exchange_strong(&p->io_armed, &armed, false))
+        proc_unref(p);   /* the poller's: it will not report this token now */
+    if (p->io_open) {
+        poller_unwatch(p->rt->poller, p->io_fd);
+        close(p->io_fd);
+        p->io_open = false;
+    }
+}
+
+lw_status sched_wait_io_until(Proc *p, int fd, uint32_t events, uint64_t deadline)
 {
     pthread_mutex_lock(&p->lock);
     if (p->wait == WAIT_IO) {
-        bool ready = p->io_ready;
+        bool ready = p->io_ready || p->timer_fired;
         if (ready) {
             p->wait = WAIT_NONE;
             p->io_ready = false;
+            p->timer_fired = false;
         }
         pthread_mutex_unlock(&p->lock);
-        return ready ? LW_OK : LW_BLOCK;
+        if (!ready)
+            return LW_BLOCK;
+        sched_cancel_timer(p);
+        io_disarm(p);
+        return LW_OK;
     }
     p->wait = WAIT_IO;
     p->io_ready = false;
+    p->timer_fired = false;
     pthread_mutex_unlock(&p->lock);
-    atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);   /* the poller's, for its token */
-    p->io_fd = fd;
-    atomic_store(&p->io_armed, true);
-    if (!poller_watch(p->rt->poller, fd, events, p)) {
-        atomic_store(&p->io_armed, false);
-        proc_unref(p);
-        pthread_mutex_lock(&p->lock);
-        p->wait = WAIT_NONE;
-        pthread_mutex_unlock(&p->lock);
-        return LW_TRAP;   /* the caller says why (a bad fd) */
+    if (fd >= 0) {
+        /* Watch a duplicate: epoll keeps one watch per fd number, and other
+           processes may wait on this same descriptor at the same time. */
+        int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        if (dup < 0) {
+            pthread_mutex_lock(&p->lock);
+            p->wait = WAIT_NONE;
+            pthread_mutex_unlock(&p->lock);
+            return LW_TRAP;   /* the caller says why (out of descriptors) */
+        }
+        p->io_fd = dup;
+        p->io_open = true;
+        atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);   /* the poller's, for its token */
+        atomic_store(&p->io_armed, true);
+        if (!poller_watch(p->rt->poller, dup, events, p)) {
+            io_disarm(p);
+            pthread_mutex_lock(&p->lock);
+            p->wait = WAIT_NONE;
+            pthread_mutex_unlock(&p->lock);
+            return LW_TRAP;   /* the caller says why (a bad fd) */
+        }
     }
+    if (deadline != UINT64_MAX)
+        sched_arm_timer(p, deadline);
     return LW_BLOCK;
+}
+
+lw_status sched_wait_io(Proc *p, int fd, uint32_t events)
+{
+    return sched_wait_io_until(p, fd, events, UINT64_MAX);
 }
 
 void sched_forget_io(Proc *p)
 {
-    bool armed = true;
-    if (!atomic_compare_exchange_strong(&p->io_armed, &armed, false))
-        return;
-    poller_unwatch(p->rt->poller, p->io_fd);
-    proc_unref(p);   /* the poller's: it will not report this token now */
+    io_disarm(p);
+}
+
+/* ---- blocking work on the I/O threads ---- */
+
+/* On the I/O thread: the job is done; wake its process. */
+static void job_done(IoJob *job)
+{
+    Proc *p = job->proc;
+    pthread_mutex_lock(&p->lock);
+    p->job_done = true;
+    sched_wake_locked(p);
+    pthread_mutex_unlock(&p->lock);
+}
+
+lw_status sched_offload(Proc *p, IoJob *job)
+{
+    lw_runtime *rt = p->rt;
+    job->proc = p;
+    pthread_mutex_lock(&p->lock);
+    p->wait = WAIT_JOB;
+    p->job_done = false;
+    pthread_mutex_unlock(&p->lock);
+    p->job = job;
+    if (!iopool_submit(rt->iopool, job, job_done)) {
+        /* No thread could start: do it here, which is slow but correct. */
+        job->run(job);
+        pthread_mutex_lock(&p->lock);
+        p->job_done = true;
+        p->wake_pending = true;
+        pthread_mutex_unlock(&p->lock);
+    }
+    return LW_BLOCK;
+}
+
+IoJob *sched_job_take(Proc *p)
+{
+    pthread_mutex_lock(&p->lock);
+    IoJob *job = p->job_done ? p->job : NULL;
+    if (job) {
+        p->job = NULL;
+        p->job_done = false;
+        p->wait = WAIT_NONE;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return job;
+}
+
+Proc *sched_proc_of(lw_exec *ex)
+{
+    Worker *w = this_worker;
+    return w && w->current && w->current->ex == ex ? w->current : NULL;
 }
 
 /*
@@ -593,6 +705,12 @@ static void *worker_main(void *arg)
     this_worker = w;
     while (!atomic_load_explicit(&rt->stopping, memory_order_acquire)) {
         fire_timers(rt);
+        if (++w->ticks % FAIRNESS_TICKS == 0) {
+            void *tokens[64];
+            int n = poller_check(rt->poller, tokens, 64);
+            for (int i = 0; i < n; i++)
+                io_ready(tokens[i]);
+        }
         Proc *p = find_work(w);
         if (p)
             run(w, p);
@@ -615,6 +733,8 @@ lw_runtime *lw_runtime_new(const lw_runtime_config *cfg)
     rt->root_config.max_memory = cfg && cfg->max_memory ? cfg->max_memory : (uint64_t)65536 * 65536;
     rt->root_config.max_fuel = cfg ? cfg->max_fuel : 0;
     rt->root_config.caps = LW_CAP_ALL;
+    rt->root_config.fd_mask = ~(uint64_t)0;
+    rt->root_config.rights = ~(uint64_t)0;
     atomic_init(&rt->next_id, 1);
     atomic_init(&rt->next_deadline, UINT64_MAX);
     for (int i = 0; i < PROC_SHARDS; i++)
@@ -635,7 +755,8 @@ lw_runtime *lw_runtime_new(const lw_runtime_config *cfg)
     rt->poller = poller_new();
     rt->stacks = arena_new(PROC_STACKS_SLOT, PROC_SLOTS);
     rt->memories = arena_new(PROC_MEMORY_SLOT, PROC_SLOTS);
-    bool ok = rt->imports && rt->poller && rt->stacks && rt->memories && timers_init(&rt->timers) && process_api_define(rt->imports);
+    rt->iopool = iopool_new();
+    bool ok = rt->imports && rt->poller && rt->iopool && rt->stacks && rt->memories && timers_init(&rt->timers) && process_api_define(rt->imports);
 
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     rt->nworkers = cfg && cfg->threads ? cfg->threads : (ncpu > 0 ? (uint32_t)ncpu : 1);
@@ -782,6 +903,8 @@ void lw_runtime_free(lw_runtime *rt)
         if (w->thread)
             pthread_join(w->thread, NULL);
     }
+    /* Jobs still running write into their processes: let them finish first. */
+    iopool_free(rt->iopool);
     /* Whatever still lives is freed without ceremony: nobody is left to tell. */
     for (int i = 0; i < PROC_SHARDS; i++) {
         ProcShard *sh = &rt->shards[i];

@@ -130,6 +130,10 @@ static lw_status spawn_common(lw_exec *ex, uint64_t *s, lw_module *m, uint32_t n
         else
             c->args[i].of.i64 = (uint64_t)args[i];
     }
+    if (!wasi_proc_inherit(p, c)) {
+        proc_discard(c);
+        return LW_OK;
+    }
     /* Link and monitor before the child can run, so that it cannot end unseen. */
     if (((flags & LW_SPAWN_LINK) && !proc_link_new(p, c)) || ((flags & LW_SPAWN_MONITOR) && !proc_monitor_new(p, c))) {
         proc_discard(c);
@@ -497,6 +501,7 @@ static lw_status api_config_new(lw_exec *ex, void *env, uint64_t *s)
         return fault(ex, "leonardo.config_new: out of memory");
     }
     *c = p->config;
+    c->fd_mask = ~(uint64_t)0;   /* it names the caller's own fds: all of them, to begin with */
     p->configs = list;
     p->configs[p->nconfigs++] = c;
     s[0] = p->nconfigs;
@@ -510,7 +515,7 @@ static ProcConfig *own_config(Proc *p, uint64_t id)
 }
 
 /* Which setting a config_set_* call changes. */
-typedef enum { SET_MAX_MEMORY, SET_MAX_FUEL, SET_CAPS } ConfigField;
+typedef enum { SET_MAX_MEMORY, SET_MAX_FUEL, SET_CAPS, SET_FDS, SET_RIGHTS, SET_NO_ENV } ConfigField;
 
 /* Configuration s[0] with `field` set to s[1], unless that would widen the caller's own (then -1). */
 static lw_status config_set(lw_exec *ex, uint64_t *s, ConfigField field, const char *fault_msg)
@@ -523,6 +528,9 @@ static lw_status config_set(lw_exec *ex, uint64_t *s, ConfigField field, const c
     switch (field) {
     case SET_MAX_MEMORY: next.max_memory = s[1]; break;
     case SET_MAX_FUEL: next.max_fuel = s[1]; break;
+    case SET_FDS: next.fd_mask = s[1]; break;
+    case SET_RIGHTS: next.rights = s[1]; break;
+    case SET_NO_ENV: next.no_env = true; break;
     case SET_CAPS: next.caps = (uint32_t)s[1]; break;
     }
     if (!config_narrows(&p->config, &next)) {
@@ -550,6 +558,24 @@ static lw_status api_config_set_caps(lw_exec *ex, void *env, uint64_t *s)
 {
     (void)env;
     return config_set(ex, s, SET_CAPS, "leonardo.config_set_caps: unknown configuration id");
+}
+
+static lw_status api_config_set_fds(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    return config_set(ex, s, SET_FDS, "leonardo.config_set_fds: unknown configuration id");
+}
+
+static lw_status api_config_set_rights(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    return config_set(ex, s, SET_RIGHTS, "leonardo.config_set_rights: unknown configuration id");
+}
+
+static lw_status api_config_clear_env(lw_exec *ex, void *env, uint64_t *s)
+{
+    (void)env;
+    return config_set(ex, s, SET_NO_ENV, "leonardo.config_clear_env: unknown configuration id");
 }
 
 static lw_status api_config_free(lw_exec *ex, void *env, uint64_t *s)
@@ -595,6 +621,9 @@ static const HostDef process_api[] = {
     {"config_set_max_memory", "II", "i", api_config_set_max_memory},
     {"config_set_max_fuel", "II", "i", api_config_set_max_fuel},
     {"config_set_caps", "Ii", "i", api_config_set_caps},
+    {"config_set_fds", "II", "i", api_config_set_fds},
+    {"config_set_rights", "II", "i", api_config_set_rights},
+    {"config_clear_env", "I", "i", api_config_clear_env},
     {"config_free", "I", "", api_config_free},
 };
 

@@ -1,66 +1,31 @@
 /*
- * The minimal WASI preview 1; see wasi.h for what is here and what is not.
+ * WASI preview 1: the shared helpers (guest memory, errno, iovecs, waiting),
+ * arguments, environment, clocks, random bytes, exit and yield, and the
+ * definition of every function.  The fd_* functions are in fd.c, path_* in
+ * path_ops.c, poll_oneoff and sock_* in poll.c; the table in table.c.
  *
- * Each function is an lw_host_fn: its arguments arrive in `slots` (i32 in the
- * low 32 bits, i64 whole) and it leaves its errno in slots[0].  Numbers and
- * layouts follow wasi/api.h of wasi-libc (witx "wasi_snapshot_preview1").
- *
- * Output goes straight to the host descriptor with write(2), looping until
- * every byte is out, so nothing is buffered here and nothing can be lost at
- * proc_exit or on a trap.
+ * Numbers and layouts follow wasi/api.h of wasi-libc (witx
+ * "wasi_snapshot_preview1").  Output goes straight to the host descriptor,
+ * each fd_write looping until every byte is out, so nothing is buffered
+ * here and nothing can be lost at proc_exit or on a trap.
  */
 #define _GNU_SOURCE
-#include "wasi/wasi.h"
-#include "mem/memory.h"
+#include "wasi/wasi_impl.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "mem/memory.h"
+#include "wasi/path.h"
 
-/* WASI errno values (api.h __WASI_ERRNO_*). */
-enum {
-    W_SUCCESS = 0, W_ACCES = 2, W_AGAIN = 6, W_BADF = 8, W_FAULT = 21,
-    W_INTR = 27, W_INVAL = 28, W_IO = 29, W_ISDIR = 31, W_NOSPC = 51,
-    W_NOSYS = 52, W_OVERFLOW = 61, W_PERM = 63, W_PIPE = 64, W_SPIPE = 70,
-};
+/* ---- guest memory ---- */
 
-/* Rights bits (api.h __WASI_RIGHTS_*) and file types (__WASI_FILETYPE_*). */
-#define R_FD_READ           (1ull << 1)
-#define R_FD_SEEK           (1ull << 2)
-#define R_FD_FDSTAT_SET     (1ull << 3)
-#define R_FD_TELL           (1ull << 5)
-#define R_FD_WRITE          (1ull << 6)
-#define R_POLL_FD_READWRITE (1ull << 27)
-enum { FT_UNKNOWN = 0, FT_BLOCK = 1, FT_CHAR = 2, FT_DIR = 3, FT_REGULAR = 4 };
-
-#define NFDS 3
-
-/* A NUL-separated string list as the guest sees it: argv or environ. */
-typedef struct {
-    uint32_t count;
-    char *buf;          /* the strings back to back, each NUL-terminated */
-    uint32_t buf_len;
-} StrList;
-
-struct lw_wasi {
-    StrList args, env;
-    int host_fd[NFDS];  /* -1 once the guest closed it */
-};
-
-/* ---- guest memory access ---- */
-
-/* The caller's memory 0; every pointer a function receives is checked here. */
-typedef struct {
-    uint8_t *base;
-    uint64_t size;
-    lw_memory *mem;
-} Mem;
-
-static bool mem_of(lw_exec *ex, Mem *m)
+bool mem_of(lw_exec *ex, Mem *m)
 {
     lw_memory *mem = lw_exec_caller_memory(ex);
     if (!mem)
@@ -70,8 +35,7 @@ static bool mem_of(lw_exec *ex, Mem *m)
     return true;
 }
 
-/* &mem[ptr], if [ptr, ptr+len) lies inside the memory; else NULL. */
-static uint8_t *mem_at(const Mem *m, uint32_t ptr, uint64_t len)
+uint8_t *mem_at(const Mem *m, uint32_t ptr, uint64_t len)
 {
     static uint8_t empty; /* so a zero-length range in an empty memory is still non-NULL */
     if ((uint64_t)ptr + len > m->size)
@@ -80,285 +44,171 @@ static uint8_t *mem_at(const Mem *m, uint32_t ptr, uint64_t len)
     return m->base ? m->base + ptr : &empty;
 }
 
-/* Little-endian loads and stores, byte by byte: guest data is unaligned. */
-static uint32_t ld32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void st16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void st32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void st64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-/* Store a u32 result at a guest pointer; false if it is out of bounds. */
-static bool put32(const Mem *m, uint32_t ptr, uint32_t v)
+bool put32(const Mem *m, uint32_t ptr, uint32_t v)
 {
     uint8_t *p = mem_at(m, ptr, 4);
-    if (!p)
-        return false;
-    st32(p, v);
-    return true;
+    if (p)
+        st32(p, v);
+    return p != NULL;
 }
 
-static uint16_t errno_to_wasi(int e)
+bool put64(const Mem *m, uint32_t ptr, uint64_t v)
 {
-    switch (e) {
-    case EBADF: return W_BADF;
-    case EPIPE: return W_PIPE;
-    case ENOSPC: return W_NOSPC;
-    case EAGAIN: return W_AGAIN;
-    case EINTR: return W_INTR;
-    case EINVAL: return W_INVAL;
-    case ESPIPE: return W_SPIPE;
-    case EACCES: return W_ACCES;
-    case EPERM: return W_PERM;
-    case EISDIR: return W_ISDIR;
-    case EOVERFLOW: return W_OVERFLOW;
-    case EFAULT: return W_FAULT;
-    default: return W_IO;
-    }
+    uint8_t *p = mem_at(m, ptr, 8);
+    if (p)
+        st64(p, v);
+    return p != NULL;
 }
 
-#define RET(e) do { slots[0] = (e); return LW_OK; } while (0)
-
-static int host_fd(const lw_wasi *w, uint32_t fd)
+struct iovec *iovs_get(const Mem *m, uint32_t iovs, uint32_t n, size_t *total)
 {
-    return fd < NFDS ? w->host_fd[fd] : -1;
-}
-
-/* ---- iovecs ---- */
-
-/* Check an iovec array and every buffer it names; returns the array or NULL. */
-static const uint8_t *iovs_check(const Mem *m, uint32_t iovs, uint32_t n, uint64_t *total)
-{
+    static struct iovec none;
     const uint8_t *v = mem_at(m, iovs, (uint64_t)n * 8);
-    if (!v)
+    if (!v || n > IOV_MAX)
+        return NULL;
+    if (n == 0) {
+        *total = 0;
+        return &none;
+    }
+    struct iovec *io = malloc(n * sizeof *io);
+    if (!io)
         return NULL;
     uint64_t sum = 0;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t len = ld32(v + 8 * i + 4);
-        if (!mem_at(m, ld32(v + 8 * i), len))
+        uint8_t *p = mem_at(m, ld32(v + 8 * i), len);
+        if (!p) {
+            free(io);
             return NULL;
+        }
+        io[i] = (struct iovec){ p, len };
         sum += len;
     }
     *total = sum;
-    return v;
+    return io;
 }
 
-/* ---- fd_* ---- */
+/* ---- errors and file types ---- */
 
-/* fd_write(fd, iovs, iovs_len, nwritten_ptr) -> errno */
-static lw_status wasi_fd_write(lw_exec *ex, void *env, uint64_t *slots)
+uint16_t errno_to_wasi(int e)
 {
-    lw_wasi *w = env;
-    uint32_t fd = (uint32_t)slots[0], iovs = (uint32_t)slots[1];
-    uint32_t n = (uint32_t)slots[2], out = (uint32_t)slots[3];
-    int hfd = host_fd(w, fd);
-    Mem m;
-    uint64_t total;
-    if (hfd < 0 || fd == 0)
-        RET(W_BADF);
-    if (!mem_of(ex, &m))
-        RET(W_FAULT);
-    /* Check everything before writing anything, so a bad pointer writes nothing. */
-    const uint8_t *v = iovs_check(&m, iovs, n, &total);
-    if (!v || !mem_at(&m, out, 4))
-        RET(W_FAULT);
-    if (total > UINT32_MAX)
-        RET(W_INVAL);
-    uint32_t done = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t len = ld32(v + 8 * i + 4);
-        const uint8_t *p = mem_at(&m, ld32(v + 8 * i), len); /* checked above */
-        while (len > 0) {
-            ssize_t k = write(hfd, p, len);
-            if (k < 0 && errno == EINTR)
-                continue;
-            if (k < 0) {
-                /* Report what did get out, as POSIX writev does. */
-                if (done > 0)
-                    goto out;
-                RET(errno_to_wasi(errno));
-            }
-            p += k;
-            len -= (uint32_t)k;
-            done += (uint32_t)k;
-        }
+    switch (e) {
+    case 0: return W_SUCCESS;
+    case PATH_ENOTCAPABLE: return W_NOTCAPABLE;
+    case E2BIG: return W_2BIG;
+    case EACCES: return W_ACCES;
+    case EADDRINUSE: return W_ADDRINUSE;
+    case EADDRNOTAVAIL: return W_ADDRNOTAVAIL;
+    case EAFNOSUPPORT: return W_AFNOSUPPORT;
+    case EAGAIN: return W_AGAIN;
+    case EALREADY: return W_ALREADY;
+    case EBADF: return W_BADF;
+    case EBUSY: return W_BUSY;
+    case ECANCELED: return W_CANCELED;
+    case ECONNABORTED: return W_CONNABORTED;
+    case ECONNREFUSED: return W_CONNREFUSED;
+    case ECONNRESET: return W_CONNRESET;
+    case EDEADLK: return W_DEADLK;
+    case EDESTADDRREQ: return W_DESTADDRREQ;
+    case EDQUOT: return W_DQUOT;
+    case EEXIST: return W_EXIST;
+    case EFAULT: return W_FAULT;
+    case EFBIG: return W_FBIG;
+    case EHOSTUNREACH: return W_HOSTUNREACH;
+    case EILSEQ: return W_ILSEQ;
+    case EINPROGRESS: return W_INPROGRESS;
+    case EINTR: return W_INTR;
+    case EINVAL: return W_INVAL;
+    case EIO: return W_IO;
+    case EISCONN: return W_ISCONN;
+    case EISDIR: return W_ISDIR;
+    case ELOOP: return W_LOOP;
+    case EMFILE: return W_MFILE;
+    case EMLINK: return W_MLINK;
+    case EMSGSIZE: return W_MSGSIZE;
+    case ENAMETOOLONG: return W_NAMETOOLONG;
+    case ENETDOWN: return W_NETDOWN;
+    case ENETRESET: return W_NETRESET;
+    case ENETUNREACH: return W_NETUNREACH;
+    case ENFILE: return W_NFILE;
+    case ENOBUFS: return W_NOBUFS;
+    case ENODEV: return W_NODEV;
+    case ENOENT: return W_NOENT;
+    case ENOEXEC: return W_NOEXEC;
+    case ENOLCK: return W_NOLCK;
+    case ENOMEM: return W_NOMEM;
+    case ENOPROTOOPT: return W_NOPROTOOPT;
+    case ENOSPC: return W_NOSPC;
+    case ENOSYS: return W_NOSYS;
+    case ENOTCONN: return W_NOTCONN;
+    case ENOTDIR: return W_NOTDIR;
+    case ENOTEMPTY: return W_NOTEMPTY;
+    case ENOTSOCK: return W_NOTSOCK;
+    case EOPNOTSUPP: return W_NOTSUP;
+    case ENOTTY: return W_NOTTY;
+    case ENXIO: return W_NXIO;
+    case EOVERFLOW: return W_OVERFLOW;
+    case EPERM: return W_PERM;
+    case EPIPE: return W_PIPE;
+    case EPROTO: return W_PROTO;
+    case ERANGE: return W_RANGE;
+    case EROFS: return W_ROFS;
+    case ESPIPE: return W_SPIPE;
+    case ESRCH: return W_SRCH;
+    case ESTALE: return W_STALE;
+    case ETIMEDOUT: return W_TIMEDOUT;
+    case ETXTBSY: return W_TXTBSY;
+    case EXDEV: return W_XDEV;
+    default: return W_IO;
     }
-out:
-    put32(&m, out, done);
-    RET(W_SUCCESS);
 }
 
-/* fd_read(fd, iovs, iovs_len, nread_ptr) -> errno: standard input only. */
-static lw_status wasi_fd_read(lw_exec *ex, void *env, uint64_t *slots)
+uint8_t filetype_of(mode_t mode)
 {
-    lw_wasi *w = env;
-    uint32_t fd = (uint32_t)slots[0], iovs = (uint32_t)slots[1];
-    uint32_t n = (uint32_t)slots[2], out = (uint32_t)slots[3];
-    int hfd = host_fd(w, fd);
-    Mem m;
-    uint64_t total;
-    if (hfd < 0 || fd != 0)
-        RET(W_BADF);
-    if (!mem_of(ex, &m))
-        RET(W_FAULT);
-    const uint8_t *v = iovs_check(&m, iovs, n, &total);
-    if (!v || !mem_at(&m, out, 4))
-        RET(W_FAULT);
-    uint32_t done = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        /* Checked again here: a buffer read into earlier may have been the
-           iovec array itself, so this entry may have changed since. */
-        uint32_t len = ld32(v + 8 * i + 4);
-        uint8_t *p = mem_at(&m, ld32(v + 8 * i), len);
-        if (!p) {
-            if (done > 0)
-                break;
-            RET(W_FAULT);
-        }
-        if (len == 0)
-            continue;
-        ssize_t k;
-        do
-            k = read(hfd, p, len);
-        while (k < 0 && errno == EINTR);
-        if (k < 0) {
-            if (done > 0)
-                break;
-            RET(errno_to_wasi(errno));
-        }
-        done += (uint32_t)k;
-        if ((uint32_t)k < len) /* a short read: don't block for more */
-            break;
+    switch (mode & S_IFMT) {
+    case S_IFBLK: return FT_BLOCK;
+    case S_IFCHR: return FT_CHAR;
+    case S_IFDIR: return FT_DIR;
+    case S_IFREG: return FT_REGULAR;
+    case S_IFSOCK: return FT_SOCK_STREAM;
+    case S_IFLNK: return FT_SYMLINK;
+    default: return FT_UNKNOWN;   /* FIFOs too, as wasi-libc expects */
     }
-    put32(&m, out, done);
-    RET(W_SUCCESS);
 }
 
-/* fd_seek(fd, offset i64, whence, newoffset_ptr) -> errno */
-static lw_status wasi_fd_seek(lw_exec *ex, void *env, uint64_t *slots)
+static uint64_t ns_of(struct timespec ts)
 {
-    lw_wasi *w = env;
-    uint32_t fd = (uint32_t)slots[0], whence = (uint32_t)slots[2], out = (uint32_t)slots[3];
-    int64_t off = (int64_t)slots[1];
-    int hfd = host_fd(w, fd);
-    Mem m;
-    if (hfd < 0)
-        RET(W_BADF);
-    if (!mem_of(ex, &m) || !mem_at(&m, out, 8))
-        RET(W_FAULT);
-    int how;
-    switch (whence) { /* __WASI_WHENCE_SET, CUR, END */
-    case 0: how = SEEK_SET; break;
-    case 1: how = SEEK_CUR; break;
-    case 2: how = SEEK_END; break;
-    default: RET(W_INVAL);
-    }
-    off_t r = lseek(hfd, (off_t)off, how);
-    if (r < 0)
-        RET(errno_to_wasi(errno));
-    st64(mem_at(&m, out, 8), (uint64_t)r);
-    RET(W_SUCCESS);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* fd_tell(fd, offset_ptr) -> errno */
-static lw_status wasi_fd_tell(lw_exec *ex, void *env, uint64_t *slots)
+void put_filestat(uint8_t *p, const struct stat *st)
 {
-    lw_wasi *w = env;
-    uint32_t fd = (uint32_t)slots[0], out = (uint32_t)slots[1];
-    int hfd = host_fd(w, fd);
-    Mem m;
-    uint8_t *p;
-    if (hfd < 0)
-        RET(W_BADF);
-    if (!mem_of(ex, &m) || !(p = mem_at(&m, out, 8)))
-        RET(W_FAULT);
-    off_t r = lseek(hfd, 0, SEEK_CUR);
-    if (r < 0)
-        RET(errno_to_wasi(errno));
-    st64(p, (uint64_t)r);
-    RET(W_SUCCESS);
+    memset(p, 0, 64);
+    st64(p, (uint64_t)st->st_dev);
+    st64(p + 8, (uint64_t)st->st_ino);
+    p[16] = filetype_of(st->st_mode);
+    st64(p + 24, (uint64_t)st->st_nlink);
+    st64(p + 32, (uint64_t)st->st_size);
+    st64(p + 40, ns_of(st->st_atim));
+    st64(p + 48, ns_of(st->st_mtim));
+    st64(p + 56, ns_of(st->st_ctim));
 }
 
-/* fd_close(fd) -> errno.  The host's standard streams stay open; the guest
-   just loses its handle. */
-static lw_status wasi_fd_close(lw_exec *ex, void *env, uint64_t *slots)
+/* ---- waiting ---- */
+
+bool io_pending(Proc *p)
 {
-    (void)ex;
-    lw_wasi *w = env;
-    uint32_t fd = (uint32_t)slots[0];
-    if (host_fd(w, fd) < 0)
-        RET(W_BADF);
-    w->host_fd[fd] = -1;
-    RET(W_SUCCESS);
+    return p && p->wait == WAIT_IO && sched_wait_io_until(p, -1, 0, 0) == LW_BLOCK;
 }
 
-/* fd_fdstat_get(fd, fdstat_ptr) -> errno.  __wasi_fdstat_t is 24 bytes:
-   filetype u8 @0, flags u16 @2, rights_base u64 @8, rights_inheriting u64 @16. */
-static lw_status wasi_fd_fdstat_get(lw_exec *ex, void *env, uint64_t *slots)
+lw_status io_wait(Proc *p, int fd, uint32_t events)
 {
-    lw_wasi *w = env;
-    uint32_t fd = (uint32_t)slots[0], out = (uint32_t)slots[1];
-    int hfd = host_fd(w, fd);
-    Mem m;
-    uint8_t *p;
-    if (hfd < 0)
-        RET(W_BADF);
-    if (!mem_of(ex, &m) || !(p = mem_at(&m, out, 24)))
-        RET(W_FAULT);
-    struct stat st;
-    uint8_t type = FT_UNKNOWN;
-    uint64_t rights = (fd == 0 ? R_FD_READ : R_FD_WRITE) | R_POLL_FD_READWRITE | R_FD_FDSTAT_SET;
-    if (fstat(hfd, &st) == 0) {
-        if (S_ISCHR(st.st_mode))
-            type = FT_CHAR;
-        else if (S_ISBLK(st.st_mode))
-            type = FT_BLOCK;
-        else if (S_ISDIR(st.st_mode))
-            type = FT_DIR;
-        else if (S_ISREG(st.st_mode))
-            type = FT_REGULAR;
-    }
-    /* wasi-libc's isatty() is "a character device without seek rights". */
-    if (type == FT_REGULAR || type == FT_BLOCK)
-        rights |= R_FD_SEEK | R_FD_TELL;
-    memset(p, 0, 24);
-    p[0] = type;
-    st16(p + 2, 0);
-    st64(p + 8, rights);
-    st64(p + 16, 0);
-    RET(W_SUCCESS);
-}
-
-/* fd_prestat_get(fd, prestat_ptr) and fd_prestat_dir_name(fd, path, len):
-   there are no preopened directories yet. */
-static lw_status wasi_fd_prestat_get(lw_exec *ex, void *env, uint64_t *slots)
-{
-    (void)ex;
-    (void)env;
-    RET(W_BADF);
-}
-
-static lw_status wasi_fd_prestat_dir_name(lw_exec *ex, void *env, uint64_t *slots)
-{
-    (void)ex;
-    (void)env;
-    RET(W_BADF);
+    if (p)
+        return sched_wait_io(p, fd, events);
+    struct pollfd pf = { .fd = fd, .events = (short)((events & EPOLLIN ? POLLIN : 0) | (events & EPOLLOUT ? POLLOUT : 0)) };
+    while (poll(&pf, 1, -1) < 0 && errno == EINTR)
+        ;
+    return LW_OK;
 }
 
 /* ---- args and environ ---- */
@@ -397,6 +247,14 @@ static void list_get(const StrList *l, lw_exec *ex, uint64_t *slots)
     slots[0] = W_SUCCESS;
 }
 
+static const StrList no_env;
+
+/* The environment this caller sees: none if its configuration withheld it. */
+static const StrList *env_of(lw_exec *ex, lw_wasi *w)
+{
+    return table_of(ex, w, NULL)->no_env ? &no_env : &w->env;
+}
+
 static lw_status wasi_args_sizes_get(lw_exec *ex, void *env, uint64_t *slots)
 {
     sizes_get(&((lw_wasi *)env)->args, ex, slots);
@@ -411,17 +269,17 @@ static lw_status wasi_args_get(lw_exec *ex, void *env, uint64_t *slots)
 
 static lw_status wasi_environ_sizes_get(lw_exec *ex, void *env, uint64_t *slots)
 {
-    sizes_get(&((lw_wasi *)env)->env, ex, slots);
+    sizes_get(env_of(ex, env), ex, slots);
     return LW_OK;
 }
 
 static lw_status wasi_environ_get(lw_exec *ex, void *env, uint64_t *slots)
 {
-    list_get(&((lw_wasi *)env)->env, ex, slots);
+    list_get(env_of(ex, env), ex, slots);
     return LW_OK;
 }
 
-/* ---- clock, random, exit ---- */
+/* ---- clock, random, exit, yield ---- */
 
 /* Write clock `id`'s time or resolution (`query`) at guest address `out`, in nanoseconds. */
 static lw_status clock_query(lw_exec *ex, uint64_t *slots, uint32_t id, uint32_t out,
@@ -439,7 +297,7 @@ static lw_status clock_query(lw_exec *ex, uint64_t *slots, uint32_t id, uint32_t
         RET(W_FAULT);
     if (query(clocks[id], &ts) != 0)
         RET(errno_to_wasi(errno));
-    st64(p, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+    st64(p, ns_of(ts));
     RET(W_SUCCESS);
 }
 
@@ -478,24 +336,23 @@ static lw_status wasi_random_get(lw_exec *ex, void *env, uint64_t *slots)
     RET(W_SUCCESS);
 }
 
-/* sched_yield() -> errno: one thread per program, nothing to yield to. */
+/* sched_yield() -> errno: to the back of the run queue, if anyone else waits. */
 static lw_status wasi_sched_yield(lw_exec *ex, void *env, uint64_t *slots)
 {
-    (void)ex;
     (void)env;
+    Proc *p = sched_proc_of(ex);
+    if (p && p->yielding) {
+        p->yielding = false;   /* the call again, after the others had their turn */
+        RET(W_SUCCESS);
+    }
+    if (p && (atomic_load_explicit(&p->killed, memory_order_relaxed) || sched_others_runnable())) {
+        p->yielding = true;
+        return LW_BLOCK;
+    }
     RET(W_SUCCESS);
 }
 
-/* The rest of preview 1 answers ENOSYS for now, so that a program that
-   merely links them (wasi-libc's stat, opendir, poll...) still runs. */
-static lw_status wasi_nosys(lw_exec *ex, void *env, uint64_t *slots)
-{
-    (void)ex;
-    (void)env;
-    RET(W_NOSYS);
-}
-
-/* proc_exit(code): ends the program; the embedder reads lw_exec_exit_code(). */
+/* proc_exit(code): ends the process; for the root, leonardo exits with it. */
 static lw_status wasi_proc_exit(lw_exec *ex, void *env, uint64_t *slots)
 {
     (void)env;
@@ -503,104 +360,27 @@ static lw_status wasi_proc_exit(lw_exec *ex, void *env, uint64_t *slots)
     return LW_EXIT;
 }
 
-/* ---- setup ---- */
-
-static bool strlist_init(StrList *l, int n, const char *const *v)
+/* proc_raise(sig) -> errno: signals are not part of this sandbox. */
+static lw_status wasi_proc_raise(lw_exec *ex, void *env, uint64_t *slots)
 {
-    size_t size = 0;
-    for (int i = 0; i < n; i++)
-        size += strlen(v[i]) + 1;
-    if (size > UINT32_MAX / 2)
-        return false;
-    l->buf = malloc(size ? size : 1);
-    if (!l->buf)
-        return false;
-    size_t off = 0;
-    for (int i = 0; i < n; i++) {
-        size_t k = strlen(v[i]) + 1;
-        memcpy(l->buf + off, v[i], k);
-        off += k;
-    }
-    l->count = (uint32_t)n;
-    l->buf_len = (uint32_t)size;
-    return true;
+    (void)ex;
+    (void)env;
+    RET(W_NOSYS);
 }
 
-lw_wasi *lw_wasi_new(const lw_wasi_config *cfg)
-{
-    lw_wasi *w = calloc(1, sizeof *w);
-    if (!w)
-        return NULL;
-    if (!strlist_init(&w->args, cfg->argc, cfg->argv) ||
-        !strlist_init(&w->env, cfg->envc, cfg->envp)) {
-        lw_wasi_free(w);
-        return NULL;
-    }
-    w->host_fd[0] = cfg->stdin_fd;
-    w->host_fd[1] = cfg->stdout_fd;
-    w->host_fd[2] = cfg->stderr_fd;
-    return w;
-}
+/* ---- definitions ---- */
 
-void lw_wasi_free(lw_wasi *w)
-{
-    if (!w)
-        return;
-    free(w->args.buf);
-    free(w->env.buf);
-    free(w);
-}
-
-/* The functions and their wasm types: 'i' i32, 'I' i64 ("" for none). */
 static const HostDef wasi_funcs[] = {
     {"args_get", "ii", "i", wasi_args_get},
     {"args_sizes_get", "ii", "i", wasi_args_sizes_get},
     {"environ_get", "ii", "i", wasi_environ_get},
     {"environ_sizes_get", "ii", "i", wasi_environ_sizes_get},
+    {"clock_res_get", "ii", "i", wasi_clock_res_get},
     {"clock_time_get", "iIi", "i", wasi_clock_time_get},
     {"random_get", "ii", "i", wasi_random_get},
     {"proc_exit", "i", "", wasi_proc_exit},
-    {"fd_write", "iiii", "i", wasi_fd_write},
-    {"fd_read", "iiii", "i", wasi_fd_read},
-    {"fd_seek", "iIii", "i", wasi_fd_seek},
-    {"fd_close", "i", "i", wasi_fd_close},
-    {"fd_fdstat_get", "ii", "i", wasi_fd_fdstat_get},
-    {"fd_prestat_get", "ii", "i", wasi_fd_prestat_get},
-    {"fd_prestat_dir_name", "iii", "i", wasi_fd_prestat_dir_name},
-    {"fd_tell", "ii", "i", wasi_fd_tell},
-    {"clock_res_get", "ii", "i", wasi_clock_res_get},
+    {"proc_raise", "i", "i", wasi_proc_raise},
     {"sched_yield", "", "i", wasi_sched_yield},
-    /* Not implemented yet: ENOSYS.  Types per the witx ABI (pointers and
-       lengths i32, 64-bit offsets, sizes, rights and times i64). */
-    {"fd_advise", "iIIi", "i", wasi_nosys},
-    {"fd_allocate", "iII", "i", wasi_nosys},
-    {"fd_datasync", "i", "i", wasi_nosys},
-    {"fd_fdstat_set_flags", "ii", "i", wasi_nosys},
-    {"fd_fdstat_set_rights", "iII", "i", wasi_nosys},
-    {"fd_filestat_get", "ii", "i", wasi_nosys},
-    {"fd_filestat_set_size", "iI", "i", wasi_nosys},
-    {"fd_filestat_set_times", "iIIi", "i", wasi_nosys},
-    {"fd_pread", "iiiIi", "i", wasi_nosys},
-    {"fd_pwrite", "iiiIi", "i", wasi_nosys},
-    {"fd_readdir", "iiiIi", "i", wasi_nosys},
-    {"fd_renumber", "ii", "i", wasi_nosys},
-    {"fd_sync", "i", "i", wasi_nosys},
-    {"path_create_directory", "iii", "i", wasi_nosys},
-    {"path_filestat_get", "iiiii", "i", wasi_nosys},
-    {"path_filestat_set_times", "iiiiIIi", "i", wasi_nosys},
-    {"path_link", "iiiiiii", "i", wasi_nosys},
-    {"path_open", "iiiiiIIii", "i", wasi_nosys},
-    {"path_readlink", "iiiiii", "i", wasi_nosys},
-    {"path_remove_directory", "iii", "i", wasi_nosys},
-    {"path_rename", "iiiiii", "i", wasi_nosys},
-    {"path_symlink", "iiiii", "i", wasi_nosys},
-    {"path_unlink_file", "iii", "i", wasi_nosys},
-    {"poll_oneoff", "iiii", "i", wasi_nosys},
-    {"proc_raise", "i", "i", wasi_nosys},
-    {"sock_accept", "iii", "i", wasi_nosys},
-    {"sock_recv", "iiiiii", "i", wasi_nosys},
-    {"sock_send", "iiiii", "i", wasi_nosys},
-    {"sock_shutdown", "ii", "i", wasi_nosys},
 };
 
 static uint32_t types_of(const char *s, lw_valtype *out)
@@ -628,5 +408,15 @@ bool host_define_all(lw_store *s, const char *module, const HostDef *defs, size_
 
 bool lw_wasi_define(lw_wasi *w, lw_store *s)
 {
-    return host_define_all(s, "wasi_snapshot_preview1", wasi_funcs, sizeof wasi_funcs / sizeof wasi_funcs[0], w);
+    static const char mod[] = "wasi_snapshot_preview1";
+    return host_define_all(s, mod, wasi_funcs, sizeof wasi_funcs / sizeof wasi_funcs[0], w) &&
+           host_define_all(s, mod, wasi_fd_funcs, wasi_fd_nfuncs, w) &&
+           host_define_all(s, mod, wasi_path_funcs, wasi_path_nfuncs, w) &&
+           host_define_all(s, mod, wasi_poll_funcs, wasi_poll_nfuncs, w);
+}
+
+bool lw_wasi_attach(lw_wasi *w, lw_runtime *rt)
+{
+    rt->wasi = w;
+    return lw_wasi_define(w, lw_runtime_store(rt));
 }
