@@ -425,6 +425,129 @@ CEOF
         "$LEO" run "$T/procs.wasm"
     expect "C program: processes on one worker" 0 '^1000 round trips; crash seen$' '' -- \
         "$LEO" run --threads 1 --slice 100 "$T/procs.wasm"
+
+    # A child's WASI table is its parent's, narrowed by the spawn's
+    # configuration and never widened; a child's close leaves the parent's fd.
+    cat >"$T/caps.c" <<'CEOF'
+#include <leonardo/process.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wasi/api.h>
+
+/* What the child sees, sent to its parent as the tag: the errno of opening
+   secret.txt through fd 3 (0: it opened and read "secret"), plus 100 if it
+   has no HOME, plus 1000 if a grandchild with every right was refused. */
+static void child(int64_t parent)
+{
+    __wasi_fd_t fd;
+    int64_t r = __wasi_path_open(3, 0, "secret.txt", 0, __WASI_RIGHTS_FD_READ, 0, 0, &fd);
+    if (r == 0) {
+        char buf[16] = {0};
+        __wasi_iovec_t iov = {(uint8_t *)buf, sizeof buf - 1};
+        __wasi_size_t n;
+        r = __wasi_fd_read(fd, &iov, 1, &n) == 0 && strcmp(buf, "secret\n") == 0 ? 0 : 999;
+    }
+    if (!getenv("HOME"))
+        r += 100;
+    uint64_t wide = lw_config_new();
+    if (wide && lw_config_set_rights(wide, ~0ull) == -1)
+        r += 1000;
+    __wasi_fd_close(3);
+    lw_send((uint64_t)parent, r, 0, 0);
+}
+
+static int64_t run(uint64_t config)
+{
+    int64_t me = (int64_t)lw_self();
+    lw_spawn_raw((uint32_t)(uintptr_t)child, &me, 1, 0, config);
+    lw_receive(0, 0, 5000);
+    return lw_msg_tag();
+}
+
+int main(void)
+{
+    printf("same: %lld\n", (long long)run(0));
+    uint64_t c = lw_config_new();
+    lw_config_set_fds(c, ~(1ull << 3));
+    printf("without fd 3: %lld\n", (long long)run(c));
+    c = lw_config_new();
+    lw_config_set_rights(c, ~__WASI_RIGHTS_PATH_OPEN);
+    printf("without path_open: %lld\n", (long long)run(c));
+    c = lw_config_new();
+    lw_config_set_rights(c, ~__WASI_RIGHTS_FD_READ);
+    printf("without fd_read: %lld\n", (long long)run(c));
+    c = lw_config_new();
+    lw_config_clear_env(c);
+    printf("without env: %lld\n", (long long)run(c));
+    __wasi_fd_t fd;
+    printf("parent's fd 3 after the children closed theirs: %d\n",
+           __wasi_path_open(3, 0, "secret.txt", 0, __WASI_RIGHTS_FD_READ, 0, 0, &fd));
+    return 0;
+}
+CEOF
+    clang --target=wasm32-wasi -O2 -I"$ROOT/include" "$T/caps.c" -o "$T/caps.wasm"
+    mkdir -p "$T/capdir"
+    echo secret >"$T/capdir/secret.txt"
+    expect "C program: children get narrowed WASI tables" 0 '' '' -- \
+        "$LEO" run --env HOME=/home --dir "$T/capdir::." "$T/caps.wasm"
+    for what in 'same: 0' 'without fd 3: 8' 'without path_open: 1076' 'without fd_read: 1076' \
+                'without env: 100' "parent's fd 3 after the children closed theirs: 0"; do
+        if grep -qx "$what" "$T/out"; then
+            pass=$((pass + 1)); echo "ok - children: $what"
+        else
+            fail=$((fail + 1)); echo "not ok - children: $what"; sed 's/^/  stdout: /' "$T/out"
+        fi
+    done
+
+    # Sockets handed in by the host: an echo server on a --tcplisten socket.
+    # Its accept and recv park the process until the client comes.
+    cat >"$T/echo.c" <<'CEOF'
+#include <stdio.h>
+#include <wasi/api.h>
+
+int main(void)
+{
+    __wasi_fd_t c;
+    if (__wasi_sock_accept(3, 0, &c) != 0)
+        return 1;
+    char buf[64] = "echo: ";
+    __wasi_iovec_t in = {(uint8_t *)buf + 6, sizeof buf - 6};
+    __wasi_size_t n;
+    __wasi_roflags_t rf;
+    if (__wasi_sock_recv(c, &in, 1, 0, &n, &rf) != 0)
+        return 2;
+    __wasi_ciovec_t out = {(const uint8_t *)buf, 6 + n};
+    __wasi_size_t sent;
+    if (__wasi_sock_send(c, &out, 1, 0, &sent) != 0 || sent != 6 + n)
+        return 3;
+    printf("served %u bytes; shutdown %d; accept on a connection: %d\n", (unsigned)n,
+           __wasi_sock_shutdown(c, __WASI_SDFLAGS_WR), __wasi_sock_accept(c, 0, &c));
+    return 0;
+}
+CEOF
+    clang --target=wasm32-wasi -O2 "$T/echo.c" -o "$T/echo.wasm"
+    port=$((20000 + RANDOM % 30000))
+    "$LEO" run --tcplisten "127.0.0.1:$port" "$T/echo.wasm" >"$T/echo.out" 2>&1 &
+    server=$!
+    reply=""
+    for _ in $(seq 50); do
+        if exec 3<>"/dev/tcp/127.0.0.1/$port"; then
+            printf 'ping\n' >&3
+            read -r reply <&3 || true
+            exec 3>&-
+            break
+        fi 2>/dev/null
+        sleep 0.1
+    done
+    status=0
+    wait "$server" || status=$?
+    if [ "$reply" = "echo: ping" ] && [ "$status" = 0 ] &&
+        grep -qx 'served 5 bytes; shutdown 0; accept on a connection: 76' "$T/echo.out"; then
+        pass=$((pass + 1)); echo "ok - --tcplisten: sock_accept, sock_recv, sock_send, sock_shutdown"
+    else
+        fail=$((fail + 1)); echo "not ok - --tcplisten: reply '$reply', status $status"; sed 's/^/  out: /' "$T/echo.out"
+    fi
     expect "C benchmarks (quick sizes) agree with native" 0 'bench geomean' '' -- \
         env BENCH_OUT="$T/bench" bash "$ROOT/bench/run.sh" --quick "$LEO"
 else
