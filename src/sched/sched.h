@@ -74,6 +74,7 @@ typedef enum { WAIT_NONE, WAIT_RECEIVE, WAIT_SLEEP, WAIT_IO, WAIT_JOB } WaitKind
 typedef struct IoJob {
     struct IoJob *next;
     void (*run)(struct IoJob *);    /* on an I/O thread */
+    void (*destroy)(struct IoJob *);/* frees it, if its process ends without collecting it */
     Proc *proc;
 } IoJob;
 

@@ -90,6 +90,18 @@ static void file_job_run(IoJob *job)
     file_work((FileJob *)job);
 }
 
+static void job_free(FileJob *j)
+{
+    if (j->n > 0)
+        free(j->iov);
+    free(j);
+}
+
+static void file_job_destroy(IoJob *job)
+{
+    job_free((FileJob *)job);
+}
+
 /*
  * Run a file job: on an I/O thread if other processes wait for this
  * worker (then LW_BLOCK; the repeat call collects it with take_job), else
@@ -99,6 +111,7 @@ static lw_status file_job(Proc *p, FileJob *j)
 {
     if (p && sched_others_runnable()) {
         j->job.run = file_job_run;
+        j->job.destroy = file_job_destroy;
         return sched_offload(p, &j->job);
     }
     file_work(j);
@@ -114,13 +127,6 @@ static FileJob *take_job(Proc *p, bool *waiting)
     FileJob *j = (FileJob *)sched_job_take(p);
     *waiting = j == NULL;
     return j;
-}
-
-static void job_free(FileJob *j)
-{
-    if (j->n > 0)
-        free(j->iov);
-    free(j);
 }
 
 /* Store a job's outcome for the guest: the count at `out`, and the errno. */

@@ -201,7 +201,8 @@ void wasi_proc_release(Proc *p)
         close(p->wasi_epfd);
         p->wasi_epfd = 0;
     }
-    free(p->job);   /* a job the process was killed before collecting */
+    if (p->job)     /* a job the process was killed before collecting */
+        p->job->destroy(p->job);
     p->job = NULL;
 }
 
@@ -304,7 +305,8 @@ lw_wasi *lw_wasi_new(const lw_wasi_config *cfg, char *err)
             return fail(w, err, "%s%s", "", ENOMEM);
         }
         r->preopen_len = (uint32_t)strlen(guest);
-        table_add(t, r, RIGHTS_DIR, R_ALL & ~(R_SOCK_ACCEPT | R_SOCK_SHUTDOWN), 0);
+        /* At the end, not in a free slot: preopens are fds 3, 4, ... even without a stdin. */
+        t->fds[t->n++] = (FdEntry){ .res = r, .base = RIGHTS_DIR, .inheriting = R_ALL & ~(R_SOCK_ACCEPT | R_SOCK_SHUTDOWN) };
     }
     /* Sockets after the directories: wasi-libc's scan for preopens stops at
        the first fd that is not one. */
@@ -321,7 +323,7 @@ lw_wasi *lw_wasi_new(const lw_wasi_config *cfg, char *err)
         getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len);
         uint64_t base = listening ? R_SOCK_ACCEPT | R_POLL_FD_READWRITE | R_FD_FDSTAT_SET_FLAGS | R_FD_FILESTAT_GET
                                   : RIGHTS_SOCKET & ~R_SOCK_ACCEPT;
-        table_add(t, r, base, listening ? RIGHTS_SOCKET & ~R_SOCK_ACCEPT : 0, 0);
+        t->fds[t->n++] = (FdEntry){ .res = r, .base = base, .inheriting = listening ? RIGHTS_SOCKET & ~R_SOCK_ACCEPT : 0 };
     }
     w->direct = table_ref(t);
     return w;
