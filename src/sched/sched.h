@@ -282,6 +282,7 @@ struct lw_runtime {
     int cond_waiters;                   /* of those, on idle_cond (under idle_lock) */
     bool polling;                       /* one of them waits in the poller (under idle_lock) */
     struct lw_poller *poller;           /* I/O readiness, and the idle worker's sleep */
+    atomic_int io_waiters;              /* processes whose fd is in the poller: busy workers look then */
     struct IoPool *iopool;              /* threads for blocking file I/O (iopool.c) */
     struct lw_wasi *wasi;               /* the WASI the root processes start with (src/wasi), or NULL */
     pthread_mutex_t timer_lock;

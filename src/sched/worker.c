@@ -525,6 +525,7 @@ static void io_ready(Proc *p)
     bool armed = true;
     if (!atomic_compare_exchange_strong(&p->io_armed, &armed, false))
         return;   /* it ended meanwhile, and sched_forget_io took it out */
+    atomic_fetch_sub_explicit(&p->rt->io_waiters, 1, memory_order_relaxed);
     pthread_mutex_lock(&p->lock);
     p->io_ready = true;
     if (p->wait == WAIT_IO)
@@ -537,8 +538,10 @@ static void io_ready(Proc *p)
 static void io_disarm(Proc *p)
 {
     bool armed = true;
-    if (atomic_compare_exchange_strong(&p->io_armed, &armed, false))
+    if (atomic_compare_exchange_strong(&p->io_armed, &armed, false)) {
+        atomic_fetch_sub_explicit(&p->rt->io_waiters, 1, memory_order_relaxed);
         proc_unref(p);   /* the poller's: it will not report this token now */
+    }
     if (p->io_open) {
         poller_unwatch(p->rt->poller, p->io_fd);
         close(p->io_fd);
@@ -580,6 +583,7 @@ lw_status sched_wait_io_until(Proc *p, int fd, uint32_t events, uint64_t deadlin
         p->io_fd = dup;
         p->io_open = true;
         atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);   /* the poller's, for its token */
+        atomic_fetch_add_explicit(&p->rt->io_waiters, 1, memory_order_relaxed);
         atomic_store(&p->io_armed, true);
         if (!poller_watch(p->rt->poller, dup, events, p)) {
             io_disarm(p);
@@ -705,7 +709,7 @@ static void *worker_main(void *arg)
     this_worker = w;
     while (!atomic_load_explicit(&rt->stopping, memory_order_acquire)) {
         fire_timers(rt);
-        if (++w->ticks % FAIRNESS_TICKS == 0) {
+        if (++w->ticks % FAIRNESS_TICKS == 0 && atomic_load_explicit(&rt->io_waiters, memory_order_relaxed) > 0) {
             void *tokens[64];
             int n = poller_check(rt->poller, tokens, 64);
             for (int i = 0; i < n; i++)
