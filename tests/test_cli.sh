@@ -250,6 +250,64 @@ expect "args" 0 '^first-arg$' '' -- "$LEO" run "$T/args.wat" first-arg second
 expect "--env" 0 '^GREETING=hi there$' '' -- "$LEO" run --env "GREETING=hi there" "$T/environ.wat"
 expect "fd_write EFAULT on a bad iovec" 21 '' '' -- "$LEO" run "$T/efault.wat"
 expect "every WASI function checks its pointers" 0 '' '' -- "$LEO" run "$T/wasi_bounds.wat"
+# The same for the functions on files, with a preopened directory as fd 3.
+cat >"$T/wasi_bounds2.wat" <<'EOF'
+(module
+  (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "path_filestat_get" (func $pstat (param i32 i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "path_filestat_set_times" (func $ptimes (param i32 i32 i32 i32 i64 i64 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "path_readlink" (func $readlink (param i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "path_symlink" (func $symlink (param i32 i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "path_link" (func $link (param i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "path_rename" (func $rename (param i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "path_create_directory" (func $mkdir (param i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "path_remove_directory" (func $rmdir (param i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "path_unlink_file" (func $unlink (param i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_readdir" (func $readdir (param i32 i32 i32 i64 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_prestat_dir_name" (func $prename (param i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_filestat_get" (func $fstat (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_pread" (func $pread (param i32 i32 i32 i64 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_pwrite" (func $pwrite (param i32 i32 i32 i64 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_tell" (func $tell (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory 1)
+  (data (i32.const 100) "f.txt")
+  (func $want (param $got i32) (param $want i32) (param $check i32)
+    (if (i32.ne (local.get $got) (local.get $want)) (then (call $exit (local.get $check)))))
+  (func (export "_start") (local $fd i32)
+    ;; path_open: the path, then the fd pointer, out of bounds; then a real open
+    (call $want (call $open (i32.const 3) (i32.const 0) (i32.const 0xfffffff0) (i32.const 5) (i32.const 1) (i64.const 0x40) (i64.const 0) (i32.const 0) (i32.const 0)) (i32.const 21) (i32.const 1))
+    (call $want (call $open (i32.const 3) (i32.const 0) (i32.const 100) (i32.const 5) (i32.const 1) (i64.const 0x42) (i64.const 0) (i32.const 0) (i32.const 65534)) (i32.const 21) (i32.const 2))
+    (call $want (call $open (i32.const 3) (i32.const 0) (i32.const 100) (i32.const 5) (i32.const 1) (i64.const 0x200066) (i64.const 0) (i32.const 0) (i32.const 0)) (i32.const 0) (i32.const 3))
+    (local.set $fd (i32.load (i32.const 0)))
+    (call $want (call $pstat (i32.const 3) (i32.const 0) (i32.const 100) (i32.const 5) (i32.const 65500)) (i32.const 21) (i32.const 4))
+    (call $want (call $pstat (i32.const 3) (i32.const 0) (i32.const 65534) (i32.const 5) (i32.const 0)) (i32.const 21) (i32.const 5))
+    (call $want (call $ptimes (i32.const 3) (i32.const 0) (i32.const 65534) (i32.const 5) (i64.const 0) (i64.const 0) (i32.const 0)) (i32.const 21) (i32.const 6))
+    (call $want (call $readlink (i32.const 3) (i32.const 100) (i32.const 5) (i32.const 65500) (i32.const 100) (i32.const 0)) (i32.const 21) (i32.const 7))
+    (call $want (call $readlink (i32.const 3) (i32.const 100) (i32.const 5) (i32.const 0) (i32.const 10) (i32.const 65534)) (i32.const 21) (i32.const 8))
+    (call $want (call $symlink (i32.const 0xfffffff0) (i32.const 5) (i32.const 3) (i32.const 100) (i32.const 5)) (i32.const 21) (i32.const 9))
+    (call $want (call $link (i32.const 3) (i32.const 0) (i32.const 100) (i32.const 5) (i32.const 3) (i32.const 65534) (i32.const 5)) (i32.const 21) (i32.const 10))
+    (call $want (call $rename (i32.const 3) (i32.const 65534) (i32.const 5) (i32.const 3) (i32.const 100) (i32.const 5)) (i32.const 21) (i32.const 11))
+    (call $want (call $mkdir (i32.const 3) (i32.const 65534) (i32.const 5)) (i32.const 21) (i32.const 12))
+    (call $want (call $rmdir (i32.const 3) (i32.const 65534) (i32.const 5)) (i32.const 21) (i32.const 13))
+    (call $want (call $unlink (i32.const 3) (i32.const 65534) (i32.const 5)) (i32.const 21) (i32.const 14))
+    (call $want (call $readdir (i32.const 3) (i32.const 65000) (i32.const 1000) (i64.const 0) (i32.const 0)) (i32.const 21) (i32.const 15))
+    (call $want (call $readdir (i32.const 3) (i32.const 0) (i32.const 100) (i64.const 0) (i32.const 65534)) (i32.const 21) (i32.const 16))
+    (call $want (call $prename (i32.const 3) (i32.const 65535) (i32.const 100)) (i32.const 21) (i32.const 17))
+    (call $want (call $fstat (local.get $fd) (i32.const 65500)) (i32.const 21) (i32.const 18))
+    (call $want (call $pread (local.get $fd) (i32.const 0xfffffff8) (i32.const 1) (i64.const 0) (i32.const 0)) (i32.const 21) (i32.const 19))
+    (call $want (call $pwrite (local.get $fd) (i32.const 0) (i32.const 1) (i64.const 0) (i32.const 65534)) (i32.const 21) (i32.const 20))
+    (call $want (call $tell (local.get $fd) (i32.const 65530)) (i32.const 21) (i32.const 21))
+    (call $want (call $poll (i32.const 65500) (i32.const 0) (i32.const 1) (i32.const 0)) (i32.const 21) (i32.const 22))
+    (call $want (call $poll (i32.const 0) (i32.const 65520) (i32.const 1) (i32.const 200)) (i32.const 21) (i32.const 23))
+    (call $want (call $poll (i32.const 0) (i32.const 100) (i32.const 1) (i32.const 65534)) (i32.const 21) (i32.const 24))
+    ;; an fd that is not there, and one without the right
+    (call $want (call $fstat (i32.const 77) (i32.const 0)) (i32.const 8) (i32.const 25))
+    (call $want (call $readdir (local.get $fd) (i32.const 0) (i32.const 100) (i64.const 0) (i32.const 200)) (i32.const 76) (i32.const 26))))
+EOF
+mkdir -p "$T/bdir"
+expect "every WASI file function checks its pointers" 0 '' '' -- "$LEO" run --dir "$T/bdir::." "$T/wasi_bounds2.wat"
 expect "--dir HOST::GUEST" 0 'hello' '' -- "$LEO" run --dir /tmp::/tmp "$T/hello.wat"
 expect "--dir of a missing directory" 66 '' '^leonardo: --dir /no/such/dir: No such file or directory$' -- "$LEO" run --dir /no/such/dir "$T/hello.wat"
 expect "--dir with an empty guest name" 64 '' 'HOST or HOST::GUEST' -- "$LEO" run --dir /tmp:: "$T/hello.wat"

@@ -598,7 +598,7 @@ static lw_status wasi_fd_prestat_dir_name(lw_exec *ex, void *env, uint64_t *slot
         RET(W_NAMETOOLONG);
     Mem m;
     uint8_t *p;
-    if (!mem_of(ex, &m) || !(p = mem_at(&m, buf, e->res->preopen_len)))
+    if (!mem_of(ex, &m) || !(p = mem_at(&m, buf, len)))   /* the whole buffer the guest named */
         RET(W_FAULT);
     memcpy(p, e->res->preopen, e->res->preopen_len);
     RET(W_SUCCESS);
