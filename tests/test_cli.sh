@@ -248,6 +248,11 @@ EOF
 expect "stack exhaustion is a trap" 70 '' '^leonardo: trap: call stack exhausted' -- "$LEO" run --invoke down "$T/recurse.wat"
 expect "args" 0 '^first-arg$' '' -- "$LEO" run "$T/args.wat" first-arg second
 expect "--env" 0 '^GREETING=hi there$' '' -- "$LEO" run --env "GREETING=hi there" "$T/environ.wat"
+# (environ.wat prints the first variable, and exits 92 when there is none.)
+expect "no host environment without --inherit-env" 92 '' '' -- env -i LW_TEST_VAR=1 "$LEO" run "$T/environ.wat"
+expect "--inherit-env" 0 '^LW_TEST_VAR=host$' '' -- env -i LW_TEST_VAR=host "$LEO" run --inherit-env "$T/environ.wat"
+expect "--env wins over --inherit-env" 0 '^LW_TEST_VAR=mine$' '' -- \
+    env -i LW_TEST_VAR=host "$LEO" run --inherit-env --env LW_TEST_VAR=mine "$T/environ.wat"
 expect "fd_write EFAULT on a bad iovec" 21 '' '' -- "$LEO" run "$T/efault.wat"
 expect "every WASI function checks its pointers" 0 '' '' -- "$LEO" run "$T/wasi_bounds.wat"
 # The same for the functions on files, with a preopened directory as fd 3.
