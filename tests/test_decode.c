@@ -144,7 +144,7 @@ static const DecCase dec_cases[] = {
     { "multi-value type", BYTES(HEADER, 1, 7, 1, 0x60, 1, 0x7F, 2, 0x7E, 0x70), NULL },
     { "bad type form", BYTES(HEADER, 1, 4, 1, 0x61, 0, 0), "malformed function type" },
     { "type form too long", BYTES(HEADER, 1, 5, 1, 0xE0, 0x7F, 0, 0), "integer representation too long" },
-    { "v128 param", BYTES(HEADER, 1, 5, 1, 0x60, 1, 0x7B, 0), "SIMD is not supported" },
+    { "v128 param", BYTES(HEADER, 1, 5, 1, 0x60, 1, 0x7B, 0), NULL },
     { "bad value type", BYTES(HEADER, 1, 5, 1, 0x60, 1, 0x7A, 0), "malformed value type" },
 
     /* imports */
@@ -203,8 +203,10 @@ static const DecCase dec_cases[] = {
     { "illegal opcode", BYTES(FUNC_PRELUDE, 10, 5, 1, 3, 0, 0xFF, 0x0B), "illegal opcode" },
     { "illegal opcode 0x06", BYTES(FUNC_PRELUDE, 10, 5, 1, 3, 0, 0x06, 0x0B), "illegal opcode" },
     { "illegal 0xFC sub-opcode", BYTES(FUNC_PRELUDE, 10, 6, 1, 4, 0, 0xFC, 99, 0x0B), "illegal opcode" },
-    { "SIMD opcode", BYTES(FUNC_PRELUDE, 10, 6, 1, 4, 0, 0xFD, 12, 0x0B), "SIMD instructions are not supported" },
-    { "v128 block type", BYTES(FUNC_PRELUDE, 10, 7, 1, 5, 0, 0x02, 0x7B, 0x0B, 0x0B), "SIMD is not supported" },
+    { "v128.const cut short", BYTES(FUNC_PRELUDE, 10, 6, 1, 4, 0, 0xFD, 12, 0x0B), "unexpected end" },
+    { "SIMD sub-opcode in a gap", BYTES(FUNC_PRELUDE, 10, 6, 1, 4, 0, 0xFD, 0x9A, 0x01, 0x0B), "illegal opcode 0xfd 154" },
+    { "lane index cut short", BYTES(FUNC_PRELUDE, 10, 5, 1, 3, 0, 0xFD, 0x15), "unexpected end" },
+    { "v128 block type", BYTES(FUNC_PRELUDE, 10, 7, 1, 5, 0, 0x02, 0x7B, 0x0B, 0x0B), NULL },
     { "block type index", BYTES(FUNC_PRELUDE, 10, 7, 1, 5, 0, 0x02, 0x00, 0x0B, 0x0B), NULL },
     { "block type negative", BYTES(FUNC_PRELUDE, 10, 7, 1, 5, 0, 0x02, 0x7A, 0x0B, 0x0B), "malformed block type" },
     { "block type s33 too large", BYTES(FUNC_PRELUDE, 10, 11, 1, 9, 0, 0x02, 0x80, 0x80, 0x80, 0x80, 0x10,

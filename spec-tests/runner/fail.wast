@@ -30,7 +30,7 @@
 (assert_unlinkable (module (func)) "unknown import")
 (assert_trap (module (func)) "unreachable")
 (assert_trap (module (func $t unreachable) (start $t)) "integer overflow")
-(module (func (param v128)))
+(module (func (result i32)))
 (module quote "(func")
 (register "x" $nomodule)
 (frobnicate)

@@ -12,8 +12,8 @@
  * with longjmp to module_decode, which frees the half-built Module (every
  * allocation is attached to it at once, with counts that match).
  *
- * SIMD (0xFD opcodes, v128) is not supported yet and is rejected as
- * malformed with a message that says so.
+ * SIMD (0xFD opcodes, v128) decodes like the rest; the 16 bytes of a
+ * v128.const or a shuffle are read whole, a lane index is one byte.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -98,6 +98,8 @@ static void build_op_tables(void)
         g_ops.by_byte[i] = OP_ILLEGAL;
     for (int i = 0; i < OPS_FC_MAX; i++)
         g_ops.by_fc[i] = OP_ILLEGAL;
+    for (int i = 0; i < OPS_FD_MAX; i++)
+        g_ops.by_fd[i] = OP_ILLEGAL;
     for (int i = 0; i < OP__COUNT; i++) {
         OpInfo *o = &g_ops.ops[i];
         o->text = op_rows[i].text;
@@ -108,6 +110,8 @@ static void build_op_tables(void)
             g_ops.by_byte[o->code & 0xFF] = (uint16_t)i;
         else if (o->prefix == 0xFC && o->code < OPS_FC_MAX)
             g_ops.by_fc[o->code] = (uint16_t)i;
+        else if (o->prefix == 0xFD && o->code < OPS_FD_MAX)
+            g_ops.by_fd[o->code] = (uint16_t)i;
         const char *sig = op_rows[i].sig;
         if (strcmp(sig, "*") != 0) {
             o->simple = 1;
@@ -119,6 +123,12 @@ static void build_op_tables(void)
         }
         if (o->imm == IMM_MEMARG || o->imm == IMM_MEMARG_LANE)
             o->natural_align = natural_align_of(o->text);
+        /* Lanes: a lane load or store has 16 / its access width of them
+           (v128.load16_lane: 8); other lane ops name their shape (i16x8: 8). */
+        if (o->imm == IMM_MEMARG_LANE)
+            o->lanes = (uint8_t)(16 >> o->natural_align);
+        else if (o->imm == IMM_LANE)
+            o->lanes = (uint8_t)strtoul(strchr(o->text, 'x') + 1, NULL, 10);
     }
 }
 
@@ -349,11 +359,9 @@ static ValType rd_valtype(Dec *d)
     const uint8_t *at = d->p;
     uint8_t b = rd_u8(d);
     switch (b) {
-    case VT_I32: case VT_I64: case VT_F32: case VT_F64:
+    case VT_I32: case VT_I64: case VT_F32: case VT_F64: case VT_V128:
     case VT_FUNCREF: case VT_EXTERNREF:
         return b;
-    case VT_V128:
-        dec_fail(d, at, "malformed value type: v128 (SIMD is not supported)");
     default:
         dec_fail(d, at, "malformed value type 0x%02x", b);
     }
@@ -440,13 +448,11 @@ static void rd_blocktype(Dec *d)
         d->p++;
         return;
     }
-    if (b == VT_I32 || b == VT_I64 || b == VT_F32 || b == VT_F64 ||
+    if (b == VT_I32 || b == VT_I64 || b == VT_F32 || b == VT_F64 || b == VT_V128 ||
         b == VT_FUNCREF || b == VT_EXTERNREF) {
         d->p++;
         return;
     }
-    if (b == VT_V128)
-        dec_fail(d, at, "malformed block type: v128 (SIMD is not supported)");
     int64_t idx;
     int r = leb_s33(&d->p, d->end, &idx);
     if (r)
@@ -458,7 +464,7 @@ static void rd_blocktype(Dec *d)
 static bool op_is_const(uint16_t op)
 {
     return op == OP_I32_CONST || op == OP_I64_CONST || op == OP_F32_CONST ||
-           op == OP_F64_CONST || op == OP_REF_NULL || op == OP_REF_FUNC ||
+           op == OP_F64_CONST || op == OP_V128_CONST || op == OP_REF_NULL || op == OP_REF_FUNC ||
            op == OP_GLOBAL_GET;
 }
 
@@ -510,7 +516,10 @@ static void scan_expr(Dec *d, ExprInfo *info)
                 if (op == OP_ILLEGAL)
                     dec_fail(d, at, "illegal opcode 0xfc %u", sub);
             } else if (b == 0xFD) {
-                dec_fail(d, at, "illegal opcode 0xfd: SIMD instructions are not supported");
+                uint32_t sub = scan_u32(d, &p, end);
+                op = sub < OPS_FD_MAX ? d->ot->by_fd[sub] : OP_ILLEGAL;
+                if (op == OP_ILLEGAL)
+                    dec_fail(d, at, "illegal opcode 0xfd %u", sub);
             } else {
                 dec_fail(d, at, "illegal opcode 0x%02x", b);
             }
@@ -528,14 +537,38 @@ static void scan_expr(Dec *d, ExprInfo *info)
             scan_u32(d, &p, end);
             scan_u32(d, &p, end);
             break;
-        case IMM_MEMARG: {
+        case IMM_MEMARG:
+        case IMM_MEMARG_LANE: {
             const uint8_t *a = p;
             uint32_t align = scan_u32(d, &p, end);
             if (align >= 32)
                 dec_fail(d, a, "malformed memop flags: alignment exponent %u", align);
             scan_u32(d, &p, end);
+            if (ops[op].imm == IMM_MEMARG_LANE) {
+                if (p >= end) {
+                    d->p = p;
+                    fail_end(d);
+                }
+                p++;   /* the lane index (checked by the validator) */
+            }
             break;
         }
+        case IMM_LANE:
+            if (p >= end) {
+                d->p = p;
+                fail_end(d);
+            }
+            p++;
+            break;
+        case IMM_V128:
+        case IMM_SHUFFLE:
+            if ((size_t)(end - p) < 16) {
+                d->p = p;
+                fail_end(d);
+            }
+            imm = (uint64_t)(p - d->base);   /* where the 16 bytes are (v128.const in a constant) */
+            p += 16;
+            break;
         case IMM_I32:
             if (p < end && *p < 0x40) {   /* small non-negative: one byte */
                 imm = *p++;
@@ -663,12 +696,13 @@ static void rd_const(Dec *d, ConstExpr *ce)
         ce->u.i32 = info.nonconst ? CONST_BAD_NONCONST : CONST_BAD_ARITY;
         return;
     }
-    ce->op = (uint8_t)info.first_op;
+    ce->op = info.first_op;
     switch (info.first_op) {
     case OP_I32_CONST: ce->type = VT_I32; ce->u.i32 = (uint32_t)info.first_imm; break;
     case OP_I64_CONST: ce->type = VT_I64; ce->u.i64 = info.first_imm; break;
     case OP_F32_CONST: ce->type = VT_F32; ce->u.f32 = (uint32_t)info.first_imm; break;
     case OP_F64_CONST: ce->type = VT_F64; ce->u.f64 = info.first_imm; break;
+    case OP_V128_CONST: ce->type = VT_V128; memcpy(ce->u.v128, d->base + info.first_imm, 16); break;
     case OP_REF_NULL:
         ce->type = (ValType)info.first_imm;
         ce->u.reftype = (ValType)info.first_imm;

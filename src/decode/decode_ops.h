@@ -22,8 +22,9 @@ enum {
 /* "No such opcode" in the lookup tables below. */
 #define OP_ILLEGAL 0xFFFF
 
-/* Highest 0xFC sub-opcode the lookup table holds. */
+/* Sizes of the lookup tables of 0xFC and 0xFD sub-opcodes. */
 #define OPS_FC_MAX 32
+#define OPS_FD_MAX 256
 
 typedef struct {
     const char *text;    /* mnemonic, for messages */
@@ -37,12 +38,14 @@ typedef struct {
     ValType pop[3];
     ValType push;
     uint8_t natural_align; /* memory accesses: log2 of the access width in bytes */
+    uint8_t lanes;         /* LANE and MEMARG_LANE ops: how many lanes the index picks from */
 } OpInfo;
 
 typedef struct {
     OpInfo ops[OP__COUNT];
     uint16_t by_byte[256];          /* one-byte opcodes; OP_ILLEGAL elsewhere */
     uint16_t by_fc[OPS_FC_MAX];     /* 0xFC sub-opcodes */
+    uint16_t by_fd[OPS_FD_MAX];     /* 0xFD sub-opcodes (SIMD) */
 } OpTables;
 
 /*

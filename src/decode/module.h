@@ -76,8 +76,8 @@ typedef struct {
  * instruction followed by `end`, so it is kept decoded.
  */
 typedef struct {
-    uint8_t op;        /* OP_I32_CONST, OP_I64_CONST, OP_F32_CONST, OP_F64_CONST,
-                          OP_REF_NULL, OP_REF_FUNC or OP_GLOBAL_GET */
+    uint16_t op;       /* OP_I32_CONST, OP_I64_CONST, OP_F32_CONST, OP_F64_CONST,
+                          OP_V128_CONST, OP_REF_NULL, OP_REF_FUNC or OP_GLOBAL_GET */
     ValType type;      /* the type it produces */
     union {
         uint32_t i32;
@@ -86,6 +86,7 @@ typedef struct {
         uint64_t f64;  /* bit pattern */
         uint32_t index;/* ref.func function index, or global.get index */
         ValType reftype; /* ref.null */
+        uint8_t v128[16];/* v128.const, lane 0 first */
     } u;
     uint32_t offset;   /* byte offset of the expression in the binary */
 } ConstExpr;

@@ -257,7 +257,7 @@ static inline uint32_t imm_u32(Val *v, const uint8_t **pp, const uint8_t *end)
     return x;
 }
 
-static const ValType one_type[] = { VT_I32, VT_I64, VT_F32, VT_F64, VT_FUNCREF, VT_EXTERNREF };
+static const ValType one_type[] = { VT_I32, VT_I64, VT_F32, VT_F64, VT_V128, VT_FUNCREF, VT_EXTERNREF };
 
 static const ValType *single(ValType t)
 {
@@ -372,15 +372,30 @@ static inline const uint8_t *simple_op(Val *v, const OpInfo *o, const uint8_t *p
     switch (o->imm) {
     case IMM_NONE:
         break;
-    case IMM_MEMARG: {
+    case IMM_MEMARG:
+    case IMM_MEMARG_LANE: {
         need_memory(v, 0);
         uint32_t align = imm_u32(v, &p, end);
         if (align > o->natural_align)
             val_fail(v, "alignment must not be larger than natural (%s: 2^%u > 2^%u)",
                      o->text, align, o->natural_align);
         p = leb_skip(p, end);
+        if (o->imm == IMM_MEMARG_LANE && *p++ >= o->lanes)
+            val_fail(v, "invalid lane index %u (%s has %u lanes)", p[-1], o->text, o->lanes);
         break;
     }
+    case IMM_LANE:
+        if (*p++ >= o->lanes)
+            val_fail(v, "invalid lane index %u (%s has %u lanes)", p[-1], o->text, o->lanes);
+        break;
+    case IMM_V128:
+        p += 16;
+        break;
+    case IMM_SHUFFLE:
+        for (int i = 0; i < 16; i++, p++)
+            if (*p >= 32)
+                val_fail(v, "invalid lane index %u (i8x16.shuffle picks from 32 lanes)", *p);
+        break;
     case IMM_MEM:
         need_memory(v, 0);
         p++;
@@ -471,6 +486,9 @@ static void validate_body(Val *v, uint32_t fidx)
         if (b == 0xFC) {
             uint32_t sub = imm_u32(v, &p, end);
             op = sub < OPS_FC_MAX ? v->ot->by_fc[sub] : OP_ILLEGAL;
+        } else if (b == 0xFD) {
+            uint32_t sub = imm_u32(v, &p, end);
+            op = sub < OPS_FD_MAX ? v->ot->by_fd[sub] : OP_ILLEGAL;
         }
         if (op == OP_ILLEGAL)
             val_fail(v, "illegal opcode (module not from module_decode?)");
@@ -583,9 +601,12 @@ static void validate_body(Val *v, uint32_t fidx)
         case OP_SELECT: {
             pop_expect(v, VT_I32);
             ValType t1 = pop_any(v), t2 = pop_any(v);
-            if ((t1 != VT_UNKNOWN && !valtype_is_num(t1)) || (t2 != VT_UNKNOWN && !valtype_is_num(t2)))
+            /* Numeric or vector operands: a select of references needs its type. */
+            bool ok1 = t1 == VT_UNKNOWN || valtype_is_num(t1) || t1 == VT_V128;
+            bool ok2 = t2 == VT_UNKNOWN || valtype_is_num(t2) || t2 == VT_V128;
+            if (!ok1 || !ok2)
                 val_fail(v, "type mismatch: select without a type needs numeric operands, found %s",
-                         type_name(valtype_is_num(t1) || t1 == VT_UNKNOWN ? t2 : t1));
+                         type_name(ok1 ? t2 : t1));
             if (t1 != t2 && t1 != VT_UNKNOWN && t2 != VT_UNKNOWN)
                 val_fail(v, "type mismatch: select operands are %s and %s", type_name(t2), type_name(t1));
             push(v, t1 == VT_UNKNOWN ? t2 : t1);

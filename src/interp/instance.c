@@ -83,7 +83,9 @@ static bool import_matches(const lw_module *module, const Import *imp, const lw_
    the indices; global.get sees only globals already initialised. */
 static uint64_t eval_const(const lw_instance *inst, const ConstExpr *e)
 {
+    uint64_t lo;
     switch (e->op) {
+    case OP_V128_CONST: memcpy(&lo, e->u.v128, 8); return lo;
     case OP_I32_CONST: return e->u.i32;
     case OP_I64_CONST: return e->u.i64;
     case OP_F32_CONST: return e->u.f32;
@@ -93,6 +95,17 @@ static uint64_t eval_const(const lw_instance *inst, const ConstExpr *e)
     case OP_GLOBAL_GET: return inst->globals[e->u.index]->val;
     default: return 0;
     }
+}
+
+/* The high half of a v128 constant expression (0 for every other type). */
+static uint64_t eval_const_hi(const lw_instance *inst, const ConstExpr *e)
+{
+    uint64_t hi = 0;
+    if (e->op == OP_V128_CONST)
+        memcpy(&hi, e->u.v128 + 8, 8);
+    else if (e->op == OP_GLOBAL_GET)
+        hi = inst->globals[e->u.index]->hi;
+    return hi;
 }
 
 void instance_free(Instance *in)
@@ -200,6 +213,7 @@ static bool allocate_definitions(lw_store *s, struct lw_arena *pool, lw_instance
             own->type = g->type.type;
             own->mut = g->type.mut;
             own->val = v;
+            own->hi = eval_const_hi(inst, &g->init);
             inst->globals[i] = own;
             continue;
         }
@@ -208,6 +222,7 @@ static bool allocate_definitions(lw_store *s, struct lw_arena *pool, lw_instance
             fail(err, LW_ERR_TRAP, "cannot allocate global %u", i);
             return false;
         }
+        inst->globals[i]->hi = eval_const_hi(inst, &g->init);
     }
     return true;
 }

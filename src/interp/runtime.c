@@ -478,7 +478,12 @@ uint64_t value_to_slot(lw_value v)
     case LW_F64: return v.of.f64;
     case LW_FUNCREF: return (uint64_t)(uintptr_t)v.of.func;
     case LW_EXTERNREF: return (uint64_t)v.of.ext;
-    default: return 0;   /* v128 does not fit a slot yet */
+    case LW_V128: {
+        uint64_t lo;   /* the low half; a v128's high half lives beside it */
+        memcpy(&lo, v.of.v128, 8);
+        return lo;
+    }
+    default: return 0;
     }
 }
 
@@ -581,7 +586,10 @@ lw_global *store_new_global(lw_store *s, ValType type, bool mut, uint64_t val)
 
 lw_global *lw_global_new(lw_store *s, lw_value v, bool mutable_)
 {
-    return store_new_global(s, v.type, mutable_, value_to_slot(v));
+    lw_global *g = store_new_global(s, v.type, mutable_, value_to_slot(v));
+    if (g && v.type == LW_V128)
+        memcpy(&g->hi, v.of.v128 + 8, 8);
+    return g;
 }
 
 /* ---- object access ---- */
@@ -606,7 +614,12 @@ int64_t table_grow(lw_table *t, uint32_t delta, uint64_t init)
 
 lw_value lw_global_get(const lw_global *g)
 {
-    return slot_to_value(g->type, g->val);
+    lw_value v = slot_to_value(g->type, g->val);
+    if (g->type == VT_V128) {
+        memcpy(v.of.v128, &g->val, 8);
+        memcpy(v.of.v128 + 8, &g->hi, 8);
+    }
+    return v;
 }
 
 uint8_t *lw_memory_data(lw_memory *mem, uint64_t *size_bytes)

@@ -65,7 +65,8 @@ struct lw_table {
 struct lw_global {
     ValType type;
     bool mut;
-    uint64_t val;           /* same slot encoding as the interpreter; v128 later */
+    uint64_t val;           /* same slot encoding as the interpreter; a v128's low half */
+    uint64_t hi;            /* a v128's high half (lanes 8-15 of its bytes) */
 };
 
 struct lw_instance {

@@ -237,6 +237,8 @@ static int rd_op(T *t)
 {
     uint8_t b = rd_byte(t);
     uint16_t op;
+    if (b == 0xFD)
+        fail(t, "SIMD instructions are not supported yet");
     if (b == 0xFC) {
         uint32_t sub = rd_u32(t);
         op = sub < 64 ? op_by_fc[sub] : 0xFFFF;
@@ -1685,6 +1687,74 @@ static void translate_op(T *t, int op)
         fail(t, "unsupported instruction");
 }
 
+/* Whether a function type has a v128 parameter or result. */
+static bool type_has_v128(const FuncType *ft)
+{
+    for (uint32_t i = 0; i < ft->nparams; i++)
+        if (ft->params[i] == VT_V128)
+            return true;
+    for (uint32_t i = 0; i < ft->nresults; i++)
+        if (ft->results[i] == VT_V128)
+            return true;
+    return false;
+}
+
+/*
+ * v128 values do not fit the one-slot-per-value frames yet: refuse a
+ * function whose locals, type, calls, globals or blocks involve one, so
+ * that nothing runs with half a value.  (The SIMD instructions themselves
+ * are refused by rd_op.)
+ */
+static void refuse_v128(T *t, const Func *fn)
+{
+    static const char msg[] = "SIMD (v128 values) is not supported yet";
+    const Module *m = t->m;
+    if (type_has_v128(&m->types[m->func_types[t->cf->func_index]]))
+        fail(t, msg);
+    for (uint32_t i = 0; i < fn->nlocals; i++)
+        if (fn->local_types[i] == VT_V128)
+            fail(t, msg);
+    while (t->p < t->end) {
+        int op = rd_op(t);
+        const uint8_t *imm = t->p;
+        bool v128 = false;
+        uint32_t x;
+        switch (op) {
+        case OP_GLOBAL_GET: case OP_GLOBAL_SET:
+            x = rd_u32(t);
+            v128 = x < m->nglobals && m->global_types[x].type == VT_V128;
+            break;
+        case OP_CALL:
+            x = rd_u32(t);
+            v128 = x < m->nfuncs && type_has_v128(&m->types[m->func_types[x]]);
+            break;
+        case OP_CALL_INDIRECT:
+            x = rd_u32(t);
+            v128 = x < m->ntypes && type_has_v128(&m->types[x]);
+            break;
+        case OP_BLOCK: case OP_LOOP: case OP_IF: {
+            int64_t bt;
+            if (*t->p == VT_V128)
+                v128 = true;
+            else if (*t->p != 0x40 && !(*t->p >= 0x6F && *t->p <= 0x7F) &&
+                     leb_s33(&t->p, t->end, &bt) == 0 && bt >= 0 && bt < m->ntypes)
+                v128 = type_has_v128(&m->types[bt]);
+            break;
+        }
+        case OP_SELECT_T:
+            x = rd_u32(t);
+            v128 = x >= 1 && rd_byte(t) == VT_V128;
+            break;
+        default:
+            break;
+        }
+        if (v128)
+            fail(t, msg);
+        t->p = imm;
+        skip_imm(t, op);
+    }
+}
+
 static void translate_body(T *t)
 {
     const Module *m = t->m;
@@ -1692,6 +1762,8 @@ static void translate_body(T *t)
     const Func *fn = &m->funcs[cf->func_index - m->nfunc_imports];
     t->p = fn->code;
     t->end = fn->code + fn->code_len;
+    refuse_v128(t, fn);
+    t->p = fn->code;
     /* Count the constants (an upper bound on the constant slots needed). */
     uint32_t nconst = 0;
     while (t->p < t->end && nconst < MAX_CONST_SLOTS) {
