@@ -3,7 +3,7 @@
 #
 #   tools/deps.sh build   what `make` and `make check` need (default)
 #   tools/deps.sh bench   also the wasm32-wasi C toolchain for `make bench`
-#   tools/deps.sh all     both
+#   tools/deps.sh all     both, and node (CI: the reference that the WASI tests compare with)
 #   tools/deps.sh aarch64 the AArch64 cross compiler and qemu, for `make check-aarch64`
 #
 # Installs what is missing with apt-get when run as root on Debian; otherwise
@@ -19,7 +19,7 @@ aarch64_pkgs="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
 case $group in
     build) want=$build_pkgs ;;
     bench) want="$build_pkgs $bench_pkgs" ;;
-    all)   want="$build_pkgs $bench_pkgs" ;;
+    all)   want="$build_pkgs $bench_pkgs nodejs" ;;   # node: the reference WASI of tests/test_wasi_guest.c
     aarch64) want=$aarch64_pkgs ;;
     *) echo "usage: tools/deps.sh [build|bench|all|aarch64]" >&2; exit 2 ;;
 esac
@@ -36,6 +36,7 @@ have() {
         gcc-aarch64-linux-gnu)  command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 ;;
         libc6-dev-arm64-cross)  [ -f /usr/aarch64-linux-gnu/include/stdio.h ] ;;
         qemu-user)      command -v qemu-aarch64 >/dev/null 2>&1 ;;
+        nodejs)         command -v node >/dev/null 2>&1 ;;
         libclang-rt-14-dev-wasm32)
                         ls /usr/lib/llvm-14/lib/clang/14*/lib/wasi/libclang_rt.builtins-wasm32.a >/dev/null 2>&1 ;;
         *) dpkg -s "$1" >/dev/null 2>&1 ;;
