@@ -359,7 +359,10 @@ static ValType rd_valtype(Dec *d)
     const uint8_t *at = d->p;
     uint8_t b = rd_u8(d);
     switch (b) {
-    case VT_I32: case VT_I64: case VT_F32: case VT_F64: case VT_V128:
+    case VT_V128:
+        d->m->uses_v128 = true;
+        return b;
+    case VT_I32: case VT_I64: case VT_F32: case VT_F64:
     case VT_FUNCREF: case VT_EXTERNREF:
         return b;
     default:
@@ -450,6 +453,8 @@ static void rd_blocktype(Dec *d)
     }
     if (b == VT_I32 || b == VT_I64 || b == VT_F32 || b == VT_F64 || b == VT_V128 ||
         b == VT_FUNCREF || b == VT_EXTERNREF) {
+        if (b == VT_V128)
+            d->m->uses_v128 = true;
         d->p++;
         return;
     }
@@ -516,6 +521,7 @@ static void scan_expr(Dec *d, ExprInfo *info)
                 if (op == OP_ILLEGAL)
                     dec_fail(d, at, "illegal opcode 0xfc %u", sub);
             } else if (b == 0xFD) {
+                d->m->uses_v128 = true;
                 uint32_t sub = scan_u32(d, &p, end);
                 op = sub < OPS_FD_MAX ? d->ot->by_fd[sub] : OP_ILLEGAL;
                 if (op == OP_ILLEGAL)

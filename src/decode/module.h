@@ -189,6 +189,7 @@ typedef struct {
     Elem *elems;
 
     bool has_data_count;
+    bool uses_v128;                      /* a v128 type or a SIMD instruction anywhere: its frames are wide */
     uint32_t data_count;
     uint32_t ndatas;
     Data *datas;

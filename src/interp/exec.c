@@ -198,6 +198,21 @@ static lw_value slot_value(ValType t, uint64_t s)
     return v;
 }
 
+static uint64_t value_slot(const lw_value *v);
+
+/* Arguments into slots: wide (scale 2: a value every two slots), else
+   packed (scale 0: a v128 in two, the rest in one), or one each. */
+static void place_args(uint64_t *sp, const lw_value *args, uint32_t n, uint32_t scale)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        if (args[i].type == LW_V128)
+            memcpy(sp, args[i].of.v128, 16);
+        else
+            *sp = value_slot(&args[i]);
+        sp += scale == 2 || args[i].type == LW_V128 ? 2 : 1;
+    }
+}
+
 static uint64_t value_slot(const lw_value *v)
 {
     switch (v->type) {
@@ -282,16 +297,18 @@ lw_status lw_exec_call(lw_exec *ex, lw_func *f, const lw_value *args, uint32_t n
             return LW_TRAP;
         }
     uint64_t *sp = ex->stack;
-    uint32_t room = sig->nparams > sig->nresults ? sig->nparams : sig->nresults;
+    /* Two slots a value covers both layouts: packed for a host function (a
+       v128 in two), wide (a value every two) for a module that uses v128. */
+    uint32_t room = 2 * (sig->nparams > sig->nresults ? sig->nparams : sig->nresults);
     if (sp + room > ex->stack_end && !exec_grow_stack(ex, sp + room)) {
         set_trap_msg(ex, "call stack exhausted");
         return LW_TRAP;
     }
-    for (uint32_t i = 0; i < nargs; i++)
-        sp[i] = value_slot(&args[i]);
     ex->entry_fp = sp;
+    ex->entry_scale = 1;
 
     if (f->is_host) {
+        place_args(sp, args, nargs, 0);
         ex->sp = sp + room;
         ex->running = true;
         lw_status st = f->u.host.fn(ex, f->u.host.env, sp);
@@ -323,6 +340,8 @@ lw_status lw_exec_call(lw_exec *ex, lw_func *f, const lw_value *args, uint32_t n
         set_trap_msg(ex, "call stack exhausted");
         return LW_TRAP;
     }
+    place_args(sp, args, nargs, cf->scale);
+    ex->entry_scale = cf->scale;
     for (uint32_t i = cf->nparams; i < cf->nparams + cf->nlocals; i++)
         sp[i] = 0;
     Frame *fr = &ex->frames[1];
@@ -351,8 +370,14 @@ void lw_exec_results(lw_exec *ex, lw_value *out, uint32_t n)
     if (!ex->entry)
         return;
     const FuncSig *sig = ex->entry->sig;
-    for (uint32_t i = 0; i < n && i < sig->nresults; i++)
-        out[i] = slot_value(sig->results[i], ex->entry_fp[i]);
+    const uint64_t *s = ex->entry_fp;
+    for (uint32_t i = 0; i < n && i < sig->nresults; i++) {
+        /* Wide: result i at 2i.  Packed (a host function): a v128 takes two. */
+        out[i] = slot_value(sig->results[i], *s);
+        if (sig->results[i] == VT_V128)
+            memcpy(out[i].of.v128, s, 16);
+        s += ex->entry_scale == 2 || sig->results[i] == VT_V128 ? 2 : 1;
+    }
 }
 
 const char *lw_exec_trap_message(const lw_exec *ex) { return ex->trap ? ex->trap : ""; }

@@ -26,6 +26,9 @@
 #include <string.h>
 #include "interp/translate.h"
 #include "interp/numeric.h"
+#if __has_include("interp/simd.h")
+#include "interp/simd.h"
+#endif
 #include "mem/memory.h"
 
 static const void *const *handler_table;
@@ -102,6 +105,34 @@ void prof_pair(const void *h);
 #define PB(c) ip[c].s.b
 #define IMM(c) ip[c].u64
 
+/* The most values a host function called from a wide frame takes or returns. */
+#define HOST_MAX_VALUES 32
+
+/* Wide frame slots (a value every 2) to packed ones (a v128 in 2, the rest in 1), and back. */
+static void host_pack(uint64_t *to, const uint64_t *from, const ValType *types, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        *to++ = from[2 * i];
+        if (types[i] == VT_V128)
+            *to++ = from[2 * i + 1];
+    }
+}
+
+static void host_unpack(uint64_t *to, const uint64_t *from, const ValType *types, uint32_t n)
+{
+    uint32_t at[HOST_MAX_VALUES];
+    for (uint32_t i = 0, q = 0; i < n; i++) {
+        at[i] = q;
+        q += types[i] == VT_V128 ? 2 : 1;
+    }
+    /* From the last: a packed result never lies above its wide place. */
+    for (uint32_t i = n; i-- > 0;) {
+        if (types[i] == VT_V128)
+            to[2 * i + 1] = from[at[i] + 1];
+        to[2 * i] = from[at[i]];
+    }
+}
+
 static uint64_t elem_value(lw_instance *inst, const ConstExpr *e)
 {
     switch (e->op) {
@@ -115,8 +146,7 @@ lw_status interp_run(lw_exec *ex)
 {
     static const void *const labels[H__COUNT] = {
 #define OP(id, text, prefix, code, imm, sig) [H_##id] = &&op_##id,
-/* SIMD: the translator refuses it for now, so no SIMD handler is ever reached. */
-#define OPV(id, text, code, imm, sig) [H_##id] = &&op_SIMD,
+#define OPV(id, text, code, imm, sig) [H_##id] = &&op_##id,
 #include "decode/opcodes.def"
 #undef OPV
 #undef OP
@@ -421,6 +451,8 @@ call_func: {
             TRAP("out of memory");
         __atomic_store_n(&cfn->u.wasm.code, ccf, __ATOMIC_RELEASE);
     }
+    if (UNLIKELY(ccf->scale != fr->code->scale))
+        TRAP("calls between a module that uses SIMD and one that does not are not supported yet");
     const Cell *entry = LOAD_CODE(ccf);
     if (UNLIKELY(fr + 1 >= frames_end || nfp + FRAME_SLOTS(ccf) > stack_end))
         goto grow_stacks;
@@ -446,10 +478,22 @@ host_call: {
     uint32_t room = sig->nparams > sig->nresults ? sig->nparams : sig->nresults;
     ex->depth = (uint32_t)(fr - ex->frames);
     ex->fuel = fuel;
-    ex->sp = nfp + room;
+    ex->sp = nfp + room * fr->code->scale;
     ex->ip = ip;
     fr->inst = inst;         /* lw_exec_caller_instance reads it */
-    lw_status st = cfn->u.host.fn(ex, cfn->u.host.env, nfp);
+    /* Host functions take their slots packed (a v128 in two); a wide
+       caller's values are 16 bytes apart, so they go through a copy. */
+    uint64_t packed[2 * HOST_MAX_VALUES];
+    uint64_t *args = nfp;
+    if (fr->code->scale == 2) {
+        if (UNLIKELY(room > HOST_MAX_VALUES))
+            TRAP("too many host function parameters");
+        host_pack(packed, nfp, sig->params, sig->nparams);
+        args = packed;
+    }
+    lw_status st = cfn->u.host.fn(ex, cfn->u.host.env, args);
+    if (st == LW_OK && args == packed)
+        host_unpack(nfp, packed, sig->results, sig->nresults);
     fuel = ex->fuel;
     LOAD_MEM();              /* the host may have grown memory */
     if (UNLIKELY(st != LW_OK)) {
@@ -520,8 +564,7 @@ op_EXIT:
     /* ---- parametric and variables ---- */
 op_UNREACHABLE:
     TRAP("unreachable");
-op_SIMD:
-    TRAP("SIMD instructions are not supported yet");
+
 op_SELECT: {
     uint64_t a = fp[PB(1)], b = fp[PA(2)];
     fp[PA(1)] = (uint32_t)fp[PB(2)] ? a : b;
@@ -536,6 +579,37 @@ op_GLOBAL_SET:
     inst->globals[PB(1)]->val = fp[PA(1)];
     ip += 2;
     NEXT();
+
+    /* ---- wide frames (modules that use v128): every value 16 bytes ---- */
+op_MOV2: {
+    uint64_t lo = fp[PB(1)], hi = fp[PB(1) + 1];
+    fp[PA(1)] = lo;
+    fp[PA(1) + 1] = hi;
+    ip += 2;
+    NEXT();
+}
+op_SELECT2: {
+    uint32_t from = (uint32_t)fp[PB(2)] ? PB(1) : PA(2);
+    uint64_t lo = fp[from], hi = fp[from + 1];
+    fp[PA(1)] = lo;
+    fp[PA(1) + 1] = hi;
+    ip += 3;
+    NEXT();
+}
+op_GLOBAL_GET2: {
+    const lw_global *g = inst->globals[PB(1)];
+    fp[PA(1)] = g->val;
+    fp[PA(1) + 1] = g->hi;
+    ip += 2;
+    NEXT();
+}
+op_GLOBAL_SET2: {
+    lw_global *g = inst->globals[PB(1)];
+    g->val = fp[PA(1)];
+    g->hi = fp[PA(1) + 1];
+    ip += 2;
+    NEXT();
+}
 
     /* ---- references and tables ---- */
 op_REF_IS_NULL:
@@ -816,6 +890,7 @@ op_##op##_M_##load: { \
 #undef MEMOP
 
 #include "interp/ops_facc.h"
+#include "interp/ops_simd.h"
 
     /* Opcodes that vanish at translation (never in threaded code). */
 op_NOP: op_BLOCK: op_LOOP: op_IF: op_ELSE: op_END: op_BR: op_BR_IF: op_BR_TABLE:

@@ -141,6 +141,7 @@ struct lw_exec {
     uint32_t entry_depth;  /* depth of the frame lw_exec_call entered */
     lw_func *entry;        /* the function lw_exec_call entered */
     uint64_t *entry_fp;    /* where its args went and its results come back */
+    uint32_t entry_scale;  /* 2: the entry function's frame is wide (a value every two slots) */
     const void *exit_h;    /* a one-cell code stream: the EXIT handler (entry frame's ret_ip) */
 
     const char *trap;      /* static string, or trap_buf */

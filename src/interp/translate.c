@@ -31,7 +31,7 @@
  * fuel at taken branches (so at every loop back-edge) and before calls.
  *
  * The input is validated code; the translator still never reads past the
- * body, and reports what it cannot translate (SIMD so far) as an error.
+ * body, and reports what it cannot translate as an error.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -82,7 +82,7 @@ static const uint8_t cmp_negate[] = {
 #define H_JMP_LOAD(k, load8, ar) (H_JMP_LD32_AI_EQ + 4 * (k) + 2 * (load8) + (ar))
 #define H_ADD_JMP(k, addi, is64, imm) (H_ADD_JMP_I32_EQ + 8 * (k) + 4 * (addi) + 2 * (is64) + (imm))
 
-static uint16_t op_by_byte[256], op_by_fc[64];
+static uint16_t op_by_byte[256], op_by_fc[64], op_by_fd[256];
 static void init_op_lookup(void)
 {
     static const uint8_t prefix[] = {
@@ -99,11 +99,15 @@ static void init_op_lookup(void)
         op_by_byte[i] = 0xFFFF;
     for (int i = 0; i < 64; i++)
         op_by_fc[i] = 0xFFFF;
+    for (int i = 0; i < 256; i++)
+        op_by_fd[i] = 0xFFFF;
     for (int i = 0; i < OP__COUNT; i++) {
         if (prefix[i] == 0)
             op_by_byte[code[i]] = (uint16_t)i;
         else if (prefix[i] == 0xFC && code[i] < 64)
             op_by_fc[code[i]] = (uint16_t)i;
+        else if (prefix[i] == 0xFD && code[i] < 256)
+            op_by_fd[code[i]] = (uint16_t)i;
     }
 }
 
@@ -151,6 +155,7 @@ typedef struct {
     size_t *tgts;         /* cells that hold a code index to turn into a pointer */
     size_t ntgts, tgts_cap;
     uint32_t tempbase;
+    uint32_t s;           /* slots per value: 1, or 2 in a module that uses v128 (cf->scale) */
     uint32_t zero;        /* a slot that is always 0: after the declared locals */
     uint32_t cbase, ncmax; /* constant slots: ncmax of them from cbase (see operand()) */
     uint32_t nconsts;
@@ -237,11 +242,12 @@ static int rd_op(T *t)
 {
     uint8_t b = rd_byte(t);
     uint16_t op;
-    if (b == 0xFD)
-        fail(t, "SIMD instructions are not supported yet");
     if (b == 0xFC) {
         uint32_t sub = rd_u32(t);
         op = sub < 64 ? op_by_fc[sub] : 0xFFFF;
+    } else if (b == 0xFD) {
+        uint32_t sub = rd_u32(t);
+        op = sub < 256 ? op_by_fd[sub] : 0xFFFF;
     } else {
         op = op_by_byte[b];
     }
@@ -279,6 +285,16 @@ static void skip_imm(T *t, int op)
         n = rd_u32(t);
         for (uint32_t i = 0; i < n; i++)
             rd_byte(t);
+        break;
+    case TI_V128: case TI_SHUFFLE:
+        if (t->end - t->p < 16) fail(t, "malformed function body");
+        t->p += 16;
+        break;
+    case TI_LANE: rd_byte(t); break;
+    case TI_MEMARG_LANE:
+        t->p = leb_skip(t->p, t->end);
+        t->p = leb_skip(t->p, t->end);
+        rd_byte(t);
         break;
     default:
         fail(t, "unsupported instruction");
@@ -361,7 +377,10 @@ static void set_last(T *t, size_t at, int h)
 
 /* ---- the simulated operand stack ---- */
 
-static uint32_t home(T *t, uint32_t i) { return t->tempbase + i; }
+static uint32_t home(T *t, uint32_t i) { return t->tempbase + i * t->s; }
+
+/* A move of one value: 16 bytes in a wide frame, where any value may be a v128. */
+static int mov_h(T *t) { return t->s == 2 ? H_MOV2 : H_MOV; }
 
 static void push(T *t, uint8_t kind, uint32_t slot, uint64_t val)
 {
@@ -400,7 +419,7 @@ static void materialise(T *t, uint32_t i)
 {
     Ent *e = &t->stk[i];
     if (e->kind == E_LOCAL) {
-        emit_h(t, H_MOV);
+        emit_h(t, mov_h(t));
         emit_pair(t, home(t, i), e->slot);
         t->nalias--;
     } else if (e->kind == E_CONST) {
@@ -475,7 +494,7 @@ static void move_to(T *t, uint32_t i, uint32_t dst)
     }
     uint32_t src = e.kind == E_LOCAL ? e.slot : home(t, i);
     if (src != dst) {
-        emit_h(t, H_MOV);
+        emit_h(t, mov_h(t));
         emit_pair(t, dst, src);
     }
 }
@@ -488,14 +507,14 @@ static void move_to(T *t, uint32_t i, uint32_t dst)
 static void move_top(T *t, uint32_t n, uint32_t dst0, uint32_t skip)
 {
     for (uint32_t k = 0; k < n; k++)
-        move_to(t, t->h - skip - n + k, dst0 + k);
+        move_to(t, t->h - skip - n + k, dst0 + k * t->s);
 }
 
 static bool in_place(T *t, uint32_t n, uint32_t dst0, uint32_t skip)
 {
     for (uint32_t k = 0; k < n; k++) {
         uint32_t i = t->h - skip - n + k;
-        if (t->stk[i].kind != E_TEMP || home(t, i) != dst0 + k)
+        if (t->stk[i].kind != E_TEMP || home(t, i) != dst0 + k * t->s)
             return false;
     }
     return true;
@@ -586,21 +605,22 @@ static void emit_return(T *t, uint32_t skip)
             Ent e = t->stk[i];
             src[k] = e.kind == E_LOCAL ? e.slot : home(t, i);
             /* Only a local below its destination can be overwritten first. */
-            if (e.kind == E_LOCAL && e.slot < k) {
-                emit_h(t, H_MOV);
+            if (e.kind == E_LOCAL && e.slot < k * t->s) {
+                emit_h(t, mov_h(t));
                 emit_pair(t, home(t, i), e.slot);
                 src[k] = home(t, i);
             }
         }
         for (uint32_t k = 0; k < n; k++) {
             uint32_t i = t->h - skip - n + k;
+            uint32_t dst = k * t->s;
             if (t->stk[i].kind == E_CONST) {
                 emit_h(t, H_CONST);
-                emit_pair(t, k, 0);
+                emit_pair(t, dst, 0);
                 emit_u64(t, t->stk[i].val);
-            } else if (src[k] != k) {
-                emit_h(t, H_MOV);
-                emit_pair(t, k, src[k]);
+            } else if (src[k] != dst) {
+                emit_h(t, mov_h(t));
+                emit_pair(t, dst, src[k]);
             }
         }
         if (src != small)
@@ -1192,6 +1212,108 @@ static void op_binary(T *t, int op)
     set_last(t, at, h);
 }
 
+/* v128.bitselect: [dst|a][b|c]. */
+static void op_ternary(T *t, int h)
+{
+    uint32_t c = pop_slot(t), b = pop_slot(t), a = pop_slot(t);
+    uint32_t d = home(t, t->h);
+    size_t at = emit_h(t, h);
+    emit_pair(t, d, a);
+    emit_pair(t, b, c);
+    push_temp(t);
+    set_last(t, at, h);
+}
+
+/* 16 bytes of the body as two little-endian words. */
+static void rd_bytes16(T *t, uint64_t w[2])
+{
+    if (t->end - t->p < 16)
+        fail(t, "malformed function body");
+    memcpy(w, t->p, 16);   /* lane 0 first: both hosts are little-endian */
+    t->p += 16;
+}
+
+/*
+ * The SIMD instructions with immediates of their own (the others are
+ * plain unary and binary operations, loads and stores):
+ *   v128.const          V128_CONST [dst|-][lo][hi]
+ *   i8x16.shuffle       [dst|a][b|-][lanes 0-7][lanes 8-15]
+ *   extract_lane        [dst|a][lane|-]
+ *   replace_lane        [dst|a][x|lane]
+ *   load*_lane          [dst|addr][v|lane][offset]
+ *   store*_lane         [addr|v][lane|-][offset]
+ */
+static void op_simd(T *t, int op)
+{
+    uint64_t w[2];
+    uint32_t d, a, b;
+    size_t at;
+    switch (op_imm[op]) {
+    case TI_V128:
+        rd_bytes16(t, w);
+        d = home(t, t->h);
+        at = emit_h(t, H_V128_CONST);
+        emit_pair(t, d, 0);
+        emit_u64(t, w[0]);
+        emit_u64(t, w[1]);
+        push_temp(t);
+        set_last(t, at, H_V128_CONST);
+        return;
+    case TI_SHUFFLE:
+        rd_bytes16(t, w);
+        b = pop_slot(t);
+        a = pop_slot(t);
+        d = home(t, t->h);
+        at = emit_h(t, op);
+        emit_pair(t, d, a);
+        emit_pair(t, b, 0);
+        emit_u64(t, w[0]);
+        emit_u64(t, w[1]);
+        break;
+    case TI_LANE: {
+        uint32_t lane = rd_byte(t);
+        if (op_sig[op][1] == '>') {        /* extract: "v>x" */
+            a = pop_slot(t);
+            d = home(t, t->h);
+            at = emit_h(t, op);
+            emit_pair(t, d, a);
+            emit_pair(t, lane, 0);
+        } else {                           /* replace: "vx>v" */
+            uint32_t x = pop_slot(t);
+            a = pop_slot(t);
+            d = home(t, t->h);
+            at = emit_h(t, op);
+            emit_pair(t, d, a);
+            emit_pair(t, x, lane);
+        }
+        break;
+    }
+    case TI_MEMARG_LANE: {
+        rd_u32(t);                         /* alignment: a hint */
+        uint32_t off = rd_u32(t), lane = rd_byte(t);
+        uint32_t v = pop_slot(t), addr = pop_slot(t);
+        if (strchr(op_sig[op], '>')[1] == 'v') {   /* load: "iv>v" */
+            d = home(t, t->h);
+            at = emit_h(t, op);
+            emit_pair(t, d, addr);
+            emit_pair(t, v, lane);
+            emit_u64(t, off);
+            break;
+        }
+        at = emit_h(t, op);
+        emit_pair(t, addr, v);
+        emit_pair(t, lane, 0);
+        emit_u64(t, off);
+        set_last(t, at, op);
+        return;
+    }
+    default:
+        fail(t, "unsupported instruction");
+    }
+    push_temp(t);
+    set_last(t, at, op);
+}
+
 static void op_local_set(T *t, uint32_t x, bool tee)
 {
     if (x >= t->zero)
@@ -1222,7 +1344,7 @@ static void op_local_set(T *t, uint32_t x, bool tee)
             emit_pair(t, x, 0);
             emit_u64(t, top.val);
         } else {
-            emit_h(t, H_MOV);
+            emit_h(t, mov_h(t));
             emit_pair(t, x, top.kind == E_LOCAL ? top.slot : home(t, i));
         }
     }
@@ -1265,6 +1387,11 @@ static void op_call(T *t, int h, uint32_t fi, uint32_t type, uint32_t table)
 }
 
 /* Emit `h dst, operands...` for an instruction with pop operands and an optional result. */
+static bool global_is_v128(T *t, uint32_t g)
+{
+    return g < t->m->nglobals && t->m->global_types[g].type == VT_V128;
+}
+
 static void op_generic(T *t, int h, uint32_t npop, bool result, uint32_t imm1, uint32_t imm2)
 {
     uint32_t s[3] = { 0, 0, 0 };
@@ -1275,8 +1402,8 @@ static void op_generic(T *t, int h, uint32_t npop, bool result, uint32_t imm1, u
     switch (h) {
     case H_MEMORY_SIZE: emit_pair(t, d, 0); break;
     case H_MEMORY_GROW: emit_pair(t, d, s[0]); break;
-    case H_GLOBAL_GET: emit_pair(t, d, imm1); break;
-    case H_GLOBAL_SET: emit_pair(t, s[0], imm1); break;
+    case H_GLOBAL_GET: case H_GLOBAL_GET2: emit_pair(t, d, imm1); break;
+    case H_GLOBAL_SET: case H_GLOBAL_SET2: emit_pair(t, s[0], imm1); break;
     case H_REF_FUNC: emit_pair(t, d, imm1); break;
     case H_TABLE_GET: emit_pair(t, d, s[0]); emit_pair(t, imm1, 0); break;
     case H_TABLE_SET: emit_pair(t, s[0], s[1]); emit_pair(t, imm1, 0); break;
@@ -1288,7 +1415,7 @@ static void op_generic(T *t, int h, uint32_t npop, bool result, uint32_t imm1, u
     case H_ELEM_DROP: case H_DATA_DROP: emit_pair(t, imm1, 0); break;
     case H_MEMORY_INIT: emit_pair(t, s[0], s[1]); emit_pair(t, s[2], imm1); break;
     case H_MEMORY_COPY: case H_MEMORY_FILL: emit_pair(t, s[0], s[1]); emit_pair(t, s[2], 0); break;
-    case H_SELECT: emit_pair(t, d, s[0]); emit_pair(t, s[1], s[2]); break;
+    case H_SELECT: case H_SELECT2: emit_pair(t, d, s[0]); emit_pair(t, s[1], s[2]); break;
     default: fail(t, "internal error: op_generic");
     }
     if (result) {
@@ -1521,23 +1648,28 @@ static void translate_op(T *t, int op)
             rd_byte(t);
         /* fall through */
     case OP_SELECT:
-        op_generic(t, H_SELECT, 3, true, 0, 0);
+        op_generic(t, t->s == 2 ? H_SELECT2 : H_SELECT, 3, true, 0, 0);
         return;
     case OP_LOCAL_GET:
         a = rd_u32(t);
-        if (a >= t->zero)
+        if ((uint64_t)a * t->s >= t->zero)
             fail(t, "unknown local");
-        push(t, E_LOCAL, a, 0);
+        push(t, E_LOCAL, a * t->s, 0);
         return;
     case OP_LOCAL_SET:
     case OP_LOCAL_TEE:
-        op_local_set(t, rd_u32(t), op == OP_LOCAL_TEE);
+        a = rd_u32(t);
+        if ((uint64_t)a * t->s >= t->zero)
+            fail(t, "unknown local");
+        op_local_set(t, a * t->s, op == OP_LOCAL_TEE);
         return;
     case OP_GLOBAL_GET:
-        op_generic(t, H_GLOBAL_GET, 0, true, rd_u32(t), 0);
+        a = rd_u32(t);
+        op_generic(t, global_is_v128(t, a) ? H_GLOBAL_GET2 : H_GLOBAL_GET, 0, true, a, 0);
         return;
     case OP_GLOBAL_SET:
-        op_generic(t, H_GLOBAL_SET, 1, false, rd_u32(t), 0);
+        a = rd_u32(t);
+        op_generic(t, global_is_v128(t, a) ? H_GLOBAL_SET2 : H_GLOBAL_SET, 1, false, a, 0);
         return;
     case OP_TABLE_GET:
         op_generic(t, H_TABLE_GET, 1, true, rd_u32(t), 0);
@@ -1620,6 +1752,10 @@ static void translate_op(T *t, int op)
         return;
     }
 
+    if (op_imm[op] >= TI_V128) {
+        op_simd(t, op);
+        return;
+    }
     /* The rest is typed by the table's sig column: loads, stores, numeric. */
     const char *sig = op_sig[op];
     const char *gt = strchr(sig, '>');
@@ -1639,7 +1775,7 @@ static void translate_op(T *t, int op)
             off += (uint32_t)t->stk[ai].val;
             t->stk[ai].val = 0;
         }
-        if (npush == 1 && off <= UINT32_MAX && last_makes_top(t) &&
+        if (npush == 1 && off <= UINT32_MAX && op <= OP_I64_LOAD32_U && last_makes_top(t) &&
             (t->last_h == H_I32_ADD_IMM || t->last_h == OP_I32_ADD)) {
             /* i32.add then load: one instruction that adds (wrapping) and loads. */
             const Cell *li = &t->code[t->last];
@@ -1683,76 +1819,10 @@ static void translate_op(T *t, int op)
         op_unary(t, op);
     else if (npop == 2)
         op_binary(t, op);
+    else if (npop == 3 && op == OP_V128_BITSELECT)
+        op_ternary(t, op);
     else
         fail(t, "unsupported instruction");
-}
-
-/* Whether a function type has a v128 parameter or result. */
-static bool type_has_v128(const FuncType *ft)
-{
-    for (uint32_t i = 0; i < ft->nparams; i++)
-        if (ft->params[i] == VT_V128)
-            return true;
-    for (uint32_t i = 0; i < ft->nresults; i++)
-        if (ft->results[i] == VT_V128)
-            return true;
-    return false;
-}
-
-/*
- * v128 values do not fit the one-slot-per-value frames yet: refuse a
- * function whose locals, type, calls, globals or blocks involve one, so
- * that nothing runs with half a value.  (The SIMD instructions themselves
- * are refused by rd_op.)
- */
-static void refuse_v128(T *t, const Func *fn)
-{
-    static const char msg[] = "SIMD (v128 values) is not supported yet";
-    const Module *m = t->m;
-    if (type_has_v128(&m->types[m->func_types[t->cf->func_index]]))
-        fail(t, msg);
-    for (uint32_t i = 0; i < fn->nlocals; i++)
-        if (fn->local_types[i] == VT_V128)
-            fail(t, msg);
-    while (t->p < t->end) {
-        int op = rd_op(t);
-        const uint8_t *imm = t->p;
-        bool v128 = false;
-        uint32_t x;
-        switch (op) {
-        case OP_GLOBAL_GET: case OP_GLOBAL_SET:
-            x = rd_u32(t);
-            v128 = x < m->nglobals && m->global_types[x].type == VT_V128;
-            break;
-        case OP_CALL:
-            x = rd_u32(t);
-            v128 = x < m->nfuncs && type_has_v128(&m->types[m->func_types[x]]);
-            break;
-        case OP_CALL_INDIRECT:
-            x = rd_u32(t);
-            v128 = x < m->ntypes && type_has_v128(&m->types[x]);
-            break;
-        case OP_BLOCK: case OP_LOOP: case OP_IF: {
-            int64_t bt;
-            if (*t->p == VT_V128)
-                v128 = true;
-            else if (*t->p != 0x40 && !(*t->p >= 0x6F && *t->p <= 0x7F) &&
-                     leb_s33(&t->p, t->end, &bt) == 0 && bt >= 0 && bt < m->ntypes)
-                v128 = type_has_v128(&m->types[bt]);
-            break;
-        }
-        case OP_SELECT_T:
-            x = rd_u32(t);
-            v128 = x >= 1 && rd_byte(t) == VT_V128;
-            break;
-        default:
-            break;
-        }
-        if (v128)
-            fail(t, msg);
-        t->p = imm;
-        skip_imm(t, op);
-    }
 }
 
 static void translate_body(T *t)
@@ -1762,8 +1832,6 @@ static void translate_body(T *t)
     const Func *fn = &m->funcs[cf->func_index - m->nfunc_imports];
     t->p = fn->code;
     t->end = fn->code + fn->code_len;
-    refuse_v128(t, fn);
-    t->p = fn->code;
     /* Count the constants (an upper bound on the constant slots needed). */
     uint32_t nconst = 0;
     while (t->p < t->end && nconst < MAX_CONST_SLOTS) {
@@ -1773,13 +1841,14 @@ static void translate_body(T *t)
         skip_imm(t, op);
     }
     t->p = fn->code;
-    t->zero = cf->nparams + cf->nlocals - 1;
-    t->cbase = t->zero + 1;
+    t->s = cf->scale;
+    t->zero = cf->nparams + cf->nlocals - t->s;
+    t->cbase = t->zero + t->s;
     t->ncmax = nconst;
     t->consts = calloc(nconst ? nconst : 1, sizeof *t->consts);
     if (!t->consts)
         fail(t, "out of memory");
-    t->tempbase = t->cbase + nconst;
+    t->tempbase = (t->cbase + nconst + t->s - 1) / t->s * t->s;   /* wide values stay 16-byte aligned */
     t->last = SIZE_MAX;
     t->zeroed = calloc(t->zero ? t->zero : 1, 1);
     if (!t->zeroed)
@@ -1882,9 +1951,9 @@ static bool translate_locked(CompiledFunc *cf)
         } else {
             entry = 3;
         }
-        uint32_t slots = t->tempbase + t->max_h + 1;
-        if (slots < cf->nresults)
-            slots = cf->nresults;
+        uint32_t slots = t->tempbase + (t->max_h + 1) * t->s;
+        if (slots < cf->nresults * t->s)
+            slots = cf->nresults * t->s;
         if (slots > cf->frame_slots)
             __atomic_store_n(&cf->frame_slots, slots, __ATOMIC_RELAXED);
         cf->ncells = t->len - entry;
@@ -1925,9 +1994,12 @@ CompiledFunc *code_get(lw_module *mod, uint32_t i)
     const FuncType *ft = &m->types[fn->type];
     cf->mod = mod;
     cf->func_index = m->nfunc_imports + i;
-    cf->nparams = ft->nparams;
+    /* A module that uses v128 anywhere gets wide frames: two slots (16
+       bytes) per value, so a v128 fits wherever any value can go. */
+    cf->scale = m->uses_v128 ? 2 : 1;
+    cf->nparams = ft->nparams * cf->scale;
     cf->nresults = ft->nresults;
-    cf->nlocals = fn->nlocals + 1;   /* + the zero slot */
+    cf->nlocals = (fn->nlocals + 1) * cf->scale;   /* + the zero slot */
     cf->frame_slots = cf->nparams + (cf->nlocals > ZERO_AHEAD ? cf->nlocals : ZERO_AHEAD);
     cf->stub[0].h = interp_handlers()[H_LAZY];
     cf->code = cf->stub;

@@ -145,6 +145,10 @@ typedef union Cell {
  */
 #define LW_EXTRA_HANDLERS(X) \
     X(MOV, "p")            /* [dst|src]            fp[dst] = fp[src] */ \
+    X(MOV2, "p")           /* [dst|src]            16 bytes: a move in a wide frame */ \
+    X(SELECT2, "pp")       /* [dst|a][b|cond]      16 bytes: select in a wide frame */ \
+    X(GLOBAL_GET2, "p")    /* [dst|global]         a v128 global */ \
+    X(GLOBAL_SET2, "p")    /* [src|global]         */ \
     X(CONSTS, "pi")        /* [base|k][values *]   function entry: set k constant slots */ \
     X(CONST, "pi")         /* [dst|-][imm]         fp[dst] = imm */ \
     X(CHARGE, "n")         /* [n|-]                fuel -= n: a run falling into a join */ \
@@ -332,7 +336,9 @@ struct CompiledFunc {
     size_t ncells;
     lw_module *mod;
     uint32_t func_index;     /* in the module's function index space */
-    uint32_t nparams, nresults;
+    uint32_t scale;          /* slots per value: 1, or 2 (16 bytes) in a module that uses v128 */
+    uint32_t nparams;        /* slots of the params (their count times scale) */
+    uint32_t nresults;       /* results (a count: result k is in fp[k * scale]) */
     uint32_t nlocals;        /* slots zeroed on entry, after the params: the declared
                                 locals, then one that stays zero (operand for 0 constants) */
     uint32_t frame_slots;    /* params + locals + deepest operand stack; at least
