@@ -4,8 +4,8 @@
  * every path that copies values without computing on them — locals,
  * params, results, block results and branches, select, globals, calls —
  * and check that scalars still work beside them, that host functions get
- * their arguments packed and give results back, and that a call between a
- * wide and a narrow module is refused cleanly.
+ * their arguments packed and give results back, and that wide and narrow
+ * modules call each other with their values moved between the widths.
  */
 #include <check.h>
 #include <stdio.h>
@@ -189,33 +189,70 @@ START_TEST(host_calls_and_scalars)
 }
 END_TEST
 
-/* A wide module calling a narrow one's function: refused with a clear trap. */
-START_TEST(wide_calls_narrow)
+/* Calls between a wide and a narrow module, both ways: the arguments and
+   results move between the two widths. */
+START_TEST(wide_and_narrow_call_each_other)
 {
-    static const char narrow[] = "(module (func (export \"one\") (result i32) (i32.const 1)))";
+    static const char narrow[] =
+        "(module (import \"w\" \"mul\" (func $mul (param i32 i64 f64) (result i64 f64 i32)))\n"
+        "  (func (export \"three\") (param $a i32) (param $b i64) (result i64 i32 f64) (local $f f64) (local $i i32)\n"
+        "    (call $mul (local.get $a) (local.get $b) (f64.const 1.5))\n"
+        "    (local.set $i)\n"
+        "    (local.set $f)\n"
+        "    (i32.add (local.get $i) (i32.const 100))\n"
+        "    (local.get $f)))";
     static const char wide[] =
-        "(module (import \"n\" \"one\" (func $one (result i32)))\n"
-        "  (func (export \"f\") (result i32) (local v128) (call $one)))";
+        "(module (import \"n\" \"plus\" (func $plus (param i64 i64) (result i64)))\n"
+        "  (func (export \"mul\") (param $a i32) (param $b i64) (param $c f64) (result i64 f64 i32) (local v128)\n"
+        "    (i64.mul (i64.extend_i32_u (local.get $a)) (local.get $b))\n"
+        "    (f64.mul (local.get $c) (f64.const 2))\n"
+        "    (local.get $a))\n"
+        "  (func (export \"viaplus\") (param i64) (result i64) (local v128)\n"
+        "    (call $plus (local.get 0) (i64.const 5))))";
     lw_store *s = lw_store_new();
     lw_exec *ex = lw_exec_new(s, NULL);
-    lw_module *mn = load(narrow), *mw = load(wide);
+    lw_module *mw = load(wide);
     lw_error err;
-    lw_instance *in = lw_instantiate(s, mn, ex, &err);
-    ck_assert_ptr_nonnull(in);
-    lw_extern one;
-    ck_assert(lw_instance_export(in, "one", &one));
-    lw_store_define(s, "n", "one", one);
+    /* A narrow "plus" for the wide module, then the narrow module that
+       calls the wide one's "mul". */
+    static const char plus_only[] =
+        "(module (func (export \"plus\") (param i64 i64) (result i64) (i64.add (local.get 0) (local.get 1))))";
+    lw_module *mp = load(plus_only);
+    lw_instance *ip = lw_instantiate(s, mp, ex, &err);
+    ck_assert_ptr_nonnull(ip);
+    lw_extern x;
+    ck_assert(lw_instance_export(ip, "plus", &x));
+    lw_store_define(s, "n", "plus", x);
     lw_instance *iw = lw_instantiate(s, mw, ex, &err);
     ck_assert_ptr_nonnull(iw);
-    lw_extern f;
-    ck_assert(lw_instance_export(iw, "f", &f));
-    ck_assert_int_eq(lw_exec_call(ex, f.of.func, NULL, 0), LW_TRAP);
-    ck_assert_str_eq(lw_exec_trap_message(ex),
-                     "calls between a module that uses SIMD and one that does not are not supported yet");
+    ck_assert(lw_instance_export(iw, "mul", &x));
+    lw_store_define(s, "w", "mul", x);
+    lw_module *mn = load(narrow);
+    lw_instance *in = lw_instantiate(s, mn, ex, &err);
+    ck_assert_ptr_nonnull(in);
+
+    /* narrow -> wide */
+    ck_assert(lw_instance_export(in, "three", &x));
+    lw_value args[2] = {{.type = LW_I32, .of.i32 = 6}, {.type = LW_I64, .of.i64 = 7}};
+    ck_assert_int_eq(lw_exec_call(ex, x.of.func, args, 2), LW_OK);
+    lw_value r[3];
+    lw_exec_results(ex, r, 3);
+    ck_assert_uint_eq(r[0].of.i64, 42);
+    ck_assert_uint_eq(r[1].of.i32, 106);
+    double f;
+    memcpy(&f, &r[2].of.f64, 8);
+    ck_assert(f == 3.0);
+    /* wide -> narrow */
+    ck_assert(lw_instance_export(iw, "viaplus", &x));
+    lw_value a = {.type = LW_I64, .of.i64 = 37};
+    ck_assert_int_eq(lw_exec_call(ex, x.of.func, &a, 1), LW_OK);
+    lw_exec_results(ex, r, 1);
+    ck_assert_uint_eq(r[0].of.i64, 42);
     lw_exec_free(ex);
     lw_store_free(s);
     lw_module_free(mn);
     lw_module_free(mw);
+    lw_module_free(mp);
 }
 END_TEST
 
@@ -226,7 +263,7 @@ int main(void)
     tcase_add_test(t, params_locals_results);
     tcase_add_test(t, select_and_globals);
     tcase_add_test(t, host_calls_and_scalars);
-    tcase_add_test(t, wide_calls_narrow);
+    tcase_add_test(t, wide_and_narrow_call_each_other);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);

@@ -133,6 +133,21 @@ static void host_unpack(uint64_t *to, const uint64_t *from, const ValType *types
     }
 }
 
+/*
+ * n values at p from one frame width to the other (scale 1: a value a slot;
+ * 2: a value every two).  No v128 crosses: a module of narrow frames has
+ * none.  In place, in the order that never overwrites an unmoved value.
+ */
+static void rescale(uint64_t *p, uint32_t n, uint32_t from, uint32_t to)
+{
+    if (from == 2 && to == 1)
+        for (uint32_t i = 0; i < n; i++)
+            p[i] = p[2 * i];
+    else if (from == 1 && to == 2)
+        for (uint32_t i = n; i-- > 0;)
+            p[2 * i] = p[i];
+}
+
 static uint64_t elem_value(lw_instance *inst, const ConstExpr *e)
 {
     switch (e->op) {
@@ -451,11 +466,18 @@ call_func: {
             TRAP("out of memory");
         __atomic_store_n(&cfn->u.wasm.code, ccf, __ATOMIC_RELEASE);
     }
-    if (UNLIKELY(ccf->scale != fr->code->scale))
-        TRAP("calls between a module that uses SIMD and one that does not are not supported yet");
     const Cell *entry = LOAD_CODE(ccf);
     if (UNLIKELY(fr + 1 >= frames_end || nfp + FRAME_SLOTS(ccf) > stack_end))
         goto grow_stacks;
+    /* A module that uses v128 has wide frames (two slots a value), others
+       not; a call between the two moves the arguments to the callee's
+       width here, and XRET moves the results back. */
+    fr->xsig = NULL;
+    if (UNLIKELY(ccf->scale != fr->code->scale)) {
+        rescale(nfp, cfn->sig->nparams, fr->code->scale, ccf->scale);
+        fr->xsig = cfn->sig;
+        fr->xfp = nfp;
+    }
     ZERO_LOCALS(nfp + ccf->nparams, ccf->nlocals);
     if (ci != inst) {
         /* Returning must bring back this instance and its memory. */
@@ -540,6 +562,8 @@ op_RET:
     NEXT();
 op_XRET:
     /* A call into another instance returned to frame fr (see Frame). */
+    if (UNLIKELY(fr->xsig != NULL))
+        rescale(fr->xfp, fr->xsig->nresults, 3 - fr->code->scale, fr->code->scale);
     inst = fr->inst;
     ip = fr->xret_ip;
     LOAD_MEM();

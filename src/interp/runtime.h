@@ -112,6 +112,8 @@ typedef struct Frame {
     CompiledFunc *code;     /* NULL for the sentinel */
     lw_instance *inst;      /* the instance this frame runs in (see above for when it is set) */
     const void *xret_ip;    /* during a call into another instance: where this frame continues */
+    const FuncSig *xsig;    /* and, when the callee's frames are of the other width, its type */
+    uint64_t *xfp;          /* and its frame: the results are moved to this frame's width there */
 } Frame;
 
 struct lw_exec {
