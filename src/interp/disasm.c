@@ -148,6 +148,17 @@ static const char *wasm_fmt(int h)
     }
     if (strcmp(op_imms[h], "MEMARG") == 0)
         return "pi";
+    /* SIMD: see the layouts in ops_simd.h */
+    if (strcmp(op_imms[h], "V128") == 0)
+        return "pii";
+    if (strcmp(op_imms[h], "SHUFFLE") == 0)
+        return "ppii";
+    if (strcmp(op_imms[h], "LANE") == 0)
+        return "pp";
+    if (strcmp(op_imms[h], "MEMARG_LANE") == 0)
+        return "ppi";
+    if (strcmp(op_sigs[h], "vvv>v") == 0)
+        return "pp";
     const char *gt = strchr(op_sigs[h], '>');
     return gt && gt - op_sigs[h] == 2 ? "pp" : "p";
 }
