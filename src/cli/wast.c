@@ -370,6 +370,217 @@ static const char *valtype_name(uint8_t t)
     return "?";
 }
 
+/* ---- v128 literals ---- */
+
+/*
+ * (v128.const SHAPE LANE...) names how its 16 bytes are cut into lanes and
+ * gives every lane as a scalar literal.  The bytes hold the lanes
+ * little-endian, lane 0 first, whatever the shape, so one pair of helpers
+ * reads and writes a lane of any width.  Comparisons go lane by lane in the
+ * shape the script wrote, because that is what decides how NaN patterns
+ * and lane widths apply.
+ */
+typedef struct {
+    const char *name;
+    unsigned lanes, bytes;   /* lane count and lane width in bytes: lanes * bytes == 16 */
+    bool fp;                 /* float lanes (f32x4, f64x2) */
+} V128Shape;
+
+static const V128Shape v128_shapes[] = {
+    {"i8x16", 16, 1, false}, {"i16x8", 8, 2, false}, {"i32x4", 4, 4, false},
+    {"i64x2", 2, 8, false},  {"f32x4", 4, 4, true},  {"f64x2", 2, 8, true},
+};
+
+/* What a lane of an expected result accepts: exactly its bits, or any NaN of a class. */
+typedef enum { WANT_BITS, WANT_NAN_CANONICAL, WANT_NAN_ARITHMETIC } LaneWant;
+
+/* A parsed v128.const.  want[] is WANT_BITS except in float lanes of an expected result. */
+typedef struct {
+    const V128Shape *shape;
+    uint8_t bytes[16];
+    LaneWant want[16];
+} V128Const;
+
+/* Lane k of a v128 cut into lanes of `size` bytes. */
+static uint64_t v128_lane(const uint8_t b[16], unsigned size, unsigned k)
+{
+    uint64_t v = 0;
+    for (unsigned i = size; i-- > 0;)
+        v = v << 8 | b[k * size + i];
+    return v;
+}
+
+static void v128_set_lane(uint8_t b[16], unsigned size, unsigned k, uint64_t v)
+{
+    for (unsigned i = 0; i < size; i++)
+        b[k * size + i] = (uint8_t)(v >> 8 * i);
+}
+
+/* nan:canonical or nan:arithmetic where a float literal goes (a sign is tolerated), else WANT_BITS. */
+static LaneWant nan_pattern(const WatToken *t)
+{
+    const char *s = t->text;
+    size_t n = t->len;
+    if (n && (s[0] == '+' || s[0] == '-')) {
+        s++;
+        n--;
+    }
+    if (n == 13 && memcmp(s, "nan:canonical", 13) == 0)
+        return WANT_NAN_CANONICAL;
+    if (n == 14 && memcmp(s, "nan:arithmetic", 14) == 0)
+        return WANT_NAN_ARITHMETIC;
+    return WANT_BITS;
+}
+
+/* Whether `bits` (a float of width 32 or 64) matches nan:canonical / nan:arithmetic. */
+static bool nan_matches(uint64_t bits, bool is64, bool canonical)
+{
+    uint64_t exp_quiet = is64 ? 0x7ff8000000000000ull : 0x7fc00000ull;
+    uint64_t abs_mask = is64 ? 0x7fffffffffffffffull : 0x7fffffffull;
+    if (canonical)
+        return (bits & abs_mask) == exp_quiet;   /* either sign, zero payload beyond the quiet bit */
+    return (bits & exp_quiet) == exp_quiet;      /* any NaN with the quiet bit set */
+}
+
+/*
+ * An integer lane literal of `bits` bits, read as the text format reads
+ * it: without a sign, 0 to 2^bits - 1; with one, -2^(bits-1) to
+ * 2^(bits-1) - 1.  Hex and `_` separators come with wat_parse_i64.
+ */
+static bool parse_int_lane(const WatToken *t, unsigned bits, uint64_t *out)
+{
+    uint64_t v;
+    if (t->kind != TOK_NUMBER || !wat_parse_i64(t->text, t->len, &v))
+        return false;
+    if (bits < 64) {
+        uint64_t max = (UINT64_C(1) << bits) - 1;
+        if (t->text[0] == '+' || t->text[0] == '-') {
+            int64_t sv = (int64_t)v;   /* wat_parse_i64 applied the sign: two's complement */
+            int64_t half = (int64_t)1 << (bits - 1);
+            if (sv < -half || sv >= half)
+                return false;
+        } else if (v > max) {
+            return false;
+        }
+        v &= max;
+    }
+    *out = v;
+    return true;
+}
+
+/*
+ * Parse the (v128.const SHAPE LANE...) at toks[i].  With `patterns` (an
+ * expected result), a float lane may also be nan:canonical or
+ * nan:arithmetic; its bytes are then left zero.
+ */
+static bool parse_v128(const Wast *w, size_t i, bool patterns, V128Const *c, char *why, size_t whylen)
+{
+    size_t end = w->close[i];
+    size_t j = i + 2;   /* toks[i + 1] is v128.const; toks[end] is its ')' */
+    const WatToken *sh = &w->toks[j];
+    memset(c, 0, sizeof *c);
+    for (size_t k = 0; k < sizeof v128_shapes / sizeof v128_shapes[0]; k++)
+        if (tok_is(sh, TOK_KEYWORD, v128_shapes[k].name))
+            c->shape = &v128_shapes[k];
+    if (!c->shape) {
+        set_msg(why, whylen, "%u:%u: expected a lane shape (i8x16 i16x8 i32x4 i64x2 f32x4 f64x2)",
+                sh->line, sh->col);
+        return false;
+    }
+    const V128Shape *s = c->shape;
+    j++;
+
+    unsigned n = 0;
+    for (size_t k = j; k < end; k = next_child(w, k))
+        n++;
+    if (n != s->lanes) {
+        set_msg(why, whylen, "%u:%u: v128.const %s takes %u lanes, got %u", w->toks[i].line,
+                w->toks[i].col, s->name, s->lanes, n);
+        return false;
+    }
+    for (unsigned k = 0; k < s->lanes; k++, j++) {
+        const WatToken *t = &w->toks[j];
+        uint64_t bits = 0;
+        bool ok;
+        if (patterns && s->fp)
+            c->want[k] = nan_pattern(t);
+        if (c->want[k] != WANT_BITS)
+            continue;   /* a class of NaN: no bits to store */
+        if (t->kind == TOK_LPAREN) {
+            ok = false;
+        } else if (!s->fp) {
+            ok = parse_int_lane(t, s->bytes * 8, &bits);
+        } else if (s->bytes == 4) {
+            uint32_t f;
+            ok = wat_parse_f32(t->text, t->len, &f);
+            bits = f;
+        } else {
+            ok = wat_parse_f64(t->text, t->len, &bits);
+        }
+        if (!ok) {
+            set_msg(why, whylen, "%u:%u: bad %s lane %.*s", t->line, t->col, s->name, (int)t->len, t->text);
+            return false;
+        }
+        v128_set_lane(c->bytes, s->bytes, k, bits);
+    }
+    return true;
+}
+
+/* A float lane as the shortest literal that reads back to the same bits; NaNs as nan:0xPAYLOAD. */
+static void format_float_lane(uint64_t bits, bool is64, char *buf, size_t n)
+{
+    unsigned mbits = is64 ? 52 : 23;
+    uint64_t mant = bits & ((UINT64_C(1) << mbits) - 1);
+    uint64_t expo_all = is64 ? 0x7ff : 0xff;
+    const char *sign = bits >> (is64 ? 63 : 31) ? "-" : "";
+    if ((bits >> mbits & expo_all) == expo_all && mant) {
+        if (mant == UINT64_C(1) << (mbits - 1))
+            set_msg(buf, n, "%snan", sign);   /* the canonical NaN, as the text format writes it */
+        else
+            set_msg(buf, n, "%snan:0x%" PRIx64, sign, mant);
+        return;
+    }
+    double d;
+    if (is64) {
+        memcpy(&d, &bits, sizeof d);
+    } else {
+        uint32_t b32 = (uint32_t)bits;
+        float f;
+        memcpy(&f, &b32, sizeof f);
+        d = f;
+    }
+    /* 9 (f32) or 17 (f64) digits always read back; fewer usually do and read better. */
+    for (int prec = 1; prec <= 17; prec++) {
+        set_msg(buf, n, "%.*g", prec, d);
+        if (is64 ? strtod(buf, NULL) == d : strtof(buf, NULL) == (float)d)
+            return;
+    }
+}
+
+/*
+ * "i32x4 1 2 3 4": the bytes b cut into lanes of shape s, integer lanes as
+ * signed decimal.  With `want`, a lane that accepts a class of NaN shows
+ * the class (nan:canonical) rather than its bytes.
+ */
+static void format_v128(const uint8_t b[16], const V128Shape *s, const LaneWant *want, char *buf, size_t n)
+{
+    set_msg(buf, n, "%s", s->name);
+    for (unsigned k = 0; k < s->lanes; k++) {
+        char lane[48];
+        uint64_t v = v128_lane(b, s->bytes, k);
+        if (want && want[k] != WANT_BITS) {
+            set_msg(lane, sizeof lane, want[k] == WANT_NAN_CANONICAL ? "nan:canonical" : "nan:arithmetic");
+        } else if (s->fp) {
+            format_float_lane(v, s->bytes == 8, lane, sizeof lane);
+        } else {
+            uint64_t half = UINT64_C(1) << (s->bytes * 8 - 1);
+            set_msg(lane, sizeof lane, "%" PRId64, (int64_t)((v ^ half) - half));   /* sign-extended */
+        }
+        size_t at = strlen(buf);
+        set_msg(buf + at, n - at, " %s", lane);
+    }
+}
+
 static void format_value(const lw_value *v, char *buf, size_t n)
 {
     switch (v->type) {
@@ -400,6 +611,13 @@ static void format_value(const lw_value *v, char *buf, size_t n)
         else
             set_msg(buf, n, "(ref.null extern)");
         break;
+    case LW_V128: {
+        /* No shape to go by here (the expected value was not a v128): show the bits. */
+        const uint8_t *b = v->of.v128;
+        set_msg(buf, n, "(v128.const i32x4 0x%08" PRIx64 " 0x%08" PRIx64 " 0x%08" PRIx64 " 0x%08" PRIx64 ")",
+                v128_lane(b, 4, 0), v128_lane(b, 4, 1), v128_lane(b, 4, 2), v128_lane(b, 4, 3));
+        break;
+    }
     default:
         set_msg(buf, n, "(%s value)", valtype_name(v->type));
         break;
@@ -434,8 +652,12 @@ static bool parse_const(const Wast *w, size_t i, lw_value *v, char *why, size_t 
     memset(v, 0, sizeof *v);
     bool ok = false;
     if (tok_eq(op, "v128.const")) {
-        set_msg(why, whylen, "v128 values are not supported");
-        return false;
+        V128Const c;
+        if (!parse_v128(w, i, false, &c, why, whylen))
+            return false;
+        v->type = LW_V128;
+        memcpy(v->of.v128, c.bytes, sizeof c.bytes);
+        return true;
     }
     if (!lit) {
         set_msg(why, whylen, "%u:%u: constant without a value", op->line, op->col);
@@ -477,20 +699,40 @@ static bool parse_const(const Wast *w, size_t i, lw_value *v, char *why, size_t 
     return ok;
 }
 
-/* Whether `bits` (a NaN of width 32 or 64) matches nan:canonical / nan:arithmetic. */
-static bool nan_matches(uint64_t bits, bool is64, bool canonical)
+/*
+ * Does `got` match the expected (v128.const ...) at toks[i]?  Lane by lane
+ * in the shape written there: integer lanes exactly, float lanes by bits,
+ * or by NaN class for nan:canonical and nan:arithmetic, as scalars are.
+ */
+static bool match_v128(const Wast *w, size_t i, const lw_value *got, char *why, size_t whylen)
 {
-    uint64_t exp_quiet = is64 ? 0x7ff8000000000000ull : 0x7fc00000ull;
-    uint64_t abs_mask = is64 ? 0x7fffffffffffffffull : 0x7fffffffull;
-    if (canonical)
-        return (bits & abs_mask) == exp_quiet;   /* either sign, zero payload beyond the quiet bit */
-    return (bits & exp_quiet) == exp_quiet;      /* any NaN with the quiet bit set */
+    V128Const want;
+    if (!parse_v128(w, i, true, &want, why, whylen))
+        return false;
+    if (got->type != LW_V128) {
+        char gs[128];
+        format_value(got, gs, sizeof gs);
+        set_msg(why, whylen, "expected a v128, got %s", gs);
+        return false;
+    }
+    const V128Shape *s = want.shape;
+    for (unsigned k = 0; k < s->lanes; k++) {
+        uint64_t g = v128_lane(got->of.v128, s->bytes, k);
+        bool ok = want.want[k] == WANT_BITS
+                      ? g == v128_lane(want.bytes, s->bytes, k)
+                      : nan_matches(g, s->bytes == 8, want.want[k] == WANT_NAN_CANONICAL);
+        if (!ok) {
+            char gs[192], ws[192];
+            format_v128(got->of.v128, s, NULL, gs, sizeof gs);
+            format_v128(want.bytes, s, want.want, ws, sizeof ws);
+            set_msg(why, whylen, "got %s, expected %s (lane %u differs)", gs, ws, k);
+            return false;
+        }
+    }
+    return true;
 }
 
-/*
- * Does `got` match the expected result at toks[i]?  If not, *why says how.
- * An expected form this runner cannot check (v128) never matches.
- */
+/* Does `got` match the expected result at toks[i]?  If not, *why says how. */
 static bool match_result(const Wast *w, size_t i, const lw_value *got, char *why, size_t whylen)
 {
     const WatToken *op, *lit;
@@ -501,16 +743,20 @@ static bool match_result(const Wast *w, size_t i, const lw_value *got, char *why
 
     if (tok_eq(op, "either")) {
         /* (either r1 r2 ...) matches when any alternative does. */
-        for (size_t j = i + 2; j < w->close[i]; j = next_child(w, j))
+        V128Const alt = {0};
+        for (size_t j = i + 2; j < w->close[i]; j = next_child(w, j)) {
             if (match_result(w, j, got, why, whylen))
                 return true;
+            /* A v128 reads best in the shape of the first v128 alternative. */
+            if (got->type == LW_V128 && !alt.shape && w->toks[j].kind == TOK_LPAREN &&
+                tok_is(&w->toks[j + 1], TOK_KEYWORD, "v128.const") && parse_v128(w, j, true, &alt, why, whylen))
+                format_v128(got->of.v128, alt.shape, NULL, gs, sizeof gs);
+        }
         set_msg(why, whylen, "got %s, none of the alternatives", gs);
         return false;
     }
-    if (tok_eq(op, "v128.const")) {
-        set_msg(why, whylen, "v128 results are not supported");
-        return false;
-    }
+    if (tok_eq(op, "v128.const"))
+        return match_v128(w, i, got, why, whylen);
     if (tok_eq(op, "ref.func")) {
         /* Function identity is not observable from here: any non-null funcref. */
         if (got->type == LW_FUNCREF && got->of.func)
@@ -519,19 +765,12 @@ static bool match_result(const Wast *w, size_t i, const lw_value *got, char *why
         return false;
     }
     if (lit && (tok_eq(op, "f32.const") || tok_eq(op, "f64.const"))) {
-        const char *s = lit->text;
-        size_t n = lit->len;
-        if (n && (s[0] == '+' || s[0] == '-')) {
-            s++;
-            n--;
-        }
-        bool canon = n == 13 && memcmp(s, "nan:canonical", 13) == 0;
-        bool arith = n == 14 && memcmp(s, "nan:arithmetic", 14) == 0;
-        if (canon || arith) {
+        LaneWant nan = nan_pattern(lit);
+        if (nan != WANT_BITS) {
             bool is64 = tok_eq(op, "f64.const");
             uint8_t want = is64 ? LW_F64 : LW_F32;
             uint64_t bits = is64 ? got->of.f64 : got->of.f32;
-            if (got->type == want && nan_matches(bits, is64, canon))
+            if (got->type == want && nan_matches(bits, is64, nan == WANT_NAN_CANONICAL))
                 return true;
             set_msg(why, whylen, "expected (%.*s %.*s), got %s", (int)op->len, op->text,
                     (int)lit->len, lit->text, gs);
@@ -657,10 +896,6 @@ static ActResult run_action(Wast *w, size_t i, lw_value **res, uint32_t *nres, c
         goto out;
     }
     for (a = 0; a < nargs; a++) {
-        if (params[a] == LW_V128) {
-            set_msg(msg, msglen, "v128 parameters are not supported");
-            goto out;
-        }
         if (args[a].type != params[a]) {
             set_msg(msg, msglen, "argument %u of \"%s\" is %s, expected %s", a, name,
                     valtype_name(args[a].type), valtype_name(params[a]));

@@ -26,9 +26,7 @@
 #include <string.h>
 #include "interp/translate.h"
 #include "interp/numeric.h"
-#if __has_include("interp/simd.h")
 #include "interp/simd.h"
-#endif
 #include "mem/memory.h"
 
 static const void *const *handler_table;

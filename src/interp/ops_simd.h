@@ -22,15 +22,6 @@
  * pooled memory's touched bound (oob:) applies to them too.
  */
 
-#if !__has_include("interp/simd.h")
-/* (Temporary, while simd.h is being written: every SIMD handler traps.) */
-#define OP(id, text, prefix, code, imm, sig)
-#define OPV(id, text, code, imm, sig) op_##id:
-#include "decode/opcodes.def"
-#undef OPV
-#undef OP
-    TRAP("SIMD instructions are not implemented yet");
-#else
 #define V_GET(slot) v128_load(fp + (slot))
 #define V_PUT(slot, v) v128_store(fp + (slot), (v))
 
@@ -207,4 +198,3 @@ op_##id: { \
 #undef SLOT_PUT_d
 #undef V_GET
 #undef V_PUT
-#endif
