@@ -140,6 +140,9 @@ lw_instance *lw_instantiate(lw_store *s, lw_module *m, lw_exec *ex, lw_error *er
 bool lw_instance_export(lw_instance *inst, const char *name, lw_extern *out);
 const lw_module *lw_instance_module(const lw_instance *inst);
 
+/* The type of function export `name` of m (false if there is none), as lw_func_type gives it. */
+bool lw_module_export_type(const lw_module *m, const char *name, const lw_valtype **params, uint32_t *nparams,
+                           const lw_valtype **results, uint32_t *nresults);
 void lw_func_type(const lw_func *f, const lw_valtype **params, uint32_t *nparams,
                   const lw_valtype **results, uint32_t *nresults);
 lw_value lw_global_get(const lw_global *g);
@@ -204,10 +207,15 @@ typedef struct {
     uint64_t max_fuel;      /* fuel per process (0: none) */
 } lw_runtime_config;
 
+#define LW_PROC_MAX_RESULTS 8
+
 typedef struct {
     int64_t reason;         /* 0 normal, an exit value, or LW_REASON_* (leonardo/process.h) */
     char text[256];         /* the reason in words, e.g. "trap: integer divide by zero" */
     const char *backtrace;  /* for a trap: innermost function first (valid until lw_runtime_free) */
+    bool returned;          /* its function returned (not exit, trap or kill): results below */
+    uint32_t nresults;      /* at most LW_PROC_MAX_RESULTS are kept */
+    lw_value results[LW_PROC_MAX_RESULTS];
 } lw_proc_result;
 
 lw_runtime *lw_runtime_new(const lw_runtime_config *cfg);

@@ -333,6 +333,30 @@ else
     fail=$((fail + 1)); echo "not ok - two results, one per line"; cat "$T/out"
 fi
 expect "--invoke no results" 0 '' '' -- "$LEO" run --invoke nothing "$T/math.wat"
+# --invoke runs the export as the root process: it can spawn and receive.
+cat >"$T/invproc.wat" <<'EOF'
+(module
+  (import "leonardo" "spawn_export" (func $spawn (param i32 i32 i32 i32 i32 i64) (result i64)))
+  (import "leonardo" "send" (func $send (param i64 i64 i32 i32) (result i32)))
+  (import "leonardo" "receive" (func $recv (param i32 i32 i64) (result i32)))
+  (import "leonardo" "msg_tag" (func $tag (result i64)))
+  (import "leonardo" "self" (func $self (result i64)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory 1)
+  (data (i32.const 0) "double")
+  (func (export "double") (param $to i64) (param $x i64)
+    (drop (call $send (local.get $to) (i64.mul (local.get $x) (i64.const 2)) (i32.const 0) (i32.const 0))))
+  (func (export "ask") (param $x i64) (result i64 i32)
+    (i64.store (i32.const 16) (call $self))
+    (i64.store (i32.const 24) (local.get $x))
+    (drop (call $spawn (i32.const 0) (i32.const 6) (i32.const 16) (i32.const 2) (i32.const 0) (i64.const 0)))
+    (drop (call $recv (i32.const 0) (i32.const 0) (i64.const 5000)))
+    (call $tag) (i32.const 7))
+  (func (export "bye") (call $exit (i32.const -1))))
+EOF
+expect "--invoke runs as a process (spawn, receive, two results)" 0 '^42$' '' -- "$LEO" run --invoke ask "$T/invproc.wat" 21
+if ! grep -qx 7 "$T/out"; then fail=$((fail + 1)); echo "not ok - --invoke: second result"; fi
+expect "proc_exit(0xffffffff) exits 255, not a trap" 255 '' '' -- "$LEO" run --invoke bye "$T/invproc.wat"
 expect "--invoke wrong count" 64 '' 'add takes 2 arguments \(i32 i32\), 1 given' -- "$LEO" run --invoke add "$T/math.wat" 1
 expect "--invoke bad number" 64 '' "'x1' is not a valid i32" -- "$LEO" run --invoke add "$T/math.wat" x1 2
 expect "--invoke out of range" 64 '' 'not a valid i32' -- "$LEO" run --invoke add "$T/math.wat" 4294967296 0

@@ -47,7 +47,7 @@ static const char usage_text[] =
     "scripts.\n"
     "\n"
     "run options:\n"
-    "  --invoke NAME    call export NAME instead of _start; ARGS are its\n"
+    "  --invoke NAME    run export NAME instead of _start; ARGS are its\n"
     "                   arguments (i32/i64 decimal or 0x hex, f32/f64 decimal),\n"
     "                   and its results are printed one per line\n"
     "  --fuel N         trap with \"out of fuel\" after about N instructions\n"
@@ -497,40 +497,19 @@ static int report_trap_bt(const char *msg, const char *bt)
     return EX_SOFTWARE;
 }
 
-static int report_trap(lw_exec *ex, const char *msg)
+/*
+ * --invoke: ARGS parsed by the export's parameter types into args[]
+ * (at most LW_PROC_MAX_RESULTS, as a process takes).  0, or the exit
+ * status after a message.
+ */
+static int invoke_args(const lw_module *m, const RunOptions *o, lw_value *args, uint32_t *nargs)
 {
-    return report_trap_bt(msg, ex ? lw_exec_backtrace(ex) : NULL);
-}
-
-/* The status for a proc_exit.  The OS keeps only the low 8 bits, so a
-   larger code becomes 255 rather than, say, 256 turning into success. */
-static int exit_status(lw_exec *ex)
-{
-    unsigned code = (unsigned)lw_exec_exit_code(ex);
-    return code > 255 ? 255 : (int)code;
-}
-
-/* Call `f` to the end, resuming across fuel slices. */
-static lw_status call_to_end(lw_exec *ex, lw_func *f, const lw_value *args, uint32_t nargs)
-{
-    fflush(stdout); /* keep our own output in order with the program's */
-    lw_status st = lw_exec_call(ex, f, args, nargs);
-    while (st == LW_YIELD)
-        st = lw_exec_resume(ex);
-    return st;
-}
-
-/* --invoke: parse ARGS by the export's parameter types, call, print results. */
-static int invoke_export(lw_exec *ex, lw_instance *inst, const RunOptions *o)
-{
-    lw_extern ext;
-    if (!lw_instance_export(inst, o->invoke, &ext) || ext.kind != LW_EXTERN_FUNC) {
+    const lw_valtype *params, *results;
+    uint32_t np, nr;
+    if (!lw_module_export_type(m, o->invoke, &params, &np, &results, &nr)) {
         fprintf(stderr, "leonardo: %s: no exported function '%s'\n", o->file, o->invoke);
         return EX_USAGE;
     }
-    const lw_valtype *params, *results;
-    uint32_t np, nr;
-    lw_func_type(ext.of.func, &params, &np, &results, &nr);
     if ((uint32_t)o->nargs != np) {
         fprintf(stderr, "leonardo: %s takes %" PRIu32 " argument%s (", o->invoke, np, np == 1 ? "" : "s");
         for (uint32_t i = 0; i < np; i++)
@@ -538,44 +517,30 @@ static int invoke_export(lw_exec *ex, lw_instance *inst, const RunOptions *o)
         fprintf(stderr, "), %d given\n", o->nargs);
         return EX_USAGE;
     }
-    lw_value *args = calloc(np + 1, sizeof *args);
-    lw_value *res = calloc(nr + 1, sizeof *res);
-    int rc = 0;
-    if (!args || !res) {
-        fprintf(stderr, "leonardo: out of memory\n");
-        rc = EX_SOFTWARE;
-        goto done;
+    if (np > LW_PROC_MAX_RESULTS || nr > LW_PROC_MAX_RESULTS) {
+        fprintf(stderr, "leonardo: --invoke %s: at most %d parameters and %d results\n", o->invoke,
+                LW_PROC_MAX_RESULTS, LW_PROC_MAX_RESULTS);
+        return EX_USAGE;
     }
     for (uint32_t i = 0; i < np; i++) {
         if (!parse_value(o->args[i], params[i], &args[i])) {
             fprintf(stderr, "leonardo: argument %" PRIu32 " of %s: '%s' is not a valid %s\n", i + 1,
                     o->invoke, o->args[i], valtype_name(params[i]));
-            rc = EX_USAGE;
-            goto done;
+            return EX_USAGE;
         }
     }
-    lw_status st = call_to_end(ex, ext.of.func, args, np);
-    if (st == LW_OK) {
-        lw_exec_results(ex, res, nr);
-        for (uint32_t i = 0; i < nr; i++)
-            print_value(&res[i]);
-    } else if (st == LW_EXIT) {
-        rc = exit_status(ex);
-    } else {
-        rc = report_trap(ex, lw_exec_trap_message(ex));
-    }
-done:
-    free(args);
-    free(res);
-    return rc;
+    *nargs = np;
+    return 0;
 }
 
 /*
- * `run FILE`: _start runs as the root process of a runtime, which may
- * spawn others; the runtime ends with the root, and the status is the
- * root's.  Deaths of other processes are reported as they happen.
+ * `run FILE`: _start (or the --invoke export, with args) runs as the root
+ * process of a runtime, which may spawn others; the runtime ends with the
+ * root, and the status is the root's.  An --invoke export's results are
+ * printed one per line.  Deaths of other processes are reported as they
+ * happen.
  */
-static int run_root(const RunOptions *o, lw_module *m, lw_wasi *wasi)
+static int run_root(const RunOptions *o, lw_module *m, lw_wasi *wasi, const lw_value *args, uint32_t nargs)
 {
     lw_runtime_config cfg = {
         .threads = o->threads, .slice = o->slice, .verbose = o->verbose, .max_fuel = (uint64_t)o->fuel,
@@ -588,7 +553,7 @@ static int run_root(const RunOptions *o, lw_module *m, lw_wasi *wasi)
     }
     fflush(stdout); /* keep our own output in order with the program's */
     lw_error err = {0};
-    uint64_t pid = lw_runtime_spawn(rt, m, "_start", NULL, 0, &err);
+    uint64_t pid = lw_runtime_spawn(rt, m, o->invoke ? o->invoke : "_start", args, nargs, &err);
     int rc;
     if (!pid) {
         if (err.kind == LW_ERR_NOEXPORT) {
@@ -605,6 +570,9 @@ static int run_root(const RunOptions *o, lw_module *m, lw_wasi *wasi)
     }
     lw_proc_result r;
     lw_runtime_wait(rt, pid, &r);
+    if (o->invoke && r.returned)
+        for (uint32_t i = 0; i < r.nresults; i++)
+            print_value(&r.results[i]);
     if (r.reason == LW_REASON_TRAP)
         rc = report_trap_bt(r.text + strlen("trap: "), r.backtrace);
     else if (r.reason < 0) {
@@ -752,28 +720,11 @@ static int cmd_run(int argc, char **argv)
         rc = EX_NOINPUT;
         goto out;
     }
-    if (!o.invoke) {
-        rc = run_root(&o, m, wasi);
+    lw_value args[LW_PROC_MAX_RESULTS];
+    uint32_t nargs = 0;
+    if (o.invoke && (rc = invoke_args(m, &o, args, &nargs)) != 0)
         goto out;
-    }
-    if (!(s = lw_store_new()) || !(ex = lw_exec_new(s, NULL)) || !lw_wasi_define(wasi, s))
-        goto oom;
-    if (o.fuel)
-        lw_exec_set_fuel_limit(ex, o.fuel);
-
-    lw_instance *inst = lw_instantiate(s, m, ex, &err);
-    if (!inst) {
-        if (err.kind != LW_ERR_TRAP) {
-            print_load_error(o.file, &err);
-            rc = EX_DATAERR;
-        } else if (strncmp(err.msg, "start function exited", 21) == 0) {
-            rc = exit_status(ex); /* proc_exit from the start function */
-        } else {
-            rc = report_trap(ex, err.msg);
-        }
-        goto out;
-    }
-    rc = invoke_export(ex, inst, &o);
+    rc = run_root(&o, m, wasi, args, nargs);
     goto out;
 
 oom:

@@ -143,6 +143,30 @@ const FuncSig *sig_intern(const FuncType *t)
     return sig_intern_raw(t->params, t->nparams, t->results, t->nresults);
 }
 
+bool lw_module_export_type(const lw_module *mod, const char *name, const lw_valtype **params, uint32_t *nparams,
+                           const lw_valtype **results, uint32_t *nresults)
+{
+    const Module *m = mod->m;
+    for (uint32_t i = 0; i < m->nexports; i++) {
+        const Export *x = &m->exports[i];
+        if (x->kind != EXT_FUNC || x->name_len != strlen(name) || memcmp(x->name, name, x->name_len) != 0)
+            continue;
+        const SigEntry *e = (const SigEntry *)sig_intern(&m->types[m->func_types[x->index]]);
+        if (!e)
+            return false;
+        if (params)
+            *params = e->lparams;
+        if (nparams)
+            *nparams = e->sig.nparams;
+        if (results)
+            *results = e->lresults;
+        if (nresults)
+            *nresults = e->sig.nresults;
+        return true;
+    }
+    return false;
+}
+
 void lw_func_type(const lw_func *f, const lw_valtype **params, uint32_t *nparams,
                   const lw_valtype **results, uint32_t *nresults)
 {

@@ -99,6 +99,7 @@ struct Proc {
     bool yielding;          /* parked by yield(): requeued at once, and the call then returns */
     bool requeued;          /* queued again while still RUNNING (yield, slice over): run() needs no lock */
     bool exited;            /* ended by the API's exit(reason) */
+    bool returned;          /* its entry function returned: its results are in ex */
     int64_t exit_reason;
     ProcConfig **configs;   /* configurations it made (config_new), id = index + 1; NULL once freed */
     uint32_t nconfigs;

@@ -433,10 +433,12 @@ static void set_end(Proc *p, lw_status st, int64_t killed)
     switch (st) {
     case LW_OK:
         p->reason = LW_REASON_NORMAL;
+        p->returned = true;
         snprintf(p->reason_text, sizeof p->reason_text, "normal");
         break;
     case LW_EXIT:
-        p->reason = p->exited ? p->exit_reason : lw_exec_exit_code(ex);
+        /* proc_exit's code is a u32: never mistaken for a negative LW_REASON_* */
+        p->reason = p->exited ? p->exit_reason : (int64_t)(uint32_t)lw_exec_exit_code(ex);
         snprintf(p->reason_text, sizeof p->reason_text, p->reason ? "exit(%lld)" : "normal",
                  (long long)p->reason);
         break;
@@ -854,6 +856,12 @@ bool runtime_record_end(lw_runtime *rt, Proc *p)
             snprintf(e->result.text, sizeof e->result.text, "%s", p->reason_text);
             e->backtrace = p->backtrace ? strdup(p->backtrace) : NULL;
             e->result.backtrace = e->backtrace ? e->backtrace : "";
+            if (p->returned && p->entry) {
+                uint32_t n = p->entry->sig->nresults;
+                e->result.returned = true;
+                e->result.nresults = n < LW_PROC_MAX_RESULTS ? n : LW_PROC_MAX_RESULTS;
+                lw_exec_results(p->ex, e->result.results, e->result.nresults);
+            }
             e->next = rt->ended;
             rt->ended = e;
         }
