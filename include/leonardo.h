@@ -102,9 +102,11 @@ void lw_store_free(lw_store *s);   /* frees everything made in it */
 
 /*
  * A host function.  `slots` holds the arguments on entry (one uint64_t
- * each: i32 and f32 in the low 32 bits, refs as pointers) and receives the
- * results on return (slots[0..nresults)).  Return LW_OK, LW_TRAP (after
- * lw_exec_set_trap) or LW_EXIT (after lw_exec_set_exit).
+ * each: i32 and f32 in the low 32 bits, refs as pointers; a v128 takes two,
+ * lanes 0-7's bytes first) and receives the results on return, packed the
+ * same way.  Return LW_OK, LW_TRAP (after lw_exec_set_trap), LW_EXIT
+ * (after lw_exec_set_exit), or, in a process, LW_BLOCK to park it (the
+ * function runs again when the process is woken).
  */
 typedef lw_status (*lw_host_fn)(lw_exec *ex, void *env, uint64_t *slots);
 
