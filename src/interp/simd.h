@@ -38,6 +38,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include "interp/numeric.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "simd.h assumes a little-endian host (wasm lane 0 = vector element 0)"
@@ -635,47 +636,9 @@ LW_BINOP(f64x2_sub, lw_f64x2, -)
 LW_BINOP(f64x2_mul, lw_f64x2, *)
 LW_BINOP(f64x2_div, lw_f64x2, /)
 
-/*
- * Wasm's min and max: a NaN in either lane gives a NaN (x + y returns one,
- * quieted, as the spec's NaN propagation asks); -0 counts as less than +0.
- * Hardware min/max instructions get one or both of these wrong (x86's
- * minps returns the second operand for NaN and for equal zeros).
- */
-static inline float lw_fminf(float x, float y)
-{
-    if (isnan(x) || isnan(y))
-        return x + y;
-    if (x == y)
-        return signbit(x) ? x : y;
-    return x < y ? x : y;
-}
-
-static inline float lw_fmaxf(float x, float y)
-{
-    if (isnan(x) || isnan(y))
-        return x + y;
-    if (x == y)
-        return signbit(x) ? y : x;
-    return x > y ? x : y;
-}
-
-static inline double lw_fmin(double x, double y)
-{
-    if (isnan(x) || isnan(y))
-        return x + y;
-    if (x == y)
-        return signbit(x) ? x : y;
-    return x < y ? x : y;
-}
-
-static inline double lw_fmax(double x, double y)
-{
-    if (isnan(x) || isnan(y))
-        return x + y;
-    if (x == y)
-        return signbit(x) ? y : x;
-    return x > y ? x : y;
-}
+/* min and max are the scalar ones (numeric.h: NaN in, NaN out; -0 below +0),
+   lane by lane; hardware min/max instructions get one or both rules wrong
+   (x86's minps returns the second operand for NaN and for equal zeros). */
 
 /* Lane-wise scalar function f on the float view F of n lanes. */
 #define LW_FMAP1(name, F, n, f)                                             \
@@ -694,10 +657,10 @@ static inline lw_v128 simd_##name(lw_v128 a, lw_v128 b)                     \
         x[i] = f(x[i], y[i]);                                               \
     return (lw_v128)x;                                                      \
 }
-LW_FMAP2(f32x4_min, lw_f32x4, 4, lw_fminf)
-LW_FMAP2(f32x4_max, lw_f32x4, 4, lw_fmaxf)
-LW_FMAP2(f64x2_min, lw_f64x2, 2, lw_fmin)
-LW_FMAP2(f64x2_max, lw_f64x2, 2, lw_fmax)
+LW_FMAP2(f32x4_min, lw_f32x4, 4, wasm_fminf)
+LW_FMAP2(f32x4_max, lw_f32x4, 4, wasm_fmaxf)
+LW_FMAP2(f64x2_min, lw_f64x2, 2, wasm_fmin)
+LW_FMAP2(f64x2_max, lw_f64x2, 2, wasm_fmax)
 
 /*
  * The rounding functions keep -0.  nearest is round half to even:

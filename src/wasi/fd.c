@@ -315,13 +315,11 @@ static lw_status wasi_fd_datasync(lw_exec *ex, void *env, uint64_t *slots)
 
 /* ---- position ---- */
 
-/* fd_seek(fd, offset i64, whence, newoffset_ptr) -> errno */
-static lw_status wasi_fd_seek(lw_exec *ex, void *env, uint64_t *slots)
+/* fd_seek(fd, offset, whence, newoffset_ptr) and fd_tell(fd, offset_ptr): the new position at `out`. */
+static lw_status seek(lw_exec *ex, lw_wasi *w, uint64_t *slots, uint32_t fd, int64_t off, uint32_t whence, uint32_t out)
 {
-    uint32_t fd = (uint32_t)slots[0], whence = (uint32_t)slots[2], out = (uint32_t)slots[3];
-    int64_t off = (int64_t)slots[1];
     uint16_t err;
-    FdEntry *e = fd_get(table_of(ex, env, NULL), fd, 0, &err);
+    FdEntry *e = fd_get(table_of(ex, w, NULL), fd, 0, &err);
     if (!e)
         RET(err);
     if (!is_file(e->res) && e->res->type != FT_DIR)
@@ -347,26 +345,16 @@ static lw_status wasi_fd_seek(lw_exec *ex, void *env, uint64_t *slots)
     RET(W_SUCCESS);
 }
 
+/* fd_seek(fd, offset i64, whence, newoffset_ptr) -> errno */
+static lw_status wasi_fd_seek(lw_exec *ex, void *env, uint64_t *slots)
+{
+    return seek(ex, env, slots, (uint32_t)slots[0], (int64_t)slots[1], (uint32_t)slots[2], (uint32_t)slots[3]);
+}
+
 /* fd_tell(fd, offset_ptr) -> errno */
 static lw_status wasi_fd_tell(lw_exec *ex, void *env, uint64_t *slots)
 {
-    uint32_t fd = (uint32_t)slots[0], out = (uint32_t)slots[1];
-    uint16_t err;
-    FdEntry *e = fd_get(table_of(ex, env, NULL), fd, 0, &err);
-    if (!e)
-        RET(err);
-    if (!is_file(e->res) && e->res->type != FT_DIR)
-        RET(W_SPIPE);
-    if (!(e->base & R_FD_TELL))
-        RET(W_NOTCAPABLE);
-    Mem m;
-    if (!mem_of(ex, &m) || !mem_at(&m, out, 8))
-        RET(W_FAULT);
-    off_t r = lseek(e->res->fd, 0, SEEK_CUR);
-    if (r < 0)
-        RET(errno_to_wasi(errno));
-    put64(&m, out, (uint64_t)r);
-    RET(W_SUCCESS);
+    return seek(ex, env, slots, (uint32_t)slots[0], 0, 1, (uint32_t)slots[1]);
 }
 
 /* ---- the descriptor itself ---- */
