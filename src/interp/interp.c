@@ -468,13 +468,15 @@ call_func: {
     if (UNLIKELY(fr + 1 >= frames_end || nfp + FRAME_SLOTS(ccf) > stack_end))
         goto grow_stacks;
     /* A module that uses v128 has wide frames (two slots a value), others
-       not; a call between the two moves the arguments to the callee's
-       width here, and XRET moves the results back. */
-    fr->xsig = NULL;
+       not; a call between the two (always between instances) moves the
+       arguments to the callee's width here, before its locals are zeroed
+       over where wide arguments lay, and XRET moves the results back. */
     if (UNLIKELY(ccf->scale != fr->code->scale)) {
         rescale(nfp, cfn->sig->nparams, fr->code->scale, ccf->scale);
         fr->xsig = cfn->sig;
         fr->xfp = nfp;
+    } else if (ci != inst) {
+        fr->xsig = NULL;
     }
     ZERO_LOCALS(nfp + ccf->nparams, ccf->nlocals);
     if (ci != inst) {

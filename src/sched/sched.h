@@ -195,6 +195,12 @@ int registry_unregister(lw_runtime *rt, const char *name, uint32_t len);
 void sched_wake_locked(Proc *p);
 /* Whether anything else waits to run on this worker (a yield with nobody to yield to goes straight on). */
 bool sched_others_runnable(void);
+/*
+ * A host function's yield (the process API's, WASI's sched_yield): LW_BLOCK
+ * to go to the back of the run queue, LW_OK when there is nobody to yield
+ * to, or when this is the call again after the others had their turn.
+ */
+lw_status sched_yield_call(Proc *p);
 /* Put a new process in a run queue. */
 void sched_enqueue_new(Proc *p);
 /*

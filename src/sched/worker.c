@@ -185,6 +185,19 @@ bool sched_others_runnable(void)
     return w->runnext || deque_size_hint(&w->runq) > 0 || atomic_load_explicit(&w->rt->gq_len, memory_order_relaxed) > 0;
 }
 
+lw_status sched_yield_call(Proc *p)
+{
+    if (p->yielding) {
+        p->yielding = false;   /* the call again, after the others had their turn */
+        return LW_OK;
+    }
+    /* Alone on this worker, with no kill pending: the back of the queue is the front. */
+    if (!atomic_load_explicit(&p->killed, memory_order_relaxed) && !sched_others_runnable())
+        return LW_OK;
+    p->yielding = true;   /* run() requeues it at once */
+    return LW_BLOCK;
+}
+
 void sched_enqueue_new(Proc *p)
 {
     push_runnable(p->rt, p, false);

@@ -449,16 +449,7 @@ static lw_status api_yield(lw_exec *ex, void *env, uint64_t *s)
 {
     (void)env;
     (void)s;   /* no parameters, no results: no slots to touch */
-    Proc *p = SELF(ex);
-    if (p->yielding) {
-        p->yielding = false;   /* this is the call again, after the others had their turn */
-        return LW_OK;
-    }
-    /* Alone on this worker, with no kill pending: the back of the queue is the front. */
-    if (!atomic_load_explicit(&p->killed, memory_order_relaxed) && !sched_others_runnable())
-        return LW_OK;
-    p->yielding = true;
-    return LW_BLOCK;
+    return sched_yield_call(SELF(ex));
 }
 
 static lw_status api_send_after(lw_exec *ex, void *env, uint64_t *s)

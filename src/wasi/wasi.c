@@ -341,14 +341,8 @@ static lw_status wasi_sched_yield(lw_exec *ex, void *env, uint64_t *slots)
 {
     (void)env;
     Proc *p = sched_proc_of(ex);
-    if (p && p->yielding) {
-        p->yielding = false;   /* the call again, after the others had their turn */
-        RET(W_SUCCESS);
-    }
-    if (p && (atomic_load_explicit(&p->killed, memory_order_relaxed) || sched_others_runnable())) {
-        p->yielding = true;
+    if (p && sched_yield_call(p) == LW_BLOCK)
         return LW_BLOCK;
-    }
     RET(W_SUCCESS);
 }
 
