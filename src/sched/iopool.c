@@ -44,21 +44,21 @@ static void *pool_main(void *arg)
     return NULL;
 }
 
-IoPool *iopool_new(void)
+IoPool *iopool_new(void (*done)(IoJob *))
 {
     IoPool *pool = calloc(1, sizeof *pool);
     if (!pool)
         return NULL;
+    pool->done = done;   /* set once, before any thread exists to read it */
     pthread_mutex_init(&pool->lock, NULL);
     pthread_cond_init(&pool->cond, NULL);
     return pool;
 }
 
-bool iopool_submit(IoPool *pool, IoJob *job, void (*done)(IoJob *))
+bool iopool_submit(IoPool *pool, IoJob *job)
 {
     job->next = NULL;
     pthread_mutex_lock(&pool->lock);
-    pool->done = done;
     if (pool->idle == 0 && pool->nthreads < IOPOOL_MAX &&
         pthread_create(&pool->threads[pool->nthreads], NULL, pool_main, pool) == 0)
         pool->nthreads++;

@@ -18,9 +18,10 @@
 
 typedef struct IoPool IoPool;
 
-IoPool *iopool_new(void);
-/* Queue a job: job->run(job) runs on a pool thread, then `done(job)`. */
-bool iopool_submit(IoPool *pool, IoJob *job, void (*done)(IoJob *));
+/* A pool whose finished jobs are handed to done(job), on the pool thread. */
+IoPool *iopool_new(void (*done)(IoJob *));
+/* Queue a job: job->run(job) runs on a pool thread, then done(job). */
+bool iopool_submit(IoPool *pool, IoJob *job);
 /* Finish every queued job, then stop and free the threads. */
 void iopool_free(IoPool *pool);
 
