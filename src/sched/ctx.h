@@ -84,6 +84,7 @@ typedef struct lw_ctx {
  * if it does, the trampoline traps (ud2 / brk).
  */
 lw_ctx *lw_ctx_swap(lw_ctx *from, lw_ctx *to);
+_Noreturn void lw_ctx_jump(lw_ctx *from, lw_ctx *to);
 void lw_ctx_make(lw_ctx *c, void *stack, size_t size, void (*fn)(void *), void *arg);
 
 #if !defined(LW_CTX_ASAN) && !defined(LW_CTX_TSAN)
@@ -108,8 +109,7 @@ static inline void lw_ctx_init(lw_ctx *c, void *stack, size_t size,
 /* Switch from *from to *to for good: the current context is finished. */
 static inline _Noreturn void lw_ctx_exit(lw_ctx *from, lw_ctx *to)
 {
-    lw_ctx_swap(from, to);
-    __builtin_trap();
+    lw_ctx_jump(from, to);
 }
 
 /* Forget *c (made by lw_ctx_init, and never to run again) before its stack

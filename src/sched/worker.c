@@ -10,11 +10,12 @@
  * one (a message reply) runs next, for the cache's sake, but only a few
  * times in a row before the queue gets its turn.
  *
- * A process runs on the worker's process stack, switched to with the
- * assembly context switch (ctx.h): run_body() runs one slice and switches
- * back.  Waiting never keeps the stack: a waiting host function returns
- * LW_BLOCK and the interpreter stops at the call (see sched.h), so one
- * stack per worker serves every process it runs.
+ * Processes run on the worker's process stack, switched to with the
+ * assembly context switch (ctx.h).  Waiting never keeps the stack: a
+ * waiting host function returns LW_BLOCK and the interpreter stops at the
+ * call (see sched.h), so one stack per worker serves every process it
+ * runs, and run_body() goes from slice to slice on it until the worker
+ * has nothing to do and switches back to sleep.
  *
  * A worker with nothing to do sleeps until work is pushed, its next timer
  * is due or an fd it polls for is ready: one such worker at a time in the
@@ -65,8 +66,8 @@ struct Worker {
     uint32_t runnext_streak;
     lw_ctx sched_ctx, proc_ctx;
     void *stack;
-    Proc *current;
-    lw_status status;              /* what the last slice ended with */
+    Proc *current;                 /* the process whose slice runs now */
+    Proc *next;                    /* the first process of a busy period, for run_body */
     uint32_t ticks;                /* scheduling rounds, for FAIRNESS_TICKS */
     uint32_t rng;
 };
@@ -420,12 +421,6 @@ static lw_status run_slice(Proc *p)
     }
 }
 
-static void run_body(void *arg)
-{
-    Worker *w = arg;
-    w->status = run_slice(w->current);
-    lw_ctx_exit(&w->proc_ctx, &w->sched_ctx);
-}
 
 /* Record how p ended, from the status of its last slice (or a kill). */
 static void set_end(Proc *p, lw_status st, int64_t killed)
@@ -463,6 +458,7 @@ static void set_end(Proc *p, lw_status st, int64_t killed)
     }
 }
 
+/* Run p's next slice (unless it was killed) and do what its end asks for. */
 static void run(Worker *w, Proc *p)
 {
     if (p->requeued) {
@@ -481,11 +477,8 @@ static void run(Worker *w, Proc *p)
     lw_status st = LW_OK;
     if (!killed) {
         w->current = p;
-        lw_ctx_init(&w->proc_ctx, w->stack, NATIVE_STACK_SIZE, run_body, w);
-        lw_ctx_switch(&w->sched_ctx, &w->proc_ctx);
-        lw_ctx_release(&w->proc_ctx);
+        st = run_slice(p);
         w->current = NULL;
-        st = w->status;
         killed = atomic_load(&p->killed);
     }
     if (!killed && (st == LW_YIELD || (st == LW_BLOCK && p->yielding))) {
@@ -644,7 +637,7 @@ lw_status sched_offload(Proc *p, IoJob *job)
     p->job_done = false;
     pthread_mutex_unlock(&p->lock);
     p->job = job;
-    if (!iopool_submit(rt->iopool, job, job_done)) {
+    if (!iopool_submit(rt->iopool, job)) {
         /* No thread could start: do it here, which is slow but correct. */
         job->run(job);
         pthread_mutex_lock(&p->lock);
@@ -717,23 +710,52 @@ static void idle_wait(Worker *w)
     pthread_mutex_unlock(&rt->idle_lock);
 }
 
+/* One scheduling round: due timers, now and then the poller, then the
+   next process to run (NULL: nothing, or the runtime is stopping). */
+static Proc *next_work(Worker *w)
+{
+    lw_runtime *rt = w->rt;
+    if (atomic_load_explicit(&rt->stopping, memory_order_acquire))
+        return NULL;
+    fire_timers(rt);
+    if (++w->ticks % FAIRNESS_TICKS == 0 && atomic_load_explicit(&rt->io_waiters, memory_order_relaxed) > 0) {
+        void *tokens[64];
+        int n = poller_check(rt->poller, tokens, 64);
+        for (int i = 0; i < n; i++)
+            io_ready(tokens[i]);
+    }
+    return find_work(w);
+}
+
+/*
+ * The worker's busy period, on its process stack.  A slice that ends holds
+ * no native state (a waiting process is parked at its call instruction, see
+ * sched.h), so the stack is free again as soon as run() returns, and the
+ * next round's process runs on it directly: a switch to it and back would
+ * only save and restore registers nothing uses.  The worker goes back to
+ * its thread's stack when it finds nothing to run, to sleep there.
+ */
+static void run_body(void *arg)
+{
+    Worker *w = arg;
+    for (Proc *p = w->next; p; p = next_work(w))
+        run(w, p);
+    lw_ctx_exit(&w->proc_ctx, &w->sched_ctx);
+}
+
 static void *worker_main(void *arg)
 {
     Worker *w = arg;
     lw_runtime *rt = w->rt;
     this_worker = w;
     while (!atomic_load_explicit(&rt->stopping, memory_order_acquire)) {
-        fire_timers(rt);
-        if (++w->ticks % FAIRNESS_TICKS == 0 && atomic_load_explicit(&rt->io_waiters, memory_order_relaxed) > 0) {
-            void *tokens[64];
-            int n = poller_check(rt->poller, tokens, 64);
-            for (int i = 0; i < n; i++)
-                io_ready(tokens[i]);
-        }
-        Proc *p = find_work(w);
-        if (p)
-            run(w, p);
-        else
+        Proc *p = next_work(w);
+        if (p) {
+            w->next = p;
+            lw_ctx_init(&w->proc_ctx, w->stack, NATIVE_STACK_SIZE, run_body, w);
+            lw_ctx_switch(&w->sched_ctx, &w->proc_ctx);
+            lw_ctx_release(&w->proc_ctx);
+        } else
             idle_wait(w);
     }
     this_worker = NULL;
@@ -774,7 +796,7 @@ lw_runtime *lw_runtime_new(const lw_runtime_config *cfg)
     rt->poller = poller_new();
     rt->stacks = arena_new(PROC_STACKS_SLOT, PROC_SLOTS);
     rt->memories = arena_new(PROC_MEMORY_SLOT, PROC_SLOTS);
-    rt->iopool = iopool_new();
+    rt->iopool = iopool_new(job_done);
     bool ok = rt->imports && rt->poller && rt->iopool && rt->stacks && rt->memories && timers_init(&rt->timers) && process_api_define(rt->imports);
 
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
