@@ -333,6 +333,27 @@ else
     fail=$((fail + 1)); echo "not ok - two results, one per line"; cat "$T/out"
 fi
 expect "--invoke no results" 0 '' '' -- "$LEO" run --invoke nothing "$T/math.wat"
+# v128 arguments: SHAPE:LANE,... (lane 0 first); a v128 result prints its bytes in memory order.
+cat >"$T/v128.wat" <<'EOF'
+(module
+  (func (export "addv") (param v128 v128) (result v128) (i32x4.add (local.get 0) (local.get 1)))
+  (func (export "lane1") (param v128) (result f64) (f64x2.extract_lane 1 (local.get 0)))
+  (func (export "last") (param v128) (result i32) (i8x16.extract_lane_s 15 (local.get 0)))
+  (func (export "h7") (param v128) (result i32) (i16x8.extract_lane_u 7 (local.get 0)))
+  (func (export "f3") (param v128) (result f32) (f32x4.extract_lane 3 (local.get 0)))
+  (func (export "q1") (param v128) (result i64) (i64x2.extract_lane 1 (local.get 0))))
+EOF
+expect "--invoke v128 i32x4 in, v128 out" 0 '^v128 11 00 00 00 02 00 00 00 03 00 00 00 fd ff ff ff$' '' -- "$LEO" run --invoke addv "$T/v128.wat" i32x4:1,2,3,-4 i32x4:0x10,0,0,1
+expect "--invoke v128 f64x2" 0 '^-2.25$' '' -- "$LEO" run --invoke lane1 "$T/v128.wat" f64x2:0.5,-2.25
+expect "--invoke v128 i8x16, lane 15" 0 '^-128$' '' -- "$LEO" run --invoke last "$T/v128.wat" i8x16:0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0x80
+expect "--invoke v128 i16x8, lane 7" 0 '^65535$' '' -- "$LEO" run --invoke h7 "$T/v128.wat" i16x8:1,2,3,4,5,6,7,-1
+expect "--invoke v128 f32x4, lane 3" 0 '^-1.5$' '' -- "$LEO" run --invoke f3 "$T/v128.wat" f32x4:0,0,0,-1.5
+expect "--invoke v128 i64x2, lane 1" 0 '^-9000000000$' '' -- "$LEO" run --invoke q1 "$T/v128.wat" i64x2:1,-9000000000
+expect "--invoke v128 too few lanes" 64 '' "'i8x16:0,0,0' is not a valid v128 .write SHAPE" -- "$LEO" run --invoke last "$T/v128.wat" i8x16:0,0,0
+expect "--invoke v128 too many lanes" 64 '' 'not a valid v128' -- "$LEO" run --invoke lane1 "$T/v128.wat" f64x2:1,2,3
+expect "--invoke v128 trailing comma" 64 '' 'not a valid v128' -- "$LEO" run --invoke lane1 "$T/v128.wat" f64x2:1,2,
+expect "--invoke v128 lane out of range" 64 '' 'not a valid v128' -- "$LEO" run --invoke h7 "$T/v128.wat" i16x8:1,2,3,4,5,6,7,65536
+expect "--invoke v128 without a shape" 64 '' 'not a valid v128' -- "$LEO" run --invoke lane1 "$T/v128.wat" 5
 # --invoke runs the export as the root process: it can spawn and receive.
 cat >"$T/invproc.wat" <<'EOF'
 (module

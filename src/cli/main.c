@@ -48,8 +48,9 @@ static const char usage_text[] =
     "\n"
     "run options:\n"
     "  --invoke NAME    run export NAME instead of _start; ARGS are its\n"
-    "                   arguments (i32/i64 decimal or 0x hex, f32/f64 decimal),\n"
-    "                   and its results are printed one per line\n"
+    "                   arguments (i32/i64 decimal or 0x hex, f32/f64 decimal,\n"
+    "                   v128 as SHAPE:LANE,... e.g. i32x4:1,2,3,-4), and its\n"
+    "                   results are printed one per line\n"
     "  --fuel N         trap with \"out of fuel\" after about N instructions\n"
     "                   (each process, under _start)\n"
     "  --threads N      worker threads running processes (default: one per core)\n"
@@ -212,7 +213,7 @@ static bool parse_int(const char *s, int bits, uint64_t *out)
     }
     if (!*s)
         return false;
-    uint64_t v = 0, umax = bits == 64 ? UINT64_MAX : UINT32_MAX;
+    uint64_t v = 0, umax = bits == 64 ? UINT64_MAX : ((uint64_t)1 << bits) - 1;
     for (; *s; s++) {
         int d;
         if (*s >= '0' && *s <= '9')
@@ -236,9 +237,59 @@ static bool parse_int(const char *s, int bits, uint64_t *out)
     return true;
 }
 
-static bool parse_value(const char *s, lw_valtype t, lw_value *v)
+static bool parse_float(const char *s, int bits, uint64_t *out)
 {
     char *end;
+    if (bits == 32) {
+        float f = strtof(s, &end);
+        uint32_t u;
+        memcpy(&u, &f, 4);
+        *out = u;
+    } else {
+        double d = strtod(s, &end);
+        memcpy(out, &d, 8);
+    }
+    return end != s && !*end;
+}
+
+/* A v128 as SHAPE:LANE,LANE,... (i8x16, i16x8, i32x4, i64x2, f32x4 or
+   f64x2), lane 0 first, as the text format's v128.const writes it. */
+static bool parse_v128(const char *s, uint8_t out[16])
+{
+    static const struct { const char *name; int bits; bool fp; } shapes[] = {
+        { "i8x16:", 8, false }, { "i16x8:", 16, false }, { "i32x4:", 32, false },
+        { "i64x2:", 64, false }, { "f32x4:", 32, true }, { "f64x2:", 64, true },
+    };
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        size_t n = strlen(shapes[k].name);
+        if (strncmp(s, shapes[k].name, n) != 0)
+            continue;
+        int bits = shapes[k].bits, lanes = 128 / bits;
+        const char *p = s + n;
+        for (int i = 0; i < lanes; i++) {
+            const char *comma = strchr(p, ',');
+            if ((i < lanes - 1) != (comma != NULL))
+                return false;   /* too few or too many lanes */
+            char lane[64];
+            size_t len = comma ? (size_t)(comma - p) : strlen(p);
+            if (len == 0 || len >= sizeof lane)
+                return false;
+            memcpy(lane, p, len);
+            lane[len] = 0;
+            uint64_t x;
+            if (!(shapes[k].fp ? parse_float(lane, bits, &x) : parse_int(lane, bits, &x)))
+                return false;
+            for (int b = 0; b < bits / 8; b++)
+                out[i * (bits / 8) + b] = (uint8_t)(x >> (8 * b));   /* little-endian lanes */
+            p += len + 1;
+        }
+        return true;
+    }
+    return false;
+}
+
+static bool parse_value(const char *s, lw_valtype t, lw_value *v)
+{
     v->type = (uint8_t)t;
     switch (t) {
     case LW_I32: {
@@ -251,22 +302,18 @@ static bool parse_value(const char *s, lw_valtype t, lw_value *v)
     case LW_I64:
         return parse_int(s, 64, &v->of.i64);
     case LW_F32: {
-        errno = 0;
-        float f = strtof(s, &end);
-        if (end == s || *end)
+        uint64_t x;
+        if (!parse_float(s, 32, &x))
             return false;
-        memcpy(&v->of.f32, &f, 4);
+        v->of.f32 = (uint32_t)x;
         return true;
     }
-    case LW_F64: {
-        double d = strtod(s, &end);
-        if (end == s || *end)
-            return false;
-        memcpy(&v->of.f64, &d, 8);
-        return true;
-    }
+    case LW_F64:
+        return parse_float(s, 64, &v->of.f64);
+    case LW_V128:
+        return parse_v128(s, v->of.v128);
     default:
-        return false; /* v128 and references have no command-line form */
+        return false; /* references have no command-line form */
     }
 }
 
@@ -524,8 +571,9 @@ static int invoke_args(const lw_module *m, const RunOptions *o, lw_value *args, 
     }
     for (uint32_t i = 0; i < np; i++) {
         if (!parse_value(o->args[i], params[i], &args[i])) {
-            fprintf(stderr, "leonardo: argument %" PRIu32 " of %s: '%s' is not a valid %s\n", i + 1,
-                    o->invoke, o->args[i], valtype_name(params[i]));
+            fprintf(stderr, "leonardo: argument %" PRIu32 " of %s: '%s' is not a valid %s%s\n", i + 1,
+                    o->invoke, o->args[i], valtype_name(params[i]),
+                    params[i] == LW_V128 ? " (write SHAPE:LANE,..., e.g. i32x4:1,2,3,-4 or f64x2:0.5,1)" : "");
             return EX_USAGE;
         }
     }
