@@ -755,8 +755,11 @@ static void *worker_main(void *arg)
             lw_ctx_init(&w->proc_ctx, w->stack, NATIVE_STACK_SIZE, run_body, w);
             lw_ctx_switch(&w->sched_ctx, &w->proc_ctx);
             lw_ctx_release(&w->proc_ctx);
-        } else
-            idle_wait(w);
+            /* run_body came back because its last round found nothing. */
+            if (atomic_load_explicit(&rt->stopping, memory_order_acquire))
+                break;
+        }
+        idle_wait(w);
     }
     this_worker = NULL;
     return NULL;
