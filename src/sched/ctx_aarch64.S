@@ -44,6 +44,27 @@
 
         .text
 
+/* The second half of a switch: with sp at a saved frame and x9 = the FPCR
+ * in force, load the frame's FPCR (only if it differs: writing FPCR can
+ * be slow, reading it is not) and registers, and pop the frame. */
+        .macro  RESTORE
+        ldr     x10, [sp, #160]
+        cmp     x9, x10
+        b.eq    1f
+        msr     fpcr, x10
+1:      ldp     x19, x20, [sp, #0]
+        ldp     x21, x22, [sp, #16]
+        ldp     x23, x24, [sp, #32]
+        ldp     x25, x26, [sp, #48]
+        ldp     x27, x28, [sp, #64]
+        ldp     x29, x30, [sp, #80]
+        ldp     d8, d9, [sp, #96]
+        ldp     d10, d11, [sp, #112]
+        ldp     d12, d13, [sp, #128]
+        ldp     d14, d15, [sp, #144]
+        add     sp, sp, #176
+        .endm
+
 /* lw_ctx *lw_ctx_swap(lw_ctx *from = x0, lw_ctx *to = x1)
  * Returns (in the context that is later resumed) the `from` of the switch
  * that resumed it: x0 is left untouched throughout. */
@@ -87,21 +108,7 @@ lw_ctx_swap:
         ldr     x10, [x1]
         mov     sp, x10
 
-        ldr     x10, [sp, #160]
-        cmp     x9, x10
-        b.eq    1f
-        msr     fpcr, x10
-1:      ldp     x19, x20, [sp, #0]
-        ldp     x21, x22, [sp, #16]
-        ldp     x23, x24, [sp, #32]
-        ldp     x25, x26, [sp, #48]
-        ldp     x27, x28, [sp, #64]
-        ldp     x29, x30, [sp, #80]
-        ldp     d8, d9, [sp, #96]
-        ldp     d10, d11, [sp, #112]
-        ldp     d12, d13, [sp, #128]
-        ldp     d14, d15, [sp, #144]
-        add     sp, sp, #176
+        RESTORE
         .cfi_adjust_cfa_offset -176
         ret
         .cfi_endproc
@@ -121,21 +128,7 @@ lw_ctx_jump:
         ldr     x10, [x1]
         mov     sp, x10
         mrs     x9, fpcr
-        ldr     x10, [sp, #160]
-        cmp     x9, x10
-        b.eq    1f
-        msr     fpcr, x10
-1:      ldp     x19, x20, [sp, #0]
-        ldp     x21, x22, [sp, #16]
-        ldp     x23, x24, [sp, #32]
-        ldp     x25, x26, [sp, #48]
-        ldp     x27, x28, [sp, #64]
-        ldp     x29, x30, [sp, #80]
-        ldp     d8, d9, [sp, #96]
-        ldp     d10, d11, [sp, #112]
-        ldp     d12, d13, [sp, #128]
-        ldp     d14, d15, [sp, #144]
-        add     sp, sp, #176
+        RESTORE
         ret
         .cfi_endproc
         .size   lw_ctx_jump, .-lw_ctx_jump
