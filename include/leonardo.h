@@ -106,7 +106,9 @@ void lw_store_free(lw_store *s);   /* frees everything made in it */
  * lanes 0-7's bytes first) and receives the results on return, packed the
  * same way.  Return LW_OK, LW_TRAP (after lw_exec_set_trap), LW_EXIT
  * (after lw_exec_set_exit), or, in a process, LW_BLOCK to park it (the
- * function runs again when the process is woken).
+ * function runs again when the process is woken) or LW_YIELD: the call is
+ * done (its results written) and the slice ends right after it, as if the
+ * fuel had run out there.
  */
 typedef lw_status (*lw_host_fn)(lw_exec *ex, void *env, uint64_t *slots);
 

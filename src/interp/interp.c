@@ -514,13 +514,19 @@ host_call: {
         args = packed;
     }
     lw_status st = cfn->u.host.fn(ex, cfn->u.host.env, args);
-    if (st == LW_OK && args == packed)
+    if ((st == LW_OK || st == LW_YIELD) && args == packed)
         host_unpack(nfp, packed, sig->results, sig->nresults);
     fuel = ex->fuel;
     LOAD_MEM();              /* the host may have grown memory */
     if (UNLIKELY(st != LW_OK)) {
         if (st == LW_EXIT)
             return LW_EXIT;
+        if (st == LW_YIELD) {
+            /* Done, and the slice ends after the call (depth, fuel and
+               the frame's instance were saved above). */
+            ex->ip = cret;
+            return LW_YIELD;
+        }
         if (st == LW_BLOCK) {
             /* Park at the call itself (ip has not moved): a resume calls the host
                function again.  The call's run is charged again then, so refund it. */

@@ -96,7 +96,6 @@ struct Proc {
     uint32_t nargs;
     uint8_t phase;          /* 0: start function next, 1: entry next, 2: entry running */
     bool in_call;           /* a call is suspended in ex: resume it */
-    bool yielding;          /* parked by yield(): requeued at once, and the call then returns */
     bool requeued;          /* queued again while still RUNNING (yield, slice over): run() needs no lock */
     bool exited;            /* ended by the API's exit(reason) */
     bool returned;          /* its entry function returned: its results are in ex */
@@ -196,9 +195,9 @@ void sched_wake_locked(Proc *p);
 /* Whether anything else waits to run on this worker (a yield with nobody to yield to goes straight on). */
 bool sched_others_runnable(void);
 /*
- * A host function's yield (the process API's, WASI's sched_yield): LW_BLOCK
- * to go to the back of the run queue, LW_OK when there is nobody to yield
- * to, or when this is the call again after the others had their turn.
+ * A host function's yield (the process API's, WASI's sched_yield), to
+ * return from it: LW_YIELD (the call is done and the slice ends: to the
+ * back of the run queue), or LW_OK when there is nobody to yield to.
  */
 lw_status sched_yield_call(Proc *p);
 /* Put a new process in a run queue. */

@@ -188,15 +188,11 @@ bool sched_others_runnable(void)
 
 lw_status sched_yield_call(Proc *p)
 {
-    if (p->yielding) {
-        p->yielding = false;   /* the call again, after the others had their turn */
-        return LW_OK;
-    }
-    /* Alone on this worker, with no kill pending: the back of the queue is the front. */
+    /* Alone on this worker, with no kill pending: the back of the queue is
+       the front.  Otherwise the call ends the slice (run() requeues). */
     if (!atomic_load_explicit(&p->killed, memory_order_relaxed) && !sched_others_runnable())
         return LW_OK;
-    p->yielding = true;   /* run() requeues it at once */
-    return LW_BLOCK;
+    return LW_YIELD;
 }
 
 void sched_enqueue_new(Proc *p)
@@ -481,7 +477,7 @@ static void run(Worker *w, Proc *p)
         w->current = NULL;
         killed = atomic_load(&p->killed);
     }
-    if (!killed && (st == LW_YIELD || (st == LW_BLOCK && p->yielding))) {
+    if (!killed && st == LW_YIELD) {
         /* Out of fuel, or a yield: straight to the back of the queue.  Its
            state stays RUNNING, which to a waker means the same as RUNNABLE
            (it will run and see what came), so no lock is needed. */

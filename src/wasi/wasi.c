@@ -341,9 +341,8 @@ static lw_status wasi_sched_yield(lw_exec *ex, void *env, uint64_t *slots)
 {
     (void)env;
     Proc *p = sched_proc_of(ex);
-    if (p && sched_yield_call(p) == LW_BLOCK)
-        return LW_BLOCK;
-    RET(W_SUCCESS);
+    slots[0] = W_SUCCESS;
+    return p ? sched_yield_call(p) : LW_OK;
 }
 
 /* proc_exit(code): ends the process; for the root, leonardo exits with it. */
