@@ -523,6 +523,75 @@ START_TEST(start_function)
 }
 END_TEST
 
+/* A host function that returns LW_YIELD: its call is done (results
+   written), and the call into wasm stops right after it; a resume goes on
+   from the next instruction, without calling the host again. */
+static int yield_host_calls;
+
+static lw_status double_and_yield(lw_exec *ex, void *env, uint64_t *slots)
+{
+    (void)ex;
+    (void)env;
+    yield_host_calls++;
+    slots[0] = (uint32_t)(2 * (uint32_t)slots[0]);
+    return LW_YIELD;
+}
+
+static void check_host_yield(const char *text, int64_t slice)
+{
+    lw_error err;
+    lw_store *s = lw_store_new();
+    lw_valtype i32 = LW_I32;
+    lw_func *h = lw_func_new_host(s, &i32, 1, &i32, 1, double_and_yield, NULL, "dbl");
+    lw_store_define(s, "env", "dbl", (lw_extern){ .kind = LW_EXTERN_FUNC, .of.func = h });
+    lw_module *m = lw_module_load_wat(text, strlen(text), "yield.wat", &err);
+    ck_assert_msg(m != NULL, "%s", err.msg);
+    lw_instance *inst = lw_instantiate(s, m, NULL, &err);
+    ck_assert_msg(inst != NULL, "%s", err.msg);
+    lw_extern f;
+    ck_assert(lw_instance_export(inst, "run", &f));
+    lw_exec *ex = lw_exec_new(s, NULL);
+    lw_exec_set_fuel_slice(ex, slice);
+    yield_host_calls = 0;
+    lw_value arg = { .type = LW_I32, .of.i32 = 5 };
+    lw_status st = lw_exec_call(ex, f.of.func, &arg, 1);
+    int stops = 0;
+    while (st == LW_YIELD) {
+        stops++;
+        ck_assert_int_le(stops, 3);
+        st = lw_exec_resume(ex);
+    }
+    ck_assert_int_eq(st, LW_OK);
+    /* With a slice, each of the three calls stops the run once; without
+       one there is nobody to stop for, and the call runs straight on. */
+    ck_assert_int_eq(stops, slice > 0 ? 3 : 0);
+    ck_assert_int_eq(yield_host_calls, 3);
+    lw_value r;
+    lw_exec_results(ex, &r, 1);
+    ck_assert_uint_eq(r.of.i32, 5 * 2 * 2 * 2 + 1);
+    lw_exec_free(ex);
+    lw_module_free(m);
+    lw_store_free(s);
+}
+
+START_TEST(host_yield)
+{
+    static const char narrow[] =
+        "(module (import \"env\" \"dbl\" (func $d (param i32) (result i32)))\n"
+        "  (func (export \"run\") (param i32) (result i32)\n"
+        "    (i32.add (call $d (call $d (call $d (local.get 0)))) (i32.const 1))))\n";
+    /* A v128 anywhere makes every frame wide: results go through host_unpack. */
+    static const char wide[] =
+        "(module (import \"env\" \"dbl\" (func $d (param i32) (result i32)))\n"
+        "  (func (export \"run\") (param i32) (result i32) (local v128)\n"
+        "    (i32.add (call $d (call $d (call $d (local.get 0)))) (i32.const 1))))\n";
+    check_host_yield(narrow, 1000000);
+    check_host_yield(narrow, 0);
+    check_host_yield(wide, 1000000);
+    check_host_yield(wide, 0);
+}
+END_TEST
+
 /* Interning and the module cache are shared by every thread. */
 enum { NTHREADS = 4, NTYPES = 64 };
 
@@ -588,6 +657,7 @@ static Suite *runtime_suite(void)
     tcase_add_test(tc, module_cache);
     tcase_add_test(tc, wat_globals_and_exports);
     tcase_add_test(tc, start_function);
+    tcase_add_test(tc, host_yield);
     tcase_add_test(tc, threads_share_types_and_modules);
     suite_add_tcase(s, tc);
     return s;
