@@ -24,6 +24,7 @@
     "(import \"leonardo\" \"msg_read\" (func $mread (param i32 i32) (result i32)))\n" \
     "(import \"leonardo\" \"link\" (func $link (param i64) (result i32)))\n" \
     "(import \"leonardo\" \"monitor\" (func $monitor (param i64) (result i64)))\n" \
+    "(import \"leonardo\" \"demonitor\" (func $demonitor (param i64) (result i32)))\n" \
     "(import \"leonardo\" \"kill\" (func $kill (param i64) (result i32)))\n" \
     "(import \"leonardo\" \"exit\" (func $exit (param i64)))\n" \
     "(import \"leonardo\" \"trap_exit\" (func $trap_exit (param i32) (result i32)))\n" \
@@ -250,6 +251,144 @@ START_TEST(monitor_trap)
         "  (if (i32.ne (i32.load8_u (i32.const 2070)) (i32.const 105)) (then (call $exit (i64.const 5))))\n"
         "  (call $exit (i64.const 7)))\n";
     ck_assert_int_eq(run_main(body, 2, NULL), 7);
+}
+END_TEST
+
+/*
+ * demonitor: 0 stops the monitor (no DOWN when the target then dies), 1
+ * for a reference that is unknown or over (its DOWN already delivered).
+ */
+START_TEST(demonitor)
+{
+    const char *body =
+        "(data (i32.const 0) \"waiter\")\n"
+        "(func (export \"waiter\") (param i64) (drop (call $recv (i32.const 0) (i32.const 0) (i64.const -1))))\n"
+        "(func (export \"main\") (param i64) (local $c i64) (local $ref i64)\n"
+        /* monitor, demonitor, kill: nothing arrives */
+        "  (local.set $c (call $go (i32.const 0) (i32.const 6) (i64.const 0) (i32.const 0) (i64.const 0)))\n"
+        "  (local.set $ref (call $monitor (local.get $c)))\n"
+        "  (if (i32.ne (call $demonitor (local.get $ref)) (i32.const 0)) (then (call $exit (i64.const 1))))\n"
+        "  (if (i32.ne (call $demonitor (local.get $ref)) (i32.const 1)) (then (call $exit (i64.const 2))))\n"
+        "  (drop (call $kill (local.get $c)))\n"
+        "  (if (i32.ne (call $recv (i32.const 0) (i32.const 0) (i64.const 200)) (i32.const -1)) (then (call $exit (i64.const 3))))\n"
+        /* monitor, kill, DOWN with the reference: then the reference is over */
+        "  (local.set $c (call $go (i32.const 0) (i32.const 6) (i64.const 0) (i32.const 0) (i64.const 0)))\n"
+        "  (local.set $ref (call $monitor (local.get $c)))\n"
+        "  (drop (call $kill (local.get $c)))\n"
+        "  (if (i32.ne (call $recv (i32.const 0) (i32.const 0) (i64.const 5000)) (i32.const 2)) (then (call $exit (i64.const 4))))\n"
+        "  (drop (call $mread (i32.const 2048) (i32.const 16)))\n"
+        "  (if (i64.ne (i64.load (i32.const 2056)) (local.get $ref)) (then (call $exit (i64.const 5))))\n"
+        "  (if (i32.ne (call $demonitor (local.get $ref)) (i32.const 1)) (then (call $exit (i64.const 6))))\n"
+        /* a reference never made */
+        "  (if (i32.ne (call $demonitor (i64.const 123456789)) (i32.const 1)) (then (call $exit (i64.const 8))))\n"
+        /* two monitors on one process, one taken back: exactly one DOWN */
+        "  (local.set $c (call $go (i32.const 0) (i32.const 6) (i64.const 0) (i32.const 0) (i64.const 0)))\n"
+        "  (local.set $ref (call $monitor (local.get $c)))\n"
+        "  (if (i32.ne (call $demonitor (call $monitor (local.get $c))) (i32.const 0)) (then (call $exit (i64.const 9))))\n"
+        "  (drop (call $kill (local.get $c)))\n"
+        "  (if (i32.ne (call $recv (i32.const 0) (i32.const 0) (i64.const 5000)) (i32.const 2)) (then (call $exit (i64.const 10))))\n"
+        "  (drop (call $mread (i32.const 2048) (i32.const 16)))\n"
+        "  (if (i64.ne (i64.load (i32.const 2056)) (local.get $ref)) (then (call $exit (i64.const 11))))\n"
+        "  (if (i32.ne (call $recv (i32.const 0) (i32.const 0) (i64.const 200)) (i32.const -1)) (then (call $exit (i64.const 12))))\n"
+        "  (call $exit (i64.const 7)))\n";
+    ck_assert_int_eq(run_main(body, 2, NULL), 7);
+    ck_assert_int_eq(run_main(body, 1, NULL), 7);
+}
+END_TEST
+
+/*
+ * A monitor that is over leaves nothing behind on either side: a
+ * long-lived process that monitors 200,000 short-lived ones in turn (DOWN
+ * for each), and one monitored by 200,000 short-lived ones, keep their
+ * memory flat.  (A record left behind per monitor would be 48 bytes or
+ * more: about 9 MiB.)
+ */
+START_TEST(monitors_do_not_pile_up)
+{
+    const char *body =
+        "(data (i32.const 0) \"child\")\n"
+        "(data (i32.const 8) \"watcher\")\n"
+        "(func (export \"child\") (param i64))\n"
+        /* a watcher monitors its parent (the argument), then ends */
+        "(func (export \"watcher\") (param i64) (drop (call $monitor (local.get 0))))\n"
+        /* $round(name, len, arg): spawn n processes monitored, one at a time, each to its DOWN */
+        "(func $round (param $n i32) (param $l i32) (param $arg i64) (local $i i32)\n"
+        "  (loop $s\n"
+        "    (drop (call $go (local.get $n) (local.get $l) (local.get $arg) (i32.const 2) (i64.const 0)))\n"
+        "    (if (i32.ne (call $recv (i32.const 0) (i32.const 0) (i64.const 5000)) (i32.const 2)) (then (call $exit (i64.const 1))))\n"
+        "    (br_if $s (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 200000)))))\n"
+        "(func (export \"main\") (param $check i64) (local $r0 i64) (local $r1 i64) (local $r2 i64)\n"
+        "  (call $round (i32.const 0) (i32.const 5) (i64.const 0))\n"   /* warm up: the pools, the heap */
+        "  (local.set $r0 (call $rss))\n"
+        "  (call $round (i32.const 0) (i32.const 5) (i64.const 0))\n"
+        "  (local.set $r1 (call $rss))\n"
+        "  (call $round (i32.const 8) (i32.const 7) (call $self))\n"
+        "  (local.set $r2 (call $rss))\n"
+        "  (if (i64.eqz (local.get $check)) (then (call $exit (i64.const 7))))\n"
+        "  (if (i64.gt_s (i64.sub (local.get $r1) (local.get $r0)) (i64.const 2048)) (then (call $exit (i64.const 2))))\n"
+        "  (if (i64.gt_s (i64.sub (local.get $r2) (local.get $r1)) (i64.const 2048)) (then (call $exit (i64.const 3))))\n"
+        "  (call $exit (i64.const 7)))\n";
+    ck_assert_int_eq(run_main_arg(body, 2, RSS_IS_OURS, NULL), 7);
+}
+END_TEST
+
+/*
+ * demonitor racing the targets' deaths, on two workers: 2,000 monitored
+ * processes are killed by another process while main takes the monitors
+ * back one by one.  For each, exactly one of the two must hold: demonitor
+ * answered 0 and no DOWN came, or it answered 1 (over) and its DOWN came.
+ */
+START_TEST(demonitor_races_death)
+{
+    const char *body =
+        "(data (i32.const 0) \"waiter\")\n"
+        "(data (i32.const 16) \"killer\")\n"
+        "(func (export \"waiter\") (param i64) (drop (call $recv (i32.const 0) (i32.const 0) (i64.const -1))))\n"
+        "(func (export \"killer\") (param i64) (local $i i32)\n"
+        "  (drop (call $recv (i32.const 0) (i32.const 0) (i64.const -1)))\n"
+        "  (drop (call $mread (i32.const 8192) (i32.const 16000)))\n"
+        "  (loop $k\n"
+        "    (drop (call $kill (i64.load (i32.add (i32.const 8192) (i32.shl (local.get $i) (i32.const 3))))))\n"
+        "    (br_if $k (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 2000)))))\n"
+        /* pids at 8192, refs at 24576, demonitor's answers at 40960, DOWNs seen at 43008 */
+        "(func (export \"main\") (param i64) (local $i i32) (local $j i32) (local $k i64) (local $ref i64)\n"
+        "  (loop $s\n"
+        "    (i64.store (i32.add (i32.const 8192) (i32.shl (local.get $i) (i32.const 3)))\n"
+        "      (call $go (i32.const 0) (i32.const 6) (i64.const 0) (i32.const 0) (i64.const 0)))\n"
+        "    (i64.store (i32.add (i32.const 24576) (i32.shl (local.get $i) (i32.const 3)))\n"
+        "      (call $monitor (i64.load (i32.add (i32.const 8192) (i32.shl (local.get $i) (i32.const 3))))))\n"
+        "    (br_if $s (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 2000))))\n"
+        "  (local.set $k (call $go (i32.const 16) (i32.const 6) (i64.const 0) (i32.const 0) (i64.const 0)))\n"
+        "  (drop (call $send (local.get $k) (i64.const 5) (i32.const 8192) (i32.const 16000)))\n"
+        /* from the last, while the killer goes from the first: they meet */
+        "  (local.set $i (i32.const 2000))\n"
+        "  (loop $d\n"
+        "    (local.set $i (i32.sub (local.get $i) (i32.const 1)))\n"
+        "    (i32.store8 (i32.add (i32.const 40960) (local.get $i))\n"
+        "      (call $demonitor (i64.load (i32.add (i32.const 24576) (i32.shl (local.get $i) (i32.const 3))))))\n"
+        "    (br_if $d (local.get $i)))\n"
+        /* the DOWNs, until none comes for 300 ms */
+        "  (block $done (loop $c\n"
+        "    (br_if $done (i32.ne (call $recv (i32.const 0) (i32.const 0) (i64.const 300)) (i32.const 2)))\n"
+        "    (drop (call $mread (i32.const 2048) (i32.const 16)))\n"
+        "    (local.set $ref (i64.load (i32.const 2056)))\n"
+        "    (local.set $j (i32.const 0))\n"
+        "    (block $f (loop $l\n"
+        "      (br_if $f (i64.eq (i64.load (i32.add (i32.const 24576) (i32.shl (local.get $j) (i32.const 3)))) (local.get $ref)))\n"
+        "      (br_if $l (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 1))) (i32.const 2000)))))\n"
+        "    (if (i32.eq (local.get $j) (i32.const 2000)) (then (call $exit (i64.const 1))))\n"   /* a DOWN for no monitor of ours */
+        "    (if (i32.load8_u (i32.add (i32.const 43008) (local.get $j))) (then (call $exit (i64.const 2))))\n"   /* a second DOWN */
+        "    (i32.store8 (i32.add (i32.const 43008) (local.get $j)) (i32.const 1))\n"
+        "    (br $c)))\n"
+        "  (local.set $i (i32.const 0))\n"
+        "  (loop $v\n"
+        "    (if (i32.ne (i32.load8_u (i32.add (i32.const 40960) (local.get $i))) (i32.load8_u (i32.add (i32.const 43008) (local.get $i))))\n"
+        "      (then (call $exit (i64.const 3))))\n"
+        "    (br_if $v (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 2000))))\n"
+        "  (call $exit (i64.const 7)))\n";
+    for (int round = 0; round < 5; round++)
+        ck_assert_int_eq(run_main(body, 2, NULL), 7);
+    ck_assert_int_eq(run_main(body, 1, NULL), 7);
 }
 END_TEST
 
@@ -672,6 +811,9 @@ static Suite *suite(void)
     tcase_add_test(t, link_cascade_and_trap_exit);
     tcase_add_test(t, link_normal_and_abnormal);
     tcase_add_test(t, monitor_trap);
+    tcase_add_test(t, demonitor);
+    tcase_add_test(t, demonitor_races_death);
+    tcase_add_test(t, monitors_do_not_pile_up);
     tcase_add_test(t, kill_spinner);
     tcase_add_test(t, registry);
     tcase_add_test(t, send_after_and_cancel);

@@ -82,7 +82,7 @@ LW_IMPORT("msg_read") uint32_t lw_msg_read(void *buf, uint32_t len);
 LW_IMPORT("link") int32_t lw_link(uint64_t pid);          /* 0, or 1: no such process */
 LW_IMPORT("unlink") int32_t lw_unlink(uint64_t pid);
 LW_IMPORT("monitor") uint64_t lw_monitor(uint64_t pid);   /* a reference; DOWN at once if pid is gone */
-LW_IMPORT("demonitor") int32_t lw_demonitor(uint64_t ref);
+LW_IMPORT("demonitor") int32_t lw_demonitor(uint64_t ref);  /* 0 (no DOWN will come), or 1: unknown or over */
 LW_IMPORT("kill") int32_t lw_kill(uint64_t pid);          /* 0, or 1: no such process */
 LW_IMPORT("exit") __attribute__((noreturn)) void lw_exit(int64_t reason);
 LW_IMPORT("trap_exit") int32_t lw_trap_exit(int32_t on);  /* returns the old setting */

@@ -148,14 +148,7 @@ static void proc_free(Proc *p)
         free(m);
     }
     free(p->current);
-    for (Monitor *m = p->watchers, *next; m; m = next) {
-        next = m->next;
-        free(m);
-    }
-    for (Monitor *m = p->monitoring, *next; m; m = next) {
-        next = m->next;
-        free(m);
-    }
+    /* No monitors are left: proc_finish and proc_discard took them out. */
     free(p->links);
     for (uint32_t i = 0; i < p->nconfigs; i++)
         free(p->configs[i]);
@@ -280,8 +273,29 @@ bool proc_start(Proc *p)
     return true;
 }
 
+static void mon_unlink(Monitor *m, int side);
+static void mon_unref(Monitor *m);
+
 void proc_discard(Proc *p)
 {
+    /* A spawn that failed after proc_monitor_new: the parent holds the
+       record too.  The child never ran, so no DOWN. */
+    for (Monitor *m = p->watchers, *next; m; m = next) {
+        next = m->l[MON_TARGET].next;
+        Proc *w = proc_get(p->rt, m->watcher);
+        if (w) {
+            pthread_mutex_lock(&w->lock);
+            bool in = m->l[MON_WATCHER].pprev != NULL;
+            if (in)
+                mon_unlink(m, MON_WATCHER);
+            pthread_mutex_unlock(&w->lock);
+            proc_unref(w);
+            if (in)
+                mon_unref(m);
+        }
+        mon_unref(m);
+    }
+    p->watchers = NULL;
     proc_free(p);
 }
 
@@ -423,22 +437,64 @@ bool proc_link_new(Proc *parent, Proc *child)
     return ok;
 }
 
+/* ---- monitors (see Monitor in sched.h) ---- */
+
+static void mon_push(Monitor **head, Monitor *m, int side)
+{
+    m->l[side].next = *head;
+    m->l[side].pprev = head;
+    if (*head)
+        (*head)->l[side].pprev = &m->l[side].next;
+    *head = m;
+}
+
+static void mon_unlink(Monitor *m, int side)
+{
+    *m->l[side].pprev = m->l[side].next;
+    if (m->l[side].next)
+        m->l[side].next->l[side].pprev = m->l[side].pprev;
+    m->l[side].pprev = NULL;
+}
+
+static void mon_unref(Monitor *m)
+{
+    if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) == 1)
+        free(m);
+}
+
+/* Take every monitor out of *head (side's list, under its owner's lock):
+   the chain that is returned is the caller's to finish. */
+static Monitor *mon_detach(Monitor **head, int side)
+{
+    Monitor *all = *head;
+    *head = NULL;
+    for (Monitor *m = all; m; m = m->l[side].next)
+        m->l[side].pprev = NULL;
+    return all;
+}
+
+static Monitor *mon_new(uint64_t ref, uint64_t watcher, uint64_t target)
+{
+    Monitor *m = calloc(1, sizeof *m);
+    if (m) {
+        m->ref = ref;
+        m->watcher = watcher;
+        m->target = target;
+        atomic_init(&m->refs, 2);
+    }
+    return m;
+}
+
+/* A child not yet started is seen by nobody else: only the parent's lock is needed. */
 bool proc_monitor_new(Proc *parent, Proc *child)
 {
-    Monitor *w = malloc(sizeof *w), *mine = malloc(sizeof *mine);
-    if (!w || !mine) {
-        free(w);
-        free(mine);
+    /* LW_SPAWN_MONITOR: the reference is the child's pid */
+    Monitor *m = mon_new(child->pid, parent->pid, child->pid);
+    if (!m)
         return false;
-    }
-    w->ref = mine->ref = child->pid;   /* LW_SPAWN_MONITOR: the reference is the child's pid */
-    w->pid = parent->pid;
-    mine->pid = child->pid;
-    w->next = child->watchers;
-    child->watchers = w;
+    mon_push(&child->watchers, m, MON_TARGET);
     pthread_mutex_lock(&parent->lock);
-    mine->next = parent->monitoring;
-    parent->monitoring = mine;
+    mon_push(&parent->monitoring, m, MON_WATCHER);
     pthread_mutex_unlock(&parent->lock);
     return true;
 }
@@ -462,72 +518,114 @@ void proc_unlink(lw_runtime *rt, Proc *self, uint64_t other)
 uint64_t proc_monitor(lw_runtime *rt, Proc *self, uint64_t target)
 {
     uint64_t ref = runtime_next_id(rt);
-    Monitor *w = malloc(sizeof *w), *mine = malloc(sizeof *mine);
-    if (!w || !mine) {
-        free(w);
-        free(mine);
+    Monitor *m = mon_new(ref, self->pid, target);
+    if (!m)
         return 0;
-    }
-    w->ref = mine->ref = ref;
-    w->pid = self->pid;     /* in the target: who watches */
-    mine->pid = target;     /* in the watcher: whom it watches, for demonitor */
     Proc *q = proc_get(rt, target);
     bool attached = false;
     if (q) {
-        pthread_mutex_lock(&q->lock);
+        if (q == self)
+            pthread_mutex_lock(&q->lock);
+        else
+            lock_two(self, q);
         if (q->state != PROC_DONE) {
-            w->next = q->watchers;
-            q->watchers = w;
+            mon_push(&q->watchers, m, MON_TARGET);
+            mon_push(&self->monitoring, m, MON_WATCHER);
             attached = true;
         }
         pthread_mutex_unlock(&q->lock);
+        if (q != self)
+            pthread_mutex_unlock(&self->lock);
         proc_unref(q);
     }
     if (!attached) {
         /* Nothing to watch: DOWN at once, as Erlang does. */
-        free(w);
-        free(mine);
-        Msg *m = notice_new(LW_MSG_DOWN, target, LW_REASON_NOPROC, ref, "no such process");
-        if (m)
-            proc_send(rt, self->pid, m);
-        return ref;
+        free(m);
+        Msg *msg = notice_new(LW_MSG_DOWN, target, LW_REASON_NOPROC, ref, "no such process");
+        if (msg)
+            proc_send(rt, self->pid, msg);
     }
-    pthread_mutex_lock(&self->lock);
-    mine->next = self->monitoring;
-    self->monitoring = mine;
-    pthread_mutex_unlock(&self->lock);
     return ref;
 }
 
+/* After it answers true, no DOWN for ref arrives: a DOWN is delivered only
+   while the monitor is still in the watcher's list, under its lock. */
 bool proc_demonitor(lw_runtime *rt, Proc *self, uint64_t ref)
 {
-    uint64_t target = 0;
+    Monitor *m = NULL;
     pthread_mutex_lock(&self->lock);
-    for (Monitor **mp = &self->monitoring; *mp; mp = &(*mp)->next)
-        if ((*mp)->ref == ref) {
-            Monitor *m = *mp;
-            *mp = m->next;
-            target = m->pid;
-            free(m);
+    for (Monitor *x = self->monitoring; x; x = x->l[MON_WATCHER].next)
+        if (x->ref == ref) {
+            m = x;
+            mon_unlink(m, MON_WATCHER);
             break;
         }
     pthread_mutex_unlock(&self->lock);
-    if (!target)
-        return false;
-    Proc *q = proc_get(rt, target);
+    if (!m)
+        return false;   /* unknown, or over (its DOWN already delivered) */
+    /* m lives on: this side's reference is dropped last. */
+    Proc *q = proc_get(rt, m->target);
     if (q) {
         pthread_mutex_lock(&q->lock);
-        for (Monitor **mp = &q->watchers; *mp; mp = &(*mp)->next)
-            if ((*mp)->ref == ref) {
-                Monitor *m = *mp;
-                *mp = m->next;
-                free(m);
-                break;
-            }
+        bool in = m->l[MON_TARGET].pprev != NULL;
+        if (in)
+            mon_unlink(m, MON_TARGET);
         pthread_mutex_unlock(&q->lock);
         proc_unref(q);
+        if (in)
+            mon_unref(m);
     }
+    mon_unref(m);
     return true;
+}
+
+/* p has ended: tell each watcher still watching (DOWN), and take the
+   monitors out of the watchers' lists. */
+static void mon_finish_watchers(Proc *p, Monitor *chain)
+{
+    for (Monitor *m = chain, *next; m; m = next) {
+        next = m->l[MON_TARGET].next;
+        Proc *q = proc_get(p->rt, m->watcher);
+        if (q) {
+            Msg *msg = notice_new(LW_MSG_DOWN, p->pid, p->reason, m->ref, p->reason_text);
+            pthread_mutex_lock(&q->lock);
+            /* Still in its list: not demonitored, and q has not ended (an
+               ending process empties its own list under this lock). */
+            bool in = m->l[MON_WATCHER].pprev != NULL;
+            if (in) {
+                mon_unlink(m, MON_WATCHER);
+                if (msg)
+                    deliver_locked(q, msg);
+                msg = NULL;
+            }
+            pthread_mutex_unlock(&q->lock);
+            free(msg);
+            proc_unref(q);
+            if (in)
+                mon_unref(m);
+        }
+        mon_unref(m);
+    }
+}
+
+/* p has ended: take the monitors it held out of their targets' lists. */
+static void mon_finish_monitoring(Proc *p, Monitor *chain)
+{
+    for (Monitor *m = chain, *next; m; m = next) {
+        next = m->l[MON_WATCHER].next;
+        Proc *q = proc_get(p->rt, m->target);
+        if (q) {
+            pthread_mutex_lock(&q->lock);
+            bool in = m->l[MON_TARGET].pprev != NULL;
+            if (in)
+                mon_unlink(m, MON_TARGET);
+            pthread_mutex_unlock(&q->lock);
+            proc_unref(q);
+            if (in)
+                mon_unref(m);
+        }
+        mon_unref(m);
+    }
 }
 
 bool proc_kill(lw_runtime *rt, uint64_t pid, int64_t reason)
@@ -675,8 +773,8 @@ void proc_finish(Proc *p)
     uint32_t nlinks = p->nlinks;
     p->links = NULL;
     p->nlinks = p->links_cap = 0;
-    Monitor *watchers = p->watchers;
-    p->watchers = NULL;
+    Monitor *watchers = mon_detach(&p->watchers, MON_TARGET);
+    Monitor *monitoring = mon_detach(&p->monitoring, MON_WATCHER);
     pthread_mutex_unlock(&p->lock);
     sched_cancel_timer(p);
     sched_forget_io(p);
@@ -725,13 +823,8 @@ void proc_finish(Proc *p)
         proc_unref(q);
     }
     free(links);
-    for (Monitor *w = watchers, *next; w; w = next) {
-        next = w->next;
-        Msg *m = notice_new(LW_MSG_DOWN, p->pid, p->reason, w->ref, p->reason_text);
-        if (m)
-            proc_send(rt, w->pid, m);
-        free(w);
-    }
+    mon_finish_watchers(p, watchers);
+    mon_finish_monitoring(p, monitoring);
     proc_unref(p);   /* the table's reference */
     if (atomic_fetch_sub(&rt->live, 1) == 1) {
         pthread_mutex_lock(&rt->ended_lock);

@@ -132,8 +132,8 @@ struct Proc {
     uint64_t link_from;     /* killed with LW_REASON_LINK: by whose end */
     uint64_t *links;        /* pids, under lock */
     uint32_t nlinks, links_cap;
-    struct Monitor *watchers;   /* who monitors this process (pid: the watcher), under lock */
-    struct Monitor *monitoring; /* whom it monitors (pid: the target), under lock */
+    struct Monitor *watchers;   /* the monitors of this process, under lock (see Monitor) */
+    struct Monitor *monitoring; /* the monitors it holds on others, under lock */
     ProcConfig config;
     struct WasiTable *wasi; /* its WASI capability table (src/wasi), shared copy-on-write */
     uint32_t wasi_done;     /* bytes a parked fd_write/sock_recv call has moved so far */
@@ -148,10 +148,22 @@ struct Proc {
     char *backtrace;
 };
 
+/*
+ * A monitor is one record in two lists at once: the target's `watchers`
+ * (under the target's lock) and the watcher's `monitoring` (under the
+ * watcher's lock).  l[side].pprev is NULL once it is out of that side's
+ * list.  Whoever takes it out of a list (the target ending, the watcher
+ * ending, demonitor, or the DOWN's delivery) drops that list's reference,
+ * and the last reference frees it: so removal is O(1) from either side, and
+ * neither process keeps a record of a monitor that is over.
+ */
+enum { MON_TARGET, MON_WATCHER };
 typedef struct Monitor {
-    struct Monitor *next;
-    uint64_t ref;
-    uint64_t pid;
+    uint64_t ref, watcher, target;
+    struct {
+        struct Monitor *next, **pprev;
+    } l[2];                 /* [MON_TARGET]: in target->watchers; [MON_WATCHER]: in watcher->monitoring */
+    atomic_uint refs;       /* one per list it was put in */
 } Monitor;
 
 /* ---- proc.c ---- */
