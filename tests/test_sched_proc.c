@@ -23,6 +23,7 @@
     "(import \"leonardo\" \"msg_sender\" (func $sender (result i64)))\n" \
     "(import \"leonardo\" \"msg_read\" (func $mread (param i32 i32) (result i32)))\n" \
     "(import \"leonardo\" \"link\" (func $link (param i64) (result i32)))\n" \
+    "(import \"leonardo\" \"unlink\" (func $unlink (param i64) (result i32)))\n" \
     "(import \"leonardo\" \"monitor\" (func $monitor (param i64) (result i64)))\n" \
     "(import \"leonardo\" \"demonitor\" (func $demonitor (param i64) (result i32)))\n" \
     "(import \"leonardo\" \"kill\" (func $kill (param i64) (result i32)))\n" \
@@ -231,6 +232,53 @@ START_TEST(link_normal_and_abnormal)
     lw_proc_result r;
     ck_assert_int_eq(run_main(abnormal, 2, &r), LW_REASON_LINK);
     ck_assert_ptr_nonnull(strstr(r.text, "ended abnormally"));
+}
+END_TEST
+
+/*
+ * Many links on one process: main (trapping exits) links to 3,000 waiters,
+ * links to each again (no second link), unlinks every other one, and
+ * kills them all: exactly the 1,500 still linked send EXIT, once each.
+ */
+START_TEST(many_links)
+{
+    const char *body =
+        "(data (i32.const 0) \"waiter\")\n"
+        "(func (export \"waiter\") (param i64) (drop (call $recv (i32.const 0) (i32.const 0) (i64.const -1))))\n"
+        /* pids at 8192, EXITs seen at 40960 */
+        "(func (export \"main\") (param i64) (local $i i32) (local $j i32) (local $from i64)\n"
+        "  (drop (call $trap_exit (i32.const 1)))\n"
+        "  (loop $s\n"
+        "    (i64.store (i32.add (i32.const 8192) (i32.shl (local.get $i) (i32.const 3)))\n"
+        "      (call $go (i32.const 0) (i32.const 6) (i64.const 0) (i32.const 1) (i64.const 0)))\n"
+        "    (if (i32.ne (call $link (i64.load (i32.add (i32.const 8192) (i32.shl (local.get $i) (i32.const 3))))) (i32.const 0))\n"
+        "      (then (call $exit (i64.const 1))))\n"
+        "    (br_if $s (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 3000))))\n"
+        "  (local.set $i (i32.const 1))\n"
+        "  (loop $u\n"
+        "    (drop (call $unlink (i64.load (i32.add (i32.const 8192) (i32.shl (local.get $i) (i32.const 3))))))\n"
+        "    (br_if $u (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 2))) (i32.const 3000))))\n"
+        "  (local.set $i (i32.const 0))\n"
+        "  (loop $k\n"
+        "    (drop (call $kill (i64.load (i32.add (i32.const 8192) (i32.shl (local.get $i) (i32.const 3))))))\n"
+        "    (br_if $k (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 3000))))\n"
+        "  (local.set $i (i32.const 0))\n"
+        "  (loop $r\n"
+        "    (if (i32.ne (call $recv (i32.const 0) (i32.const 0) (i64.const 5000)) (i32.const 1)) (then (call $exit (i64.const 2))))\n"
+        "    (local.set $from (call $sender))\n"
+        "    (local.set $j (i32.const 0))\n"
+        "    (block $f (loop $l\n"
+        "      (br_if $f (i64.eq (i64.load (i32.add (i32.const 8192) (i32.shl (local.get $j) (i32.const 3)))) (local.get $from)))\n"
+        "      (br_if $l (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 1))) (i32.const 3000)))))\n"
+        "    (if (i32.eq (local.get $j) (i32.const 3000)) (then (call $exit (i64.const 3))))\n"
+        "    (if (i32.and (local.get $j) (i32.const 1)) (then (call $exit (i64.const 4))))\n"   /* an unlinked one */
+        "    (if (i32.load8_u (i32.add (i32.const 40960) (local.get $j))) (then (call $exit (i64.const 5))))\n"
+        "    (i32.store8 (i32.add (i32.const 40960) (local.get $j)) (i32.const 1))\n"
+        "    (br_if $r (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 1500))))\n"
+        "  (if (i32.ne (call $recv (i32.const 0) (i32.const 0) (i64.const 200)) (i32.const -1)) (then (call $exit (i64.const 6))))\n"
+        "  (call $exit (i64.const 7)))\n";
+    ck_assert_int_eq(run_main(body, 2, NULL), 7);
+    ck_assert_int_eq(run_main(body, 1, NULL), 7);
 }
 END_TEST
 
@@ -855,6 +903,7 @@ static Suite *suite(void)
     tcase_add_test(t, receive_timeout);
     tcase_add_test(t, link_cascade_and_trap_exit);
     tcase_add_test(t, link_normal_and_abnormal);
+    tcase_add_test(t, many_links);
     tcase_add_test(t, monitor_trap);
     tcase_add_test(t, demonitor);
     tcase_add_test(t, demonitor_races_death);

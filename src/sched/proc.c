@@ -149,7 +149,7 @@ static void proc_free(Proc *p)
     }
     free(p->current);
     /* No monitors are left: proc_finish and proc_discard took them out. */
-    free(p->links);
+    pidset_free(&p->links);
     for (uint32_t i = 0; i < p->nconfigs; i++)
         free(p->configs[i]);
     free(p->configs);
@@ -372,39 +372,6 @@ static void unlock_two(Proc *a, Proc *b)
     pthread_mutex_unlock(&b->lock);
 }
 
-static bool has_link(const Proc *p, uint64_t pid)
-{
-    for (uint32_t i = 0; i < p->nlinks; i++)
-        if (p->links[i] == pid)
-            return true;
-    return false;
-}
-
-static bool add_link(Proc *p, uint64_t pid)
-{
-    if (has_link(p, pid))
-        return true;
-    if (p->nlinks == p->links_cap) {
-        uint32_t cap = p->links_cap ? p->links_cap * 2 : 4;
-        uint64_t *l = realloc(p->links, cap * sizeof *l);
-        if (!l)
-            return false;
-        p->links = l;
-        p->links_cap = cap;
-    }
-    p->links[p->nlinks++] = pid;
-    return true;
-}
-
-static void drop_link(Proc *p, uint64_t pid)
-{
-    for (uint32_t i = 0; i < p->nlinks; i++)
-        if (p->links[i] == pid) {
-            p->links[i] = p->links[--p->nlinks];
-            return;
-        }
-}
-
 bool proc_link(lw_runtime *rt, Proc *self, uint64_t other)
 {
     if (other == self->pid)
@@ -415,10 +382,10 @@ bool proc_link(lw_runtime *rt, Proc *self, uint64_t other)
     lock_two(self, q);
     bool ok = q->state != PROC_DONE;
     if (ok) {
-        ok = add_link(self, other) && add_link(q, self->pid);
+        ok = pidset_add(&self->links, other) && pidset_add(&q->links, self->pid);
         if (!ok) {
-            drop_link(self, other);
-            drop_link(q, self->pid);
+            pidset_del(&self->links, other);
+            pidset_del(&q->links, self->pid);
         }
     }
     unlock_two(self, q);
@@ -430,9 +397,9 @@ bool proc_link(lw_runtime *rt, Proc *self, uint64_t other)
 bool proc_link_new(Proc *parent, Proc *child)
 {
     pthread_mutex_lock(&parent->lock);
-    bool ok = add_link(parent, child->pid) && add_link(child, parent->pid);
+    bool ok = pidset_add(&parent->links, child->pid) && pidset_add(&child->links, parent->pid);
     if (!ok)
-        drop_link(parent, child->pid);
+        pidset_del(&parent->links, child->pid);
     pthread_mutex_unlock(&parent->lock);
     return ok;
 }
@@ -504,13 +471,13 @@ void proc_unlink(lw_runtime *rt, Proc *self, uint64_t other)
     Proc *q = proc_get(rt, other);
     if (!q) {
         pthread_mutex_lock(&self->lock);
-        drop_link(self, other);
+        pidset_del(&self->links, other);
         pthread_mutex_unlock(&self->lock);
         return;
     }
     lock_two(self, q);
-    drop_link(self, other);
-    drop_link(q, self->pid);
+    pidset_del(&self->links, other);
+    pidset_del(&q->links, self->pid);
     unlock_two(self, q);
     proc_unref(q);
 }
@@ -769,10 +736,8 @@ void proc_finish(Proc *p)
     lw_runtime *rt = p->rt;
     pthread_mutex_lock(&p->lock);
     p->state = PROC_DONE;
-    uint64_t *links = p->links;
-    uint32_t nlinks = p->nlinks;
-    p->links = NULL;
-    p->nlinks = p->links_cap = 0;
+    uint32_t links_cap;
+    uint64_t *links = pidset_take(&p->links, &links_cap);
     Monitor *watchers = mon_detach(&p->watchers, MON_TARGET);
     Monitor *monitoring = mon_detach(&p->monitoring, MON_WATCHER);
     pthread_mutex_unlock(&p->lock);
@@ -801,12 +766,14 @@ void proc_finish(Proc *p)
     if (!runtime_record_end(rt, p))
         report_death(p, name[0] ? name : NULL);
 
-    for (uint32_t i = 0; i < nlinks; i++) {
+    for (uint32_t i = 0; i < links_cap; i++) {
+        if (!links[i])
+            continue;
         Proc *q = proc_get(rt, links[i]);
         if (!q)
             continue;
         pthread_mutex_lock(&q->lock);
-        drop_link(q, p->pid);
+        pidset_del(&q->links, p->pid);
         if (q->state != PROC_DONE) {
             if (q->trap_exit) {
                 Msg *m = notice_new(LW_MSG_EXIT, p->pid, p->reason, 0, p->reason_text);

@@ -26,6 +26,7 @@
 #include "leonardo.h"
 #include "leonardo/process.h"
 #include "sched/timer.h"
+#include "sched/pidset.h"
 
 typedef struct Proc Proc;
 typedef struct Worker Worker;
@@ -130,8 +131,7 @@ struct Proc {
     bool trap_exit;         /* link deaths arrive as LW_MSG_EXIT messages */
     _Atomic int64_t killed; /* nonzero: die at the next scheduling point, with this reason */
     uint64_t link_from;     /* killed with LW_REASON_LINK: by whose end */
-    uint64_t *links;        /* pids, under lock */
-    uint32_t nlinks, links_cap;
+    PidSet links;           /* the pids it is linked to, under lock */
     struct Monitor *watchers;   /* the monitors of this process, under lock (see Monitor) */
     struct Monitor *monitoring; /* the monitors it holds on others, under lock */
     ProcConfig config;
