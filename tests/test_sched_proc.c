@@ -482,6 +482,56 @@ START_TEST(registry)
 }
 END_TEST
 
+/*
+ * Many names, each of 8 raw bytes (the child's index, NUL bytes and all):
+ * 5,000 waiters register themselves; whereis finds each one's pid; once
+ * they are killed (a DOWN for each) every name is gone, and free again.
+ */
+START_TEST(many_names)
+{
+    const char *body =
+        "(data (i32.const 0) \"named\")\n"
+        "(func (export \"named\") (param i64)\n"
+        "  (i64.store (i32.const 256) (local.get 0))\n"
+        "  (if (i32.ne (call $register (i32.const 256) (i32.const 8)) (i32.const 0)) (then unreachable))\n"
+        "  (drop (call $recv (i32.const 0) (i32.const 0) (i64.const -1))))\n"
+        /* $find(i): whereis of the 8 bytes of i */
+        "(func $find (param $i i32) (result i64)\n"
+        "  (i64.store (i32.const 256) (i64.extend_i32_u (local.get $i)))\n"
+        "  (call $whereis (i32.const 256) (i32.const 8)))\n"
+        "(func (export \"main\") (param i64) (local $i i32)\n"
+        "  (loop $s\n"
+        "    (i64.store (i32.add (i32.const 8192) (i32.shl (local.get $i) (i32.const 3)))\n"
+        "      (call $go (i32.const 0) (i32.const 5) (i64.extend_i32_u (local.get $i)) (i32.const 2) (i64.const 0)))\n"
+        "    (br_if $s (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 5000))))\n"
+        "  (local.set $i (i32.const 0))\n"
+        "  (loop $w\n"
+        "    (block $b (loop $poll (br_if $b (i64.ne (call $find (local.get $i)) (i64.const 0)))\n"
+        "      (call $sleep (i64.const 1)) (br $poll)))\n"
+        "    (if (i64.ne (call $find (local.get $i)) (i64.load (i32.add (i32.const 8192) (i32.shl (local.get $i) (i32.const 3)))))\n"
+        "      (then (call $exit (i64.const 1))))\n"
+        "    (br_if $w (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 5000))))\n"
+        "  (local.set $i (i32.const 0))\n"
+        "  (loop $k\n"
+        "    (drop (call $kill (i64.load (i32.add (i32.const 8192) (i32.shl (local.get $i) (i32.const 3))))))\n"
+        "    (br_if $k (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 5000))))\n"
+        "  (local.set $i (i32.const 0))\n"
+        "  (loop $d\n"
+        "    (if (i32.ne (call $recv (i32.const 0) (i32.const 0) (i64.const 5000)) (i32.const 2)) (then (call $exit (i64.const 2))))\n"
+        "    (br_if $d (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 5000))))\n"
+        "  (local.set $i (i32.const 0))\n"
+        "  (loop $g\n"
+        "    (if (i64.ne (call $find (local.get $i)) (i64.const 0)) (then (call $exit (i64.const 3))))\n"
+        "    (br_if $g (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 5000))))\n"
+        /* a dead one's name can be taken again */
+        "  (i64.store (i32.const 256) (i64.const 0))\n"
+        "  (if (i32.ne (call $register (i32.const 256) (i32.const 8)) (i32.const 0)) (then (call $exit (i64.const 4))))\n"
+        "  (if (i64.ne (call $whereis (i32.const 256) (i32.const 8)) (call $self)) (then (call $exit (i64.const 5))))\n"
+        "  (call $exit (i64.const 7)))\n";
+    ck_assert_int_eq(run_main(body, 2, NULL), 7);
+}
+END_TEST
+
 /* send_after delivers later; a cancelled one never comes; cancelling a fired one says so. */
 START_TEST(send_after_and_cancel)
 {
@@ -910,6 +960,7 @@ static Suite *suite(void)
     tcase_add_test(t, monitors_do_not_pile_up);
     tcase_add_test(t, kill_spinner);
     tcase_add_test(t, registry);
+    tcase_add_test(t, many_names);
     tcase_add_test(t, send_after_and_cancel);
     tcase_add_test(t, many_timers);
     tcase_add_test(t, limits);

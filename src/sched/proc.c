@@ -5,6 +5,9 @@
  */
 #include "sched/sched.h"
 
+#include <stddef.h>
+#include <xxhash.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -614,30 +617,58 @@ bool proc_kill(lw_runtime *rt, uint64_t pid, int64_t reason)
 
 /* ---- the registry ---- */
 
-static uint32_t name_bucket(const char *name, uint32_t len)
+/*
+ * The registry: names to pids, a hash table of chains on XXH3 that doubles
+ * when it holds twice as many names as buckets, so that register and
+ * whereis stay O(1) with any number of names.  Names are bytes (a NUL
+ * among them included), compared with their length.
+ */
+static RegName **reg_find(lw_runtime *rt, const char *name, uint32_t len, uint64_t h)
 {
-    uint32_t h = 2166136261u;   /* FNV-1a: names are short */
-    for (uint32_t i = 0; i < len; i++)
-        h = (h ^ (uint8_t)name[i]) * 16777619u;
-    return h & 255;
-}
-
-static RegName **reg_find(lw_runtime *rt, const char *name, uint32_t len)
-{
-    RegName **r = &rt->reg_buckets[name_bucket(name, len)];
+    if (!rt->reg_nbuckets)
+        return NULL;
+    RegName **r = &rt->reg_buckets[h & (rt->reg_nbuckets - 1)];
     for (; *r; r = &(*r)->next)
-        if ((*r)->len == len && memcmp((*r)->name, name, len) == 0)
+        if ((*r)->hash == h && (*r)->len == len && memcmp((*r)->name, name, len) == 0)
             break;
     return r;
 }
 
+/* Room for one more name (false: out of memory with no table at all). */
+static bool reg_reserve(lw_runtime *rt)
+{
+    if (rt->reg_count < 2 * rt->reg_nbuckets)
+        return true;
+    uint32_t n = rt->reg_nbuckets ? 2 * rt->reg_nbuckets : 64;
+    RegName **b = calloc(n, sizeof *b);
+    if (!b)
+        return rt->reg_nbuckets > 0;   /* longer chains, still correct */
+    for (uint32_t i = 0; i < rt->reg_nbuckets; i++)
+        for (RegName *r = rt->reg_buckets[i], *next; r; r = next) {
+            next = r->next;
+            r->next = b[r->hash & (n - 1)];
+            b[r->hash & (n - 1)] = r;
+        }
+    free(rt->reg_buckets);
+    rt->reg_buckets = b;
+    rt->reg_nbuckets = n;
+    return true;
+}
+
+/* The registry entry a process's name belongs to. */
+static RegName *reg_of_name(const char *name)
+{
+    return (RegName *)(void *)(name - offsetof(RegName, name));
+}
+
 int registry_register(lw_runtime *rt, Proc *p, const char *name, uint32_t len)
 {
+    uint64_t h = XXH3_64bits(name, len);
     pthread_mutex_lock(&rt->reg_lock);
     int rc = 0;
-    RegName **r = reg_find(rt, name, len);
-    if (*r || p->name) {
-        rc = 1;   /* the name is taken, or this process has one already */
+    RegName **r = reg_reserve(rt) ? reg_find(rt, name, len, h) : NULL;
+    if (!r || *r || p->name) {
+        rc = 1;   /* the name is taken, or this process has one already (or no memory) */
     } else {
         RegName *n = malloc(sizeof *n + len + 1);
         if (!n) {
@@ -645,10 +676,12 @@ int registry_register(lw_runtime *rt, Proc *p, const char *name, uint32_t len)
         } else {
             n->next = NULL;
             n->pid = p->pid;
+            n->hash = h;
             n->len = len;
             memcpy(n->name, name, len);
             n->name[len] = 0;
             *r = n;
+            rt->reg_count++;
             p->name = n->name;
             atomic_store_explicit(&p->named, true, memory_order_relaxed);
         }
@@ -659,9 +692,10 @@ int registry_register(lw_runtime *rt, Proc *p, const char *name, uint32_t len)
 
 uint64_t registry_whereis(lw_runtime *rt, const char *name, uint32_t len)
 {
+    uint64_t h = XXH3_64bits(name, len);
     pthread_mutex_lock(&rt->reg_lock);
-    RegName *r = *reg_find(rt, name, len);
-    uint64_t pid = r ? r->pid : 0;
+    RegName **r = reg_find(rt, name, len, h);
+    uint64_t pid = r && *r ? (*r)->pid : 0;
     pthread_mutex_unlock(&rt->reg_lock);
     return pid;
 }
@@ -677,15 +711,17 @@ static void reg_remove(lw_runtime *rt, RegName **r)
         proc_unref(q);
     }
     *r = n->next;
+    rt->reg_count--;
     free(n);
 }
 
 int registry_unregister(lw_runtime *rt, const char *name, uint32_t len)
 {
+    uint64_t h = XXH3_64bits(name, len);
     pthread_mutex_lock(&rt->reg_lock);
-    RegName **r = reg_find(rt, name, len);
-    int rc = *r ? 0 : 1;
-    if (*r)
+    RegName **r = reg_find(rt, name, len, h);
+    int rc = r && *r ? 0 : 1;
+    if (r && *r)
         reg_remove(rt, r);
     pthread_mutex_unlock(&rt->reg_lock);
     return rc;
@@ -752,10 +788,13 @@ void proc_finish(Proc *p)
         pthread_mutex_lock(&rt->reg_lock);
     if (named && p->name) {
         snprintf(name, sizeof name, "%s", p->name);
-        RegName **r = reg_find(rt, p->name, (uint32_t)strlen(p->name));
-        if (*r) {
+        /* By the entry's own length and hash: a name may hold a NUL byte. */
+        RegName *own = reg_of_name(p->name);
+        RegName **r = reg_find(rt, own->name, own->len, own->hash);
+        if (r && *r) {
             RegName *n = *r;
             *r = n->next;
+            rt->reg_count--;
             free(n);
         }
         p->name = NULL;

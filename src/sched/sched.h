@@ -261,8 +261,9 @@ typedef struct {
 typedef struct RegName {
     struct RegName *next;
     uint64_t pid;
+    uint64_t hash;          /* XXH3 of the name: chains and resizing compare it first */
     uint32_t len;
-    char name[];
+    char name[];            /* len bytes (any, NUL included), then a NUL */
 } RegName;
 
 /* A process that ended and was spawned by the embedder: lw_runtime_wait reads it. */
@@ -286,7 +287,8 @@ struct lw_runtime {
     ProcShard shards[PROC_SHARDS];
 
     pthread_mutex_t reg_lock;
-    RegName *reg_buckets[256];
+    RegName **reg_buckets;              /* the registry (proc.c), under reg_lock */
+    uint32_t reg_nbuckets, reg_count;
 
     /* worker.c */
     Worker *workers;

@@ -1035,11 +1035,12 @@ void lw_runtime_free(lw_runtime *rt)
             free(sa);
         }
     free(rt->sa_buckets);
-    for (int i = 0; i < 256; i++)
+    for (uint32_t i = 0; i < rt->reg_nbuckets; i++)
         for (RegName *r = rt->reg_buckets[i], *next; r; r = next) {
             next = r->next;
             free(r);
         }
+    free(rt->reg_buckets);
     for (Ended *e = rt->ended, *next; e; e = next) {
         next = e->next;
         free(e->backtrace);
