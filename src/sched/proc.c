@@ -144,6 +144,11 @@ Proc *proc_get(lw_runtime *rt, uint64_t pid)
     return found;
 }
 
+static void module_destroy(void *m)
+{
+    lw_module_free(m);
+}
+
 static void proc_free(Proc *p)
 {
     for (Msg *m = p->mbox, *next; m; m = next) {
@@ -153,12 +158,8 @@ static void proc_free(Proc *p)
     free(p->current);
     /* No monitors are left: proc_finish and proc_discard took them out. */
     pidset_free(&p->links);
-    for (uint32_t i = 0; i < p->nconfigs; i++)
-        free(p->configs[i]);
-    free(p->configs);
-    for (uint32_t i = 0; i < p->nmodules; i++)
-        lw_module_free(p->modules[i]);
-    free(p->modules);
+    idtable_free(&p->configs, free);
+    idtable_free(&p->modules, module_destroy);
     free(p->backtrace);
     wasi_proc_release(p);
     instance_destroy(p->inst);

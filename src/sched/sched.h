@@ -27,6 +27,7 @@
 #include "leonardo/process.h"
 #include "sched/timer.h"
 #include "sched/pidset.h"
+#include "sched/idtable.h"
 
 typedef struct Proc Proc;
 typedef struct Worker Worker;
@@ -101,10 +102,8 @@ struct Proc {
     bool exited;            /* ended by the API's exit(reason) */
     bool returned;          /* its entry function returned: its results are in ex */
     int64_t exit_reason;
-    ProcConfig **configs;   /* configurations it made (config_new), id = index + 1; NULL once freed */
-    uint32_t nconfigs;
-    lw_module **modules;    /* modules it compiled (module_compile), id = index + 1; NULL once freed */
-    uint32_t nmodules;
+    IdTable configs;        /* configurations it made (config_new), by id */
+    IdTable modules;        /* modules it compiled (module_compile), by id */
     uint64_t parent;
 
     pthread_mutex_t lock;

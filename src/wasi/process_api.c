@@ -60,9 +60,7 @@ static const ProcConfig *config_of(Proc *p, uint64_t id)
 {
     if (id == 0)
         return &p->config;
-    if (id > p->nconfigs || !p->configs[id - 1])
-        return NULL;
-    return p->configs[id - 1];
+    return idtable_get(&p->configs, id);
 }
 
 /*
@@ -183,20 +181,17 @@ static lw_status api_module_compile(lw_exec *ex, void *env, uint64_t *s)
             fprintf(stderr, "leonardo: process %llu: module_compile: %s\n", (unsigned long long)p->pid, err.msg);
         return LW_OK;
     }
-    lw_module **list = realloc(p->modules, (p->nmodules + 1) * sizeof *list);
-    if (!list) {
+    s[0] = idtable_add(&p->modules, m);
+    if (!s[0]) {
         lw_module_free(m);
         return fault(ex, "leonardo.module_compile: out of memory");
     }
-    p->modules = list;
-    p->modules[p->nmodules++] = m;
-    s[0] = p->nmodules;
     return LW_OK;
 }
 
 static lw_module *own_module(Proc *p, uint64_t id)
 {
-    return id && id <= p->nmodules ? p->modules[id - 1] : NULL;
+    return idtable_get(&p->modules, id);
 }
 
 static lw_status api_spawn_module(lw_exec *ex, void *env, uint64_t *s)
@@ -213,11 +208,10 @@ static lw_status api_module_free(lw_exec *ex, void *env, uint64_t *s)
 {
     (void)env;
     Proc *p = SELF(ex);
-    lw_module *m = own_module(p, s[0]);
+    lw_module *m = idtable_remove(&p->modules, s[0]);
     if (!m)
         return fault(ex, "leonardo.module_free: unknown module id");
     lw_module_free(m);   /* processes running it hold their own reference */
-    p->modules[s[0] - 1] = NULL;
     return LW_OK;
 }
 
@@ -484,25 +478,22 @@ static lw_status api_config_new(lw_exec *ex, void *env, uint64_t *s)
     if (!(p->config.caps & LW_CAP_CONFIG))
         return LW_OK;
     ProcConfig *c = malloc(sizeof *c);
-    ProcConfig **list = realloc(p->configs, (p->nconfigs + 1) * sizeof *list);
-    if (!c || !list) {
+    if (c) {
+        *c = p->config;
+        c->fd_mask = ~(uint64_t)0;   /* it names the caller's own fds: all of them, to begin with */
+        s[0] = idtable_add(&p->configs, c);
+    }
+    if (!s[0]) {
         free(c);
-        if (list)
-            p->configs = list;
         return fault(ex, "leonardo.config_new: out of memory");
     }
-    *c = p->config;
-    c->fd_mask = ~(uint64_t)0;   /* it names the caller's own fds: all of them, to begin with */
-    p->configs = list;
-    p->configs[p->nconfigs++] = c;
-    s[0] = p->nconfigs;
     return LW_OK;
 }
 
 /* The caller's own configuration `id` for changing, or NULL (a fault). */
 static ProcConfig *own_config(Proc *p, uint64_t id)
 {
-    return id && id <= p->nconfigs ? p->configs[id - 1] : NULL;
+    return idtable_get(&p->configs, id);
 }
 
 /* Which setting a config_set_* call changes. */
@@ -573,11 +564,10 @@ static lw_status api_config_free(lw_exec *ex, void *env, uint64_t *s)
 {
     (void)env;
     Proc *p = SELF(ex);
-    ProcConfig *c = own_config(p, s[0]);
+    ProcConfig *c = idtable_remove(&p->configs, s[0]);
     if (!c)
         return fault(ex, "leonardo.config_free: unknown configuration id");
     free(c);
-    p->configs[s[0] - 1] = NULL;
     return LW_OK;
 }
 
