@@ -277,27 +277,28 @@ bool proc_start(Proc *p)
     return true;
 }
 
-static void mon_unlink(Monitor *m, int side);
-static void mon_unref(Monitor *m);
+static void mon_release(lw_runtime *rt, Monitor *m, int other);
 
 void proc_discard(Proc *p)
 {
-    /* A spawn that failed after proc_monitor_new: the parent holds the
-       record too.  The child never ran, so no DOWN. */
+    /* A spawn that failed after proc_link_new or proc_monitor_new: the
+       parent holds the link and the record too.  The child never ran, so
+       no EXIT and no DOWN. */
+    uint32_t cap;
+    uint64_t *links = pidset_take(&p->links, &cap);
+    for (uint32_t i = 0; i < cap; i++) {
+        Proc *q = links[i] ? proc_get(p->rt, links[i]) : NULL;
+        if (q) {
+            pthread_mutex_lock(&q->lock);
+            pidset_del(&q->links, p->pid);
+            pthread_mutex_unlock(&q->lock);
+            proc_unref(q);
+        }
+    }
+    free(links);
     for (Monitor *m = p->watchers, *next; m; m = next) {
         next = m->l[MON_TARGET].next;
-        Proc *w = proc_get(p->rt, m->watcher);
-        if (w) {
-            pthread_mutex_lock(&w->lock);
-            bool in = m->l[MON_WATCHER].pprev != NULL;
-            if (in)
-                mon_unlink(m, MON_WATCHER);
-            pthread_mutex_unlock(&w->lock);
-            proc_unref(w);
-            if (in)
-                mon_unref(m);
-        }
-        mon_unref(m);
+        mon_release(p->rt, m, MON_WATCHER);
     }
     p->watchers = NULL;
     proc_free(p);
@@ -433,6 +434,25 @@ static void mon_unref(Monitor *m)
         free(m);
 }
 
+/* m is out of the caller's side's list: take it out of the `other` side's
+   too (if it is still there, under that process's lock), dropping that
+   list's reference, then drop the caller's. */
+static void mon_release(lw_runtime *rt, Monitor *m, int other)
+{
+    Proc *q = proc_get(rt, other == MON_WATCHER ? m->watcher : m->target);
+    if (q) {
+        pthread_mutex_lock(&q->lock);
+        bool in = m->l[other].pprev != NULL;
+        if (in)
+            mon_unlink(m, other);
+        pthread_mutex_unlock(&q->lock);
+        proc_unref(q);
+        if (in)
+            mon_unref(m);
+    }
+    mon_unref(m);
+}
+
 /* Take every monitor out of *head (side's list, under its owner's lock):
    the chain that is returned is the caller's to finish. */
 static Monitor *mon_detach(Monitor **head, int side)
@@ -534,19 +554,7 @@ bool proc_demonitor(lw_runtime *rt, Proc *self, uint64_t ref)
     pthread_mutex_unlock(&self->lock);
     if (!m)
         return false;   /* unknown, or over (its DOWN already delivered) */
-    /* m lives on: this side's reference is dropped last. */
-    Proc *q = proc_get(rt, m->target);
-    if (q) {
-        pthread_mutex_lock(&q->lock);
-        bool in = m->l[MON_TARGET].pprev != NULL;
-        if (in)
-            mon_unlink(m, MON_TARGET);
-        pthread_mutex_unlock(&q->lock);
-        proc_unref(q);
-        if (in)
-            mon_unref(m);
-    }
-    mon_unref(m);
+    mon_release(rt, m, MON_TARGET);
     return true;
 }
 
@@ -584,18 +592,7 @@ static void mon_finish_monitoring(Proc *p, Monitor *chain)
 {
     for (Monitor *m = chain, *next; m; m = next) {
         next = m->l[MON_WATCHER].next;
-        Proc *q = proc_get(p->rt, m->target);
-        if (q) {
-            pthread_mutex_lock(&q->lock);
-            bool in = m->l[MON_TARGET].pprev != NULL;
-            if (in)
-                mon_unlink(m, MON_TARGET);
-            pthread_mutex_unlock(&q->lock);
-            proc_unref(q);
-            if (in)
-                mon_unref(m);
-        }
-        mon_unref(m);
+        mon_release(p->rt, m, MON_TARGET);
     }
 }
 
