@@ -1,5 +1,6 @@
 /*
- * The pid set (src/sched/pidset.c) against a plain array of booleans:
+ * The pid set (src/sched/pidset.c) against a plain array of booleans
+ * (and each id's pointer against the one it was put with):
  * random adds and deletes, every membership compared after each step.
  * Small universes keep the table small and full enough that runs of
  * entries often wrap around its end, where deletion is easiest to get
@@ -35,7 +36,8 @@ static void random_ops(uint32_t universe, uint32_t ops, uint32_t every, uint32_t
         /* Plain ifs in the loop: check records every ck_assert that
            passes, which for millions of them takes most of a minute. */
         if (add) {
-            if (!pidset_add(&s, pid))
+            /* every id carries a pointer made from it: it must move with it */
+            if (!pidset_put(&s, pid, (void *)(uintptr_t)(2 * pid + 1)))
                 ck_abort_msg("out of memory");
             count += !in[pid];
             in[pid] = true;
@@ -50,7 +52,8 @@ static void random_ops(uint32_t universe, uint32_t ops, uint32_t every, uint32_t
             max_cap = s.cap;
         if (op % every == 0)
             for (uint64_t q = 1; q <= universe; q++)
-                if (pidset_has(&s, q) != in[q])
+                if (pidset_has(&s, q) != in[q] ||
+                    pidset_get(&s, q) != (in[q] ? (void *)(uintptr_t)(2 * q + 1) : NULL))
                     ck_abort_msg("pid %llu after op %u", (unsigned long long)q, op);
     }
     for (uint64_t q = 1; q <= universe; q++)
@@ -84,6 +87,10 @@ START_TEST(shrink_and_take)
         if (!pidset_add(&s, p))
             ck_abort_msg("out of memory");
     ck_assert(pidset_add(&s, 5));   /* already in: still one */
+    ck_assert(pidset_put(&s, 5, &s));   /* a pointer for an id already in */
+    ck_assert_ptr_eq(pidset_get(&s, 5), &s);
+    ck_assert_ptr_null(pidset_get(&s, 6));   /* added without one */
+    ck_assert_ptr_null(pidset_get(&s, 20000));   /* absent */
     ck_assert_uint_eq(s.count, 10000);
     ck_assert_uint_ge(s.cap, 20000);
     for (uint64_t p = 1; p <= 9990; p++)

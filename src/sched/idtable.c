@@ -62,6 +62,8 @@ void *idtable_remove(IdTable *t, uint64_t id)
 
 void idtable_free(IdTable *t, void (*destroy)(void *))
 {
+    if (!t->cap)
+        return;   /* most processes make nothing: skip the free(NULL) calls on the exit path */
     for (uint32_t i = 0; i < t->used; i++)
         if (t->items[i])
             destroy(t->items[i]);

@@ -1,4 +1,4 @@
-/* A set of pids (see pidset.h). */
+/* A set of ids with optional pointers (see pidset.h). */
 #include "sched/pidset.h"
 
 #include <stdlib.h>
@@ -10,63 +10,85 @@ static uint32_t home(const PidSet *s, uint64_t pid)
     return (uint32_t)((pid * 0x9E3779B97F4A7C15ull) >> 32) & (s->cap - 1);
 }
 
-bool pidset_has(const PidSet *s, uint64_t pid)
+/* id's slot, or UINT32_MAX. */
+static uint32_t find(const PidSet *s, uint64_t id)
 {
     if (!s->cap)
-        return false;
-    for (uint32_t i = home(s, pid);; i = (i + 1) & (s->cap - 1)) {
-        if (s->slots[i] == pid)
-            return true;
+        return UINT32_MAX;
+    for (uint32_t i = home(s, id);; i = (i + 1) & (s->cap - 1)) {
+        if (s->slots[i] == id)
+            return i;
         if (s->slots[i] == 0)
-            return false;
+            return UINT32_MAX;
     }
 }
 
-static void put(PidSet *s, uint64_t pid)
+bool pidset_has(const PidSet *s, uint64_t id)
 {
-    uint32_t i = home(s, pid);
+    return find(s, id) != UINT32_MAX;
+}
+
+void *pidset_get(const PidSet *s, uint64_t id)
+{
+    uint32_t i = find(s, id);
+    return i == UINT32_MAX ? NULL : s->vals[i];
+}
+
+static void put(PidSet *s, uint64_t id, void *val)
+{
+    uint32_t i = home(s, id);
     while (s->slots[i])
         i = (i + 1) & (s->cap - 1);
-    s->slots[i] = pid;
+    s->slots[i] = id;
+    s->vals[i] = val;
 }
 
 /* Move the entries into a table of cap slots (false: out of memory, unchanged). */
 static bool resize(PidSet *s, uint32_t cap)
 {
     uint64_t *old = s->slots, *t = calloc(cap, sizeof *t);
+    void **old_vals = s->vals, **v = calloc(cap, sizeof *v);
     uint32_t old_cap = s->cap;
-    if (!t)
+    if (!t || !v) {
+        free(t);
+        free(v);
         return false;
+    }
     s->slots = t;
+    s->vals = v;
     s->cap = cap;
     for (uint32_t i = 0; i < old_cap; i++)
         if (old[i])
-            put(s, old[i]);
+            put(s, old[i], old_vals[i]);
     free(old);
+    free(old_vals);
     return true;
 }
 
-bool pidset_add(PidSet *s, uint64_t pid)
+bool pidset_put(PidSet *s, uint64_t id, void *val)
 {
-    if (pidset_has(s, pid))
+    uint32_t i = find(s, id);
+    if (i != UINT32_MAX) {
+        s->vals[i] = val;
         return true;
+    }
     if (2 * (s->count + 1) > s->cap && !resize(s, s->cap ? 2 * s->cap : PIDSET_MIN))
         return false;
-    put(s, pid);
+    put(s, id, val);
     s->count++;
     return true;
 }
 
-void pidset_del(PidSet *s, uint64_t pid)
+bool pidset_add(PidSet *s, uint64_t id)
 {
-    if (!s->cap)
+    return pidset_has(s, id) || pidset_put(s, id, NULL);
+}
+
+void pidset_del(PidSet *s, uint64_t id)
+{
+    uint32_t mask = s->cap - 1, i = find(s, id);
+    if (i == UINT32_MAX)
         return;
-    uint32_t mask = s->cap - 1, i = home(s, pid);
-    while (s->slots[i] != pid) {
-        if (!s->slots[i])
-            return;
-        i = (i + 1) & mask;
-    }
     /* Close the hole at i: an entry further on in the run moves into it
        unless its home lies cyclically in (i, j], where a probe from its
        home would never pass the hole. */
@@ -75,10 +97,12 @@ void pidset_del(PidSet *s, uint64_t pid)
         bool stays = i < j ? (k > i && k <= j) : (k > i || k <= j);
         if (!stays) {
             s->slots[i] = s->slots[j];
+            s->vals[i] = s->vals[j];
             i = j;
         }
     }
     s->slots[i] = 0;
+    s->vals[i] = NULL;
     s->count--;
     if (s->cap > PIDSET_MIN && 8 * s->count < s->cap)
         (void)resize(s, s->cap / 2);   /* if that fails, the bigger table stays */
@@ -86,16 +110,22 @@ void pidset_del(PidSet *s, uint64_t pid)
 
 uint64_t *pidset_take(PidSet *s, uint32_t *cap)
 {
+    if (!s->cap) {
+        *cap = 0;
+        return NULL;
+    }
     uint64_t *t = s->slots;
     *cap = s->cap;
-    s->slots = NULL;
-    s->count = s->cap = 0;
+    free(s->vals);
+    *s = (PidSet){0};
     return t;
 }
 
 void pidset_free(PidSet *s)
 {
+    if (!s->cap)
+        return;   /* nothing allocated: the common case on a process's exit path */
     free(s->slots);
-    s->slots = NULL;
-    s->count = s->cap = 0;
+    free(s->vals);
+    *s = (PidSet){0};
 }

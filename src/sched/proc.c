@@ -158,6 +158,7 @@ static void proc_free(Proc *p)
     free(p->current);
     /* No monitors are left: proc_finish and proc_discard took them out. */
     pidset_free(&p->links);
+    pidset_free(&p->mon_by_ref);
     idtable_free(&p->configs, free);
     idtable_free(&p->modules, module_destroy);
     free(p->backtrace);
@@ -428,6 +429,13 @@ static void mon_unlink(Monitor *m, int side)
     m->l[side].pprev = NULL;
 }
 
+/* Out of watcher w's list and its index by reference (under w's lock). */
+static void mon_unlink_watcher(Proc *w, Monitor *m)
+{
+    mon_unlink(m, MON_WATCHER);
+    pidset_del(&w->mon_by_ref, m->ref);
+}
+
 static void mon_unref(Monitor *m)
 {
     if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) == 1)
@@ -443,7 +451,9 @@ static void mon_release(lw_runtime *rt, Monitor *m, int other)
     if (q) {
         pthread_mutex_lock(&q->lock);
         bool in = m->l[other].pprev != NULL;
-        if (in)
+        if (in && other == MON_WATCHER)
+            mon_unlink_watcher(q, m);
+        else if (in)
             mon_unlink(m, other);
         pthread_mutex_unlock(&q->lock);
         proc_unref(q);
@@ -483,11 +493,16 @@ bool proc_monitor_new(Proc *parent, Proc *child)
     Monitor *m = mon_new(child->pid, parent->pid, child->pid);
     if (!m)
         return false;
-    mon_push(&child->watchers, m, MON_TARGET);
     pthread_mutex_lock(&parent->lock);
-    mon_push(&parent->monitoring, m, MON_WATCHER);
+    bool ok = pidset_put(&parent->mon_by_ref, m->ref, m);
+    if (ok) {
+        mon_push(&child->watchers, m, MON_TARGET);
+        mon_push(&parent->monitoring, m, MON_WATCHER);
+    }
     pthread_mutex_unlock(&parent->lock);
-    return true;
+    if (!ok)
+        free(m);
+    return ok;
 }
 
 void proc_unlink(lw_runtime *rt, Proc *self, uint64_t other)
@@ -519,7 +534,10 @@ uint64_t proc_monitor(lw_runtime *rt, Proc *self, uint64_t target)
             pthread_mutex_lock(&q->lock);
         else
             lock_two(self, q);
-        if (q->state != PROC_DONE) {
+        bool alive = q->state != PROC_DONE;
+        if (alive && !pidset_put(&self->mon_by_ref, ref, m))
+            ref = 0;   /* out of memory */
+        else if (alive) {
             mon_push(&q->watchers, m, MON_TARGET);
             mon_push(&self->monitoring, m, MON_WATCHER);
             attached = true;
@@ -528,6 +546,10 @@ uint64_t proc_monitor(lw_runtime *rt, Proc *self, uint64_t target)
         if (q != self)
             pthread_mutex_unlock(&self->lock);
         proc_unref(q);
+    }
+    if (!ref) {
+        free(m);
+        return 0;
     }
     if (!attached) {
         /* Nothing to watch: DOWN at once, as Erlang does. */
@@ -543,14 +565,10 @@ uint64_t proc_monitor(lw_runtime *rt, Proc *self, uint64_t target)
    while the monitor is still in the watcher's list, under its lock. */
 bool proc_demonitor(lw_runtime *rt, Proc *self, uint64_t ref)
 {
-    Monitor *m = NULL;
     pthread_mutex_lock(&self->lock);
-    for (Monitor *x = self->monitoring; x; x = x->l[MON_WATCHER].next)
-        if (x->ref == ref) {
-            m = x;
-            mon_unlink(m, MON_WATCHER);
-            break;
-        }
+    Monitor *m = pidset_get(&self->mon_by_ref, ref);
+    if (m)
+        mon_unlink_watcher(self, m);
     pthread_mutex_unlock(&self->lock);
     if (!m)
         return false;   /* unknown, or over (its DOWN already delivered) */
@@ -572,7 +590,7 @@ static void mon_finish_watchers(Proc *p, Monitor *chain)
                ending process empties its own list under this lock). */
             bool in = m->l[MON_WATCHER].pprev != NULL;
             if (in) {
-                mon_unlink(m, MON_WATCHER);
+                mon_unlink_watcher(q, m);
                 if (msg)
                     deliver_locked(q, msg);
                 msg = NULL;
@@ -774,6 +792,7 @@ void proc_finish(Proc *p)
     uint64_t *links = pidset_take(&p->links, &links_cap);
     Monitor *watchers = mon_detach(&p->watchers, MON_TARGET);
     Monitor *monitoring = mon_detach(&p->monitoring, MON_WATCHER);
+    pidset_free(&p->mon_by_ref);
     pthread_mutex_unlock(&p->lock);
     sched_cancel_timer(p);
     sched_forget_io(p);

@@ -133,6 +133,7 @@ struct Proc {
     PidSet links;           /* the pids it is linked to, under lock */
     struct Monitor *watchers;   /* the monitors of this process, under lock (see Monitor) */
     struct Monitor *monitoring; /* the monitors it holds on others, under lock */
+    PidSet mon_by_ref;          /* the same, by reference (for demonitor), under lock */
     ProcConfig config;
     struct WasiTable *wasi; /* its WASI capability table (src/wasi), shared copy-on-write */
     uint32_t wasi_done;     /* bytes a parked fd_write/sock_recv call has moved so far */
