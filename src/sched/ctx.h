@@ -1,8 +1,8 @@
 /*
  * Context switching for leonardo's processes.
  *
- * Every process runs on its own small stack and switches back to its
- * worker thread's scheduler loop when it yields, blocks or ends.  A
+ * Coroutines: each runs on its own small stack until it switches to
+ * another (a worker runs processes on one, src/sched/worker.c).  A
  * suspended context is nothing but a stack pointer: lw_ctx_swap pushes the
  * callee-saved registers onto the stack it is leaving, stores the stack
  * pointer in *from, loads the one in *to and pops that stack's registers.
