@@ -8,6 +8,7 @@
 #   pingpong_rtt_ns             a message there and back between two processes
 #   yield_ns                    a yield with nothing else to run (it goes straight on)
 #   yield_switch_ns             a yield to another yielding process and back, on one worker
+#   send_after_ns               a send_after timer set, fired and received, 100,000 pending at once
 #   procs_1m_rss_kib_per_proc   RSS / N with 1,000,000 processes each waiting in receive
 #   preempt_overhead_pct        a compute loop under leonardo against a build without
 #                               instruction counting (so without preemption either)
@@ -44,6 +45,7 @@ per_op_threads1() {
     awk -v ns="$ns" -v n="$1" 'BEGIN { printf "bench yield_switch_ns %.1f ns\n", ns / n }'
 }
 per_op_threads1 1000000
+per_op send_after_ns 8 100000
 
 n=1000000
 kib=$(/usr/bin/time -f %M "$leo" run "$wat" 4 "$n" 2>&1 >/dev/null | tail -n 1)

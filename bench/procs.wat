@@ -14,6 +14,8 @@
 ;; MODE 6: N yields while another process yields too: each one a switch to
 ;;         the other process and back.  (MODE 3 yields alone, and a yield
 ;;         with nobody else to run goes straight on.)
+;; MODE 8: N send_after timers to itself, all due in 1 ms, then their N
+;;         messages: what a timer costs with many pending at once.
 ;;
 ;; It prints the nanoseconds the measured part took.  There are no data
 ;; segments, so a process that touches no memory costs no memory page.
@@ -30,6 +32,7 @@
   (import "leonardo" "msg_tag" (func $msg_tag (result i64)))
   (import "leonardo" "yield" (func $yield))
   (import "leonardo" "sleep" (func $sleep (param i64)))
+  (import "leonardo" "send_after" (func $send_after (param i64 i64 i64 i32 i32) (result i64)))
 
   (memory (export "memory") 1)
   (table 5 funcref)
@@ -123,6 +126,15 @@
       (local.set $t0 (call $now))
       (loop $l
         (call $yield)
+        (br_if $l (i64.lt_u (local.tee $i (i64.add (local.get $i) (i64.const 1))) (local.get $n))))))
+    (if (i64.eq (local.get $mode) (i64.const 8)) (then
+      (local.set $pid (call $self))
+      (loop $l
+        (drop (call $send_after (local.get $pid) (i64.const 1) (local.get $i) (i32.const 0) (i32.const 0)))
+        (br_if $l (i64.lt_u (local.tee $i (i64.add (local.get $i) (i64.const 1))) (local.get $n))))
+      (local.set $i (i64.const 0))
+      (loop $l
+        (drop (call $receive (i32.const 0) (i32.const 0) (i64.const -1)))
         (br_if $l (i64.lt_u (local.tee $i (i64.add (local.get $i) (i64.const 1))) (local.get $n))))))
     (if (i64.eq (local.get $mode) (i64.const 5)) (then
       (loop $l
