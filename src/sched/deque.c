@@ -221,11 +221,3 @@ deque_steal_result deque_steal(lw_deque *d, void **out)
     *out = item;
     return DEQUE_OK;
 }
-
-size_t deque_size_hint(const lw_deque *d)
-{
-    /* Relaxed, and the two loads are not taken together: a heuristic only. */
-    int64_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed);
-    int64_t t = atomic_load_explicit(&d->top, memory_order_relaxed);
-    return b > t ? (size_t)(b - t) : 0;
-}

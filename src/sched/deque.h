@@ -73,6 +73,13 @@ deque_steal_result deque_steal(lw_deque *d, void **out);
 /* How many items the deque holds, read without synchronisation: it may be
  * out of date by the time it returns.  For heuristics only (which victim to
  * steal from, whether to wake an idle worker). */
-size_t deque_size_hint(const lw_deque *d);
+/* Inline: the scheduler asks on every yield whether anyone else waits. */
+static inline size_t deque_size_hint(const lw_deque *d)
+{
+    /* Relaxed, and the two loads are not taken together: a heuristic only. */
+    int64_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed);
+    int64_t t = atomic_load_explicit(&d->top, memory_order_relaxed);
+    return b > t ? (size_t)(b - t) : 0;
+}
 
 #endif
