@@ -457,51 +457,24 @@ static inline lw_v128 simd_i16x8_q15mulr_sat_s(lw_v128 a, lw_v128 b)
 /* Narrowing and widening                                              */
 /* ------------------------------------------------------------------ */
 
-/* Both narrows read their inputs as signed and saturate: a gives the low
-   half of the result, b the high half. */
-static inline lw_v128 simd_i8x16_narrow_i16x8_s(lw_v128 a, lw_v128 b)
-{
-    lw_i16x8 x = (lw_i16x8)a, y = (lw_i16x8)b;
-    lw_i8x16 r = { 0 };
-    for (int i = 0; i < 8; i++) {
-        r[i] = (int8_t)(x[i] < INT8_MIN ? INT8_MIN : x[i] > INT8_MAX ? INT8_MAX : x[i]);
-        r[i + 8] = (int8_t)(y[i] < INT8_MIN ? INT8_MIN : y[i] > INT8_MAX ? INT8_MAX : y[i]);
+/* The narrows read their inputs as signed and saturate them to the output
+   lanes' range [lo, hi]: a gives the low half of the result, b the high half. */
+#define SIMD_NARROW(name, IN, OUT, n, lo, hi) \
+    static inline lw_v128 name(lw_v128 a, lw_v128 b) \
+    { \
+        IN x = (IN)a, y = (IN)b; \
+        OUT r = { 0 }; \
+        for (int i = 0; i < (n); i++) { \
+            r[i] = (__typeof__(r[0]))(x[i] < (lo) ? (lo) : x[i] > (hi) ? (hi) : x[i]); \
+            r[i + (n)] = (__typeof__(r[0]))(y[i] < (lo) ? (lo) : y[i] > (hi) ? (hi) : y[i]); \
+        } \
+        return (lw_v128)r; \
     }
-    return (lw_v128)r;
-}
-
-static inline lw_v128 simd_i8x16_narrow_i16x8_u(lw_v128 a, lw_v128 b)
-{
-    lw_i16x8 x = (lw_i16x8)a, y = (lw_i16x8)b;
-    lw_u8x16 r = { 0 };
-    for (int i = 0; i < 8; i++) {
-        r[i] = (uint8_t)(x[i] < 0 ? 0 : x[i] > UINT8_MAX ? UINT8_MAX : x[i]);
-        r[i + 8] = (uint8_t)(y[i] < 0 ? 0 : y[i] > UINT8_MAX ? UINT8_MAX : y[i]);
-    }
-    return (lw_v128)r;
-}
-
-static inline lw_v128 simd_i16x8_narrow_i32x4_s(lw_v128 a, lw_v128 b)
-{
-    lw_i32x4 x = (lw_i32x4)a, y = (lw_i32x4)b;
-    lw_i16x8 r = { 0 };
-    for (int i = 0; i < 4; i++) {
-        r[i] = (int16_t)(x[i] < INT16_MIN ? INT16_MIN : x[i] > INT16_MAX ? INT16_MAX : x[i]);
-        r[i + 4] = (int16_t)(y[i] < INT16_MIN ? INT16_MIN : y[i] > INT16_MAX ? INT16_MAX : y[i]);
-    }
-    return (lw_v128)r;
-}
-
-static inline lw_v128 simd_i16x8_narrow_i32x4_u(lw_v128 a, lw_v128 b)
-{
-    lw_i32x4 x = (lw_i32x4)a, y = (lw_i32x4)b;
-    lw_u16x8 r = { 0 };
-    for (int i = 0; i < 4; i++) {
-        r[i] = (uint16_t)(x[i] < 0 ? 0 : x[i] > UINT16_MAX ? UINT16_MAX : x[i]);
-        r[i + 4] = (uint16_t)(y[i] < 0 ? 0 : y[i] > UINT16_MAX ? UINT16_MAX : y[i]);
-    }
-    return (lw_v128)r;
-}
+SIMD_NARROW(simd_i8x16_narrow_i16x8_s, lw_i16x8, lw_i8x16, 8, INT8_MIN, INT8_MAX)
+SIMD_NARROW(simd_i8x16_narrow_i16x8_u, lw_i16x8, lw_u8x16, 8, 0, UINT8_MAX)
+SIMD_NARROW(simd_i16x8_narrow_i32x4_s, lw_i32x4, lw_i16x8, 4, INT16_MIN, INT16_MAX)
+SIMD_NARROW(simd_i16x8_narrow_i32x4_u, lw_i32x4, lw_u16x8, 4, 0, UINT16_MAX)
+#undef SIMD_NARROW
 
 /*
  * extend and extmul, low and high, from a narrow view N (n lanes) to a
