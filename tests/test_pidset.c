@@ -91,6 +91,10 @@ START_TEST(shrink_and_take)
     ck_assert_ptr_eq(pidset_get(&s, 5), &s);
     ck_assert_ptr_null(pidset_get(&s, 6));   /* added without one */
     ck_assert_ptr_null(pidset_get(&s, 20000));   /* absent */
+    ck_assert_ptr_eq(pidset_del(&s, 5), &s);     /* removing gives the pointer back */
+    ck_assert(!pidset_has(&s, 5));
+    ck_assert_ptr_null(pidset_del(&s, 5));
+    ck_assert(pidset_add(&s, 5));
     ck_assert_uint_eq(s.count, 10000);
     ck_assert_uint_ge(s.cap, 20000);
     for (uint64_t p = 1; p <= 9990; p++)

@@ -84,11 +84,12 @@ bool pidset_add(PidSet *s, uint64_t id)
     return pidset_has(s, id) || pidset_put(s, id, NULL);
 }
 
-void pidset_del(PidSet *s, uint64_t id)
+void *pidset_del(PidSet *s, uint64_t id)
 {
     uint32_t mask = s->cap - 1, i = find(s, id);
     if (i == UINT32_MAX)
-        return;
+        return NULL;
+    void *val = s->vals[i];
     /* Close the hole at i: an entry further on in the run moves into it
        unless its home lies cyclically in (i, j], where a probe from its
        home would never pass the hole. */
@@ -106,6 +107,7 @@ void pidset_del(PidSet *s, uint64_t id)
     s->count--;
     if (s->cap > PIDSET_MIN && 8 * s->count < s->cap)
         (void)resize(s, s->cap / 2);   /* if that fails, the bigger table stays */
+    return val;
 }
 
 uint64_t *pidset_take(PidSet *s, uint32_t *cap)

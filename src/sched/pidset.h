@@ -1,6 +1,7 @@
 /*
  * A set of ids (nonzero 64-bit pids or references), each with an optional
- * pointer: a process's links (no pointers) and its monitors by reference.
+ * pointer: a process's links (no pointers), its monitors by reference, and
+ * the runtime's pending send_after timers by reference.
  * Open addressing with linear probing (0 marks a free slot), at most half
  * full and, above the minimum size, at least an eighth; deletion moves
  * later entries back into the hole instead of leaving tombstones, so a
@@ -28,8 +29,8 @@ void *pidset_get(const PidSet *s, uint64_t id);
 bool pidset_add(PidSet *s, uint64_t id);
 /* Add id with pointer val, or set the pointer if id is present; false if out of memory. */
 bool pidset_put(PidSet *s, uint64_t id, void *val);
-/* Remove id if present. */
-void pidset_del(PidSet *s, uint64_t id);
+/* Remove id if present; returns its pointer (NULL if absent or none). */
+void *pidset_del(PidSet *s, uint64_t id);
 /* Take the ids out (cap slots, 0 = none; the caller frees the array): the
    set is empty after. */
 uint64_t *pidset_take(PidSet *s, uint32_t *cap);

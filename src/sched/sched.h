@@ -308,8 +308,7 @@ struct lw_runtime {
     pthread_mutex_t timer_lock;
     lw_timers timers;
     _Atomic uint64_t next_deadline;     /* timers_next(), readable without the lock */
-    struct SendAfter **sa_buckets;      /* pending send_after timers, hashed by reference */
-    size_t sa_cap, sa_count;            /* (worker.c; under timer_lock) */
+    PidSet send_afters;                 /* pending send_after timers by reference (worker.c; under timer_lock) */
     pthread_mutex_t sa_deliver_lock;    /* due send_afters go out in the order they came due */
     atomic_bool stopping;
 

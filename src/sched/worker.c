@@ -75,7 +75,6 @@ struct Worker {
 typedef struct SendAfter {
     lw_timer timer;                /* payload NULL: tells it from a process's own timer */
     struct SendAfter *next;        /* fire_timers' list of due ones */
-    struct SendAfter *hnext;       /* its bucket's chain (sa_buckets) */
     uint64_t ref, pid;
     Msg *msg;
 } SendAfter;
@@ -295,57 +294,12 @@ void sched_cancel_timer(Proc *p)
 }
 
 /*
- * Pending send_after timers, hashed by reference, under timer_lock:
- * cancel_timer finds one and a firing one leaves in O(1) on average.  (One
- * list made both a scan: 100,000 pending timers took 12.7 s to fire, now
- * they take as long as their deadlines.)  The table grows to keep at most
- * one timer a bucket on average, and never shrinks.
+ * Pending send_after timers are found by reference in rt->send_afters (a
+ * pid set, pidset.c, with each timer as its pointer), under timer_lock:
+ * cancel_timer finds one and a firing one leaves in O(1).  (One list made
+ * both a scan: 100,000 pending timers took 12.7 s to fire, now they take
+ * as long as their deadlines.)
  */
-static size_t sa_bucket(const lw_runtime *rt, uint64_t ref)
-{
-    return (size_t)((ref * 0x9E3779B97F4A7C15ull) >> 32) & (rt->sa_cap - 1);
-}
-
-static bool sa_insert(lw_runtime *rt, SendAfter *sa)
-{
-    if (rt->sa_count >= rt->sa_cap) {
-        size_t old_cap = rt->sa_cap, cap = old_cap ? old_cap * 2 : 64;
-        SendAfter **old = rt->sa_buckets, **b = calloc(cap, sizeof *b);
-        if (!b)
-            return false;
-        rt->sa_buckets = b;
-        rt->sa_cap = cap;
-        for (size_t i = 0; i < old_cap; i++)
-            for (SendAfter *x = old[i], *next; x; x = next) {
-                next = x->hnext;
-                size_t k = sa_bucket(rt, x->ref);
-                x->hnext = b[k];
-                b[k] = x;
-            }
-        free(old);
-    }
-    size_t k = sa_bucket(rt, sa->ref);
-    sa->hnext = rt->sa_buckets[k];
-    rt->sa_buckets[k] = sa;
-    rt->sa_count++;
-    return true;
-}
-
-/* Take the timer with reference ref out of the table: NULL if there is none. */
-static SendAfter *sa_remove(lw_runtime *rt, uint64_t ref)
-{
-    if (!rt->sa_cap)
-        return NULL;
-    for (SendAfter **s = &rt->sa_buckets[sa_bucket(rt, ref)]; *s; s = &(*s)->hnext)
-        if ((*s)->ref == ref) {
-            SendAfter *sa = *s;
-            *s = sa->hnext;
-            rt->sa_count--;
-            return sa;
-        }
-    return NULL;
-}
-
 uint64_t sched_send_after(lw_runtime *rt, uint64_t pid, uint64_t deadline, Msg *msg)
 {
     SendAfter *sa = calloc(1, sizeof *sa);
@@ -358,14 +312,14 @@ uint64_t sched_send_after(lw_runtime *rt, uint64_t pid, uint64_t deadline, Msg *
     sa->msg = msg;
     pthread_mutex_lock(&rt->timer_lock);
     uint64_t before = timers_next(&rt->timers);
-    if (!sa_insert(rt, sa)) {
+    if (!pidset_put(&rt->send_afters, ref, sa)) {
         pthread_mutex_unlock(&rt->timer_lock);
         free(msg);
         free(sa);
         return 0;
     }
     if (!timers_add(&rt->timers, &sa->timer, deadline, NULL)) {
-        sa_remove(rt, ref);
+        pidset_del(&rt->send_afters, ref);
         pthread_mutex_unlock(&rt->timer_lock);
         free(msg);
         free(sa);
@@ -381,7 +335,7 @@ uint64_t sched_send_after(lw_runtime *rt, uint64_t pid, uint64_t deadline, Msg *
 bool sched_cancel_send_after(lw_runtime *rt, uint64_t ref)
 {
     pthread_mutex_lock(&rt->timer_lock);
-    SendAfter *sa = sa_remove(rt, ref);
+    SendAfter *sa = pidset_del(&rt->send_afters, ref);
     if (sa) {
         timers_cancel(&rt->timers, &sa->timer);
         update_next_deadline(rt);
@@ -417,7 +371,7 @@ static void fire_timers(lw_runtime *rt)
             pthread_mutex_unlock(&p->lock);
         } else {
             SendAfter *sa = (SendAfter *)e;
-            sa_remove(rt, sa->ref);
+            pidset_del(&rt->send_afters, sa->ref);
             sa->next = NULL;
             *due_tail = sa;
             due_tail = &sa->next;
@@ -1028,13 +982,14 @@ void lw_runtime_free(lw_runtime *rt)
     }
     free(rt->workers);
     timers_destroy(&rt->timers);   /* first: it marks the entries still pending, freed next */
-    for (size_t i = 0; i < rt->sa_cap; i++)
-        for (SendAfter *sa = rt->sa_buckets[i], *next; sa; sa = next) {
-            next = sa->hnext;
+    for (uint32_t i = 0; i < rt->send_afters.cap; i++) {
+        SendAfter *sa = rt->send_afters.vals[i];   /* each pending one's pointer */
+        if (sa) {
             free(sa->msg);
             free(sa);
         }
-    free(rt->sa_buckets);
+    }
+    pidset_free(&rt->send_afters);
     for (uint32_t i = 0; i < rt->reg_nbuckets; i++)
         for (RegName *r = rt->reg_buckets[i], *next; r; r = next) {
             next = r->next;
