@@ -158,7 +158,7 @@ static void proc_free(Proc *p)
     free(p->current);
     /* No monitors are left: proc_finish and proc_discard took them out. */
     pidset_free(&p->links);
-    pidset_free(&p->mon_by_ref);
+    pidset_free(&p->monitoring);
     idtable_free(&p->configs, free);
     idtable_free(&p->modules, module_destroy);
     free(p->backtrace);
@@ -298,7 +298,7 @@ void proc_discard(Proc *p)
     }
     free(links);
     for (Monitor *m = p->watchers, *next; m; m = next) {
-        next = m->l[MON_TARGET].next;
+        next = m->next;
         mon_release(p->rt, m, MON_WATCHER);
     }
     p->watchers = NULL;
@@ -412,28 +412,21 @@ bool proc_link_new(Proc *parent, Proc *child)
 
 /* ---- monitors (see Monitor in sched.h) ---- */
 
-static void mon_push(Monitor **head, Monitor *m, int side)
+static void mon_push(Monitor **head, Monitor *m)
 {
-    m->l[side].next = *head;
-    m->l[side].pprev = head;
+    m->next = *head;
+    m->pprev = head;
     if (*head)
-        (*head)->l[side].pprev = &m->l[side].next;
+        (*head)->pprev = &m->next;
     *head = m;
 }
 
-static void mon_unlink(Monitor *m, int side)
+static void mon_unlink(Monitor *m)
 {
-    *m->l[side].pprev = m->l[side].next;
-    if (m->l[side].next)
-        m->l[side].next->l[side].pprev = m->l[side].pprev;
-    m->l[side].pprev = NULL;
-}
-
-/* Out of watcher w's list and its index by reference (under w's lock). */
-static void mon_unlink_watcher(Proc *w, Monitor *m)
-{
-    mon_unlink(m, MON_WATCHER);
-    pidset_del(&w->mon_by_ref, m->ref);
+    *m->pprev = m->next;
+    if (m->next)
+        m->next->pprev = m->pprev;
+    m->pprev = NULL;
 }
 
 static void mon_unref(Monitor *m)
@@ -442,36 +435,37 @@ static void mon_unref(Monitor *m)
         free(m);
 }
 
-/* m is out of the caller's side's list: take it out of the `other` side's
-   too (if it is still there, under that process's lock), dropping that
-   list's reference, then drop the caller's. */
+/* Take m out of side `side` of process q (under q's lock); false if it
+   was out already. */
+static bool mon_take(Proc *q, Monitor *m, int side)
+{
+    if (side == MON_TARGET) {
+        if (!m->pprev)
+            return false;
+        mon_unlink(m);
+        return true;
+    }
+    if (pidset_get(&q->monitoring, m->ref) != m)
+        return false;
+    pidset_del(&q->monitoring, m->ref);
+    return true;
+}
+
+/* m is out of the caller's side: take it out of the `other` side too (if
+   it is still there, under that process's lock), dropping that side's
+   reference, then drop the caller's. */
 static void mon_release(lw_runtime *rt, Monitor *m, int other)
 {
     Proc *q = proc_get(rt, other == MON_WATCHER ? m->watcher : m->target);
     if (q) {
         pthread_mutex_lock(&q->lock);
-        bool in = m->l[other].pprev != NULL;
-        if (in && other == MON_WATCHER)
-            mon_unlink_watcher(q, m);
-        else if (in)
-            mon_unlink(m, other);
+        bool in = mon_take(q, m, other);
         pthread_mutex_unlock(&q->lock);
         proc_unref(q);
         if (in)
             mon_unref(m);
     }
     mon_unref(m);
-}
-
-/* Take every monitor out of *head (side's list, under its owner's lock):
-   the chain that is returned is the caller's to finish. */
-static Monitor *mon_detach(Monitor **head, int side)
-{
-    Monitor *all = *head;
-    *head = NULL;
-    for (Monitor *m = all; m; m = m->l[side].next)
-        m->l[side].pprev = NULL;
-    return all;
 }
 
 static Monitor *mon_new(uint64_t ref, uint64_t watcher, uint64_t target)
@@ -494,11 +488,9 @@ bool proc_monitor_new(Proc *parent, Proc *child)
     if (!m)
         return false;
     pthread_mutex_lock(&parent->lock);
-    bool ok = pidset_put(&parent->mon_by_ref, m->ref, m);
-    if (ok) {
-        mon_push(&child->watchers, m, MON_TARGET);
-        mon_push(&parent->monitoring, m, MON_WATCHER);
-    }
+    bool ok = pidset_put(&parent->monitoring, m->ref, m);
+    if (ok)
+        mon_push(&child->watchers, m);
     pthread_mutex_unlock(&parent->lock);
     if (!ok)
         free(m);
@@ -535,11 +527,10 @@ uint64_t proc_monitor(lw_runtime *rt, Proc *self, uint64_t target)
         else
             lock_two(self, q);
         bool alive = q->state != PROC_DONE;
-        if (alive && !pidset_put(&self->mon_by_ref, ref, m))
+        if (alive && !pidset_put(&self->monitoring, ref, m))
             ref = 0;   /* out of memory */
         else if (alive) {
-            mon_push(&q->watchers, m, MON_TARGET);
-            mon_push(&self->monitoring, m, MON_WATCHER);
+            mon_push(&q->watchers, m);
             attached = true;
         }
         pthread_mutex_unlock(&q->lock);
@@ -562,13 +553,11 @@ uint64_t proc_monitor(lw_runtime *rt, Proc *self, uint64_t target)
 }
 
 /* After it answers true, no DOWN for ref arrives: a DOWN is delivered only
-   while the monitor is still in the watcher's list, under its lock. */
+   while the monitor is still in the watcher's set, under its lock. */
 bool proc_demonitor(lw_runtime *rt, Proc *self, uint64_t ref)
 {
     pthread_mutex_lock(&self->lock);
-    Monitor *m = pidset_get(&self->mon_by_ref, ref);
-    if (m)
-        mon_unlink_watcher(self, m);
+    Monitor *m = pidset_del(&self->monitoring, ref);
     pthread_mutex_unlock(&self->lock);
     if (!m)
         return false;   /* unknown, or over (its DOWN already delivered) */
@@ -577,20 +566,19 @@ bool proc_demonitor(lw_runtime *rt, Proc *self, uint64_t ref)
 }
 
 /* p has ended: tell each watcher still watching (DOWN), and take the
-   monitors out of the watchers' lists. */
+   monitors out of the watchers' sets.  chain: p's watchers, detached. */
 static void mon_finish_watchers(Proc *p, Monitor *chain)
 {
     for (Monitor *m = chain, *next; m; m = next) {
-        next = m->l[MON_TARGET].next;
+        next = m->next;
         Proc *q = proc_get(p->rt, m->watcher);
         if (q) {
             Msg *msg = notice_new(LW_MSG_DOWN, p->pid, p->reason, m->ref, p->reason_text);
             pthread_mutex_lock(&q->lock);
-            /* Still in its list: not demonitored, and q has not ended (an
-               ending process empties its own list under this lock). */
-            bool in = m->l[MON_WATCHER].pprev != NULL;
+            /* Still in its set: not demonitored, and q has not ended (an
+               ending process empties its own set under this lock). */
+            bool in = mon_take(q, m, MON_WATCHER);
             if (in) {
-                mon_unlink_watcher(q, m);
                 if (msg)
                     deliver_locked(q, msg);
                 msg = NULL;
@@ -605,13 +593,14 @@ static void mon_finish_watchers(Proc *p, Monitor *chain)
     }
 }
 
-/* p has ended: take the monitors it held out of their targets' lists. */
-static void mon_finish_monitoring(Proc *p, Monitor *chain)
+/* p has ended: take the monitors it held (its set, detached) out of their
+   targets' lists. */
+static void mon_finish_monitoring(Proc *p, PidSet *held)
 {
-    for (Monitor *m = chain, *next; m; m = next) {
-        next = m->l[MON_WATCHER].next;
-        mon_release(p->rt, m, MON_TARGET);
-    }
+    for (uint32_t i = 0; i < held->cap; i++)
+        if (held->slots[i])
+            mon_release(p->rt, held->vals[i], MON_TARGET);
+    pidset_free(held);
 }
 
 bool proc_kill(lw_runtime *rt, uint64_t pid, int64_t reason)
@@ -790,9 +779,13 @@ void proc_finish(Proc *p)
     p->state = PROC_DONE;
     uint32_t links_cap;
     uint64_t *links = pidset_take(&p->links, &links_cap);
-    Monitor *watchers = mon_detach(&p->watchers, MON_TARGET);
-    Monitor *monitoring = mon_detach(&p->monitoring, MON_WATCHER);
-    pidset_free(&p->mon_by_ref);
+    /* Every monitor of both kinds is now out of p's side. */
+    Monitor *watchers = p->watchers;
+    p->watchers = NULL;
+    for (Monitor *m = watchers; m; m = m->next)
+        m->pprev = NULL;
+    PidSet monitoring = p->monitoring;
+    p->monitoring = (PidSet){0};
     pthread_mutex_unlock(&p->lock);
     sched_cancel_timer(p);
     sched_forget_io(p);
@@ -847,7 +840,7 @@ void proc_finish(Proc *p)
     }
     free(links);
     mon_finish_watchers(p, watchers);
-    mon_finish_monitoring(p, monitoring);
+    mon_finish_monitoring(p, &monitoring);
     proc_unref(p);   /* the table's reference */
     if (atomic_fetch_sub(&rt->live, 1) == 1) {
         pthread_mutex_lock(&rt->ended_lock);

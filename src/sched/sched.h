@@ -132,8 +132,7 @@ struct Proc {
     uint64_t link_from;     /* killed with LW_REASON_LINK: by whose end */
     PidSet links;           /* the pids it is linked to, under lock */
     struct Monitor *watchers;   /* the monitors of this process, under lock (see Monitor) */
-    struct Monitor *monitoring; /* the monitors it holds on others, under lock */
-    PidSet mon_by_ref;          /* the same, by reference (for demonitor), under lock */
+    PidSet monitoring;          /* the monitors it holds on others, by reference, under lock */
     ProcConfig config;
     struct WasiTable *wasi; /* its WASI capability table (src/wasi), shared copy-on-write */
     uint32_t wasi_done;     /* bytes a parked fd_write/sock_recv call has moved so far */
@@ -149,21 +148,19 @@ struct Proc {
 };
 
 /*
- * A monitor is one record in two lists at once: the target's `watchers`
- * (under the target's lock) and the watcher's `monitoring` (under the
- * watcher's lock).  l[side].pprev is NULL once it is out of that side's
- * list.  Whoever takes it out of a list (the target ending, the watcher
- * ending, demonitor, or the DOWN's delivery) drops that list's reference,
+ * A monitor is one record held by both sides: it is in the target's
+ * `watchers` list (under the target's lock; pprev is NULL once it is out)
+ * and in the watcher's `monitoring` set by reference (under the watcher's
+ * lock).  Whoever takes it out of a side (the target ending, the watcher
+ * ending, demonitor, or the DOWN's delivery) drops that side's reference,
  * and the last reference frees it: so removal is O(1) from either side, and
  * neither process keeps a record of a monitor that is over.
  */
 enum { MON_TARGET, MON_WATCHER };
 typedef struct Monitor {
     uint64_t ref, watcher, target;
-    struct {
-        struct Monitor *next, **pprev;
-    } l[2];                 /* [MON_TARGET]: in target->watchers; [MON_WATCHER]: in watcher->monitoring */
-    atomic_uint refs;       /* one per list it was put in */
+    struct Monitor *next, **pprev;   /* in the target's watchers */
+    atomic_uint refs;                /* one per side that holds it */
 } Monitor;
 
 /* ---- proc.c ---- */
