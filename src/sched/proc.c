@@ -623,41 +623,47 @@ bool proc_kill(lw_runtime *rt, uint64_t pid, int64_t reason)
 /* ---- the registry ---- */
 
 /*
- * The registry: names to pids, a hash table of chains on XXH3 that doubles
- * when it holds twice as many names as buckets, so that register and
- * whereis stay O(1) with any number of names.  Names are bytes (a NUL
- * among them included), compared with their length.
+ * The registry: names to pids, in a pid set (pidset.c) keyed by each
+ * name's XXH3, whose pointer heads a chain of the names with that hash
+ * (almost always one), so that register and whereis stay O(1) with any
+ * number of names.  Names are bytes (a NUL among them included), compared
+ * with their length.  All under reg_lock.
  */
-static RegName **reg_find(lw_runtime *rt, const char *name, uint32_t len, uint64_t h)
+static uint64_t reg_key(uint64_t hash)
 {
-    if (!rt->reg_nbuckets)
-        return NULL;
-    RegName **r = &rt->reg_buckets[h & (rt->reg_nbuckets - 1)];
-    for (; *r; r = &(*r)->next)
-        if ((*r)->hash == h && (*r)->len == len && memcmp((*r)->name, name, len) == 0)
-            break;
-    return r;
+    return hash ? hash : 1;   /* the set's ids are nonzero */
 }
 
-/* Room for one more name (false: out of memory with no table at all). */
-static bool reg_reserve(lw_runtime *rt)
+static RegName *reg_find(lw_runtime *rt, const char *name, uint32_t len, uint64_t hash)
 {
-    if (rt->reg_count < 2 * rt->reg_nbuckets)
-        return true;
-    uint32_t n = rt->reg_nbuckets ? 2 * rt->reg_nbuckets : 64;
-    RegName **b = calloc(n, sizeof *b);
-    if (!b)
-        return rt->reg_nbuckets > 0;   /* longer chains, still correct */
-    for (uint32_t i = 0; i < rt->reg_nbuckets; i++)
-        for (RegName *r = rt->reg_buckets[i], *next; r; r = next) {
-            next = r->next;
-            r->next = b[r->hash & (n - 1)];
-            b[r->hash & (n - 1)] = r;
-        }
-    free(rt->reg_buckets);
-    rt->reg_buckets = b;
-    rt->reg_nbuckets = n;
-    return true;
+    for (RegName *r = pidset_get(&rt->names, reg_key(hash)); r; r = r->next)
+        if (r->len == len && memcmp(r->name, name, len) == 0)
+            return r;
+    return NULL;
+}
+
+/* Take entry n out of the registry and free it; its process (if any) has
+   no name any more. */
+static void reg_drop(lw_runtime *rt, RegName *n, Proc *owner)
+{
+    uint64_t key = reg_key(n->hash);
+    RegName *head = pidset_get(&rt->names, key);
+    if (head == n) {
+        if (n->next)
+            (void)pidset_put(&rt->names, key, n->next);   /* present: no allocation, cannot fail */
+        else
+            pidset_del(&rt->names, key);
+    } else {
+        RegName *r = head;
+        while (r->next != n)
+            r = r->next;
+        r->next = n->next;
+    }
+    if (owner) {
+        owner->name = NULL;   /* a process's name is only touched under reg_lock */
+        atomic_store_explicit(&owner->named, false, memory_order_relaxed);
+    }
+    free(n);
 }
 
 /* The registry entry a process's name belongs to. */
@@ -670,25 +676,23 @@ int registry_register(lw_runtime *rt, Proc *p, const char *name, uint32_t len)
 {
     uint64_t h = XXH3_64bits(name, len);
     pthread_mutex_lock(&rt->reg_lock);
-    int rc = 0;
-    RegName **r = reg_reserve(rt) ? reg_find(rt, name, len, h) : NULL;
-    if (!r || *r || p->name) {
-        rc = 1;   /* the name is taken, or this process has one already (or no memory) */
-    } else {
+    int rc = 1;   /* the name is taken, or this process has one already, or no memory */
+    if (!p->name && !reg_find(rt, name, len, h)) {
         RegName *n = malloc(sizeof *n + len + 1);
-        if (!n) {
-            rc = 1;
-        } else {
-            n->next = NULL;
+        if (n) {
             n->pid = p->pid;
             n->hash = h;
             n->len = len;
             memcpy(n->name, name, len);
             n->name[len] = 0;
-            *r = n;
-            rt->reg_count++;
-            p->name = n->name;
-            atomic_store_explicit(&p->named, true, memory_order_relaxed);
+            n->next = pidset_get(&rt->names, reg_key(h));
+            if (pidset_put(&rt->names, reg_key(h), n)) {
+                p->name = n->name;
+                atomic_store_explicit(&p->named, true, memory_order_relaxed);
+                rc = 0;
+            } else {
+                free(n);
+            }
         }
     }
     pthread_mutex_unlock(&rt->reg_lock);
@@ -699,37 +703,25 @@ uint64_t registry_whereis(lw_runtime *rt, const char *name, uint32_t len)
 {
     uint64_t h = XXH3_64bits(name, len);
     pthread_mutex_lock(&rt->reg_lock);
-    RegName **r = reg_find(rt, name, len, h);
-    uint64_t pid = r && *r ? (*r)->pid : 0;
+    RegName *r = reg_find(rt, name, len, h);
+    uint64_t pid = r ? r->pid : 0;
     pthread_mutex_unlock(&rt->reg_lock);
     return pid;
-}
-
-/* Under reg_lock. */
-static void reg_remove(lw_runtime *rt, RegName **r)
-{
-    RegName *n = *r;
-    Proc *q = proc_get(rt, n->pid);
-    if (q) {
-        q->name = NULL;   /* a process's name is only touched under reg_lock */
-        atomic_store_explicit(&q->named, false, memory_order_relaxed);
-        proc_unref(q);
-    }
-    *r = n->next;
-    rt->reg_count--;
-    free(n);
 }
 
 int registry_unregister(lw_runtime *rt, const char *name, uint32_t len)
 {
     uint64_t h = XXH3_64bits(name, len);
     pthread_mutex_lock(&rt->reg_lock);
-    RegName **r = reg_find(rt, name, len, h);
-    int rc = r && *r ? 0 : 1;
-    if (r && *r)
-        reg_remove(rt, r);
+    RegName *r = reg_find(rt, name, len, h);
+    if (r) {
+        Proc *q = proc_get(rt, r->pid);
+        reg_drop(rt, r, q);
+        if (q)
+            proc_unref(q);
+    }
     pthread_mutex_unlock(&rt->reg_lock);
-    return rc;
+    return r ? 0 : 1;
 }
 
 /* ---- the end of a process ---- */
@@ -798,16 +790,10 @@ void proc_finish(Proc *p)
         pthread_mutex_lock(&rt->reg_lock);
     if (named && p->name) {
         snprintf(name, sizeof name, "%s", p->name);
-        /* By the entry's own length and hash: a name may hold a NUL byte. */
-        RegName *own = reg_of_name(p->name);
-        RegName **r = reg_find(rt, own->name, own->len, own->hash);
-        if (r && *r) {
-            RegName *n = *r;
-            *r = n->next;
-            rt->reg_count--;
-            free(n);
-        }
-        p->name = NULL;
+        /* p->name lies in its own entry, still registered (unregister
+           clears p->name under this lock): no lookup by the name, which
+           may hold a NUL byte. */
+        reg_drop(rt, reg_of_name(p->name), p);
     }
     if (named)
         pthread_mutex_unlock(&rt->reg_lock);

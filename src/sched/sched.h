@@ -258,7 +258,7 @@ typedef struct {
 typedef struct RegName {
     struct RegName *next;
     uint64_t pid;
-    uint64_t hash;          /* XXH3 of the name: chains and resizing compare it first */
+    uint64_t hash;          /* XXH3 of the name: its key in the registry */
     uint32_t len;
     char name[];            /* len bytes (any, NUL included), then a NUL */
 } RegName;
@@ -284,8 +284,7 @@ struct lw_runtime {
     ProcShard shards[PROC_SHARDS];
 
     pthread_mutex_t reg_lock;
-    RegName **reg_buckets;              /* the registry (proc.c), under reg_lock */
-    uint32_t reg_nbuckets, reg_count;
+    PidSet names;                       /* the registry (proc.c), under reg_lock */
 
     /* worker.c */
     Worker *workers;

@@ -990,12 +990,12 @@ void lw_runtime_free(lw_runtime *rt)
         }
     }
     pidset_free(&rt->send_afters);
-    for (uint32_t i = 0; i < rt->reg_nbuckets; i++)
-        for (RegName *r = rt->reg_buckets[i], *next; r; r = next) {
+    for (uint32_t i = 0; i < rt->names.cap; i++)
+        for (RegName *r = rt->names.vals[i], *next; r; r = next) {   /* each hash's chain */
             next = r->next;
             free(r);
         }
-    free(rt->reg_buckets);
+    pidset_free(&rt->names);
     for (Ended *e = rt->ended, *next; e; e = next) {
         next = e->next;
         free(e->backtrace);
