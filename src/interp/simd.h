@@ -283,32 +283,34 @@ LW_LANE_TESTS(i64x2, lw_u64x2, 2, 64)
 /* ------------------------------------------------------------------ */
 
 /*
- * A vector comparison in GCC/clang already yields -1/0 lanes of the
- * operands' width.  Float comparisons are false when either lane is NaN,
- * except ne, which is true: exactly IEEE's (and wasm's) rules.
+ * Lane-wise a op b on the view T, for comparisons here and arithmetic
+ * below (unsigned views wrap, as wasm does).  A vector comparison in
+ * GCC/clang already yields -1/0 lanes of the operands' width.  Float
+ * comparisons are false when either lane is NaN, except ne, which is
+ * true: exactly IEEE's (and wasm's) rules.
  */
-#define LW_CMP(name, T, op)                                                 \
+#define LW_BINOP(name, T, op)                                               \
 static inline lw_v128 simd_##name(lw_v128 a, lw_v128 b)                     \
 {                                                                           \
     return (lw_v128)((T)a op (T)b);                                         \
 }
 #define LW_INT_CMPS(sh, S, U)                                               \
-    LW_CMP(sh##_eq, U, ==) LW_CMP(sh##_ne, U, !=)                           \
-    LW_CMP(sh##_lt_s, S, <) LW_CMP(sh##_lt_u, U, <)                         \
-    LW_CMP(sh##_gt_s, S, >) LW_CMP(sh##_gt_u, U, >)                         \
-    LW_CMP(sh##_le_s, S, <=) LW_CMP(sh##_le_u, U, <=)                       \
-    LW_CMP(sh##_ge_s, S, >=) LW_CMP(sh##_ge_u, U, >=)
+    LW_BINOP(sh##_eq, U, ==) LW_BINOP(sh##_ne, U, !=)                           \
+    LW_BINOP(sh##_lt_s, S, <) LW_BINOP(sh##_lt_u, U, <)                         \
+    LW_BINOP(sh##_gt_s, S, >) LW_BINOP(sh##_gt_u, U, >)                         \
+    LW_BINOP(sh##_le_s, S, <=) LW_BINOP(sh##_le_u, U, <=)                       \
+    LW_BINOP(sh##_ge_s, S, >=) LW_BINOP(sh##_ge_u, U, >=)
 LW_INT_CMPS(i8x16, lw_i8x16, lw_u8x16)
 LW_INT_CMPS(i16x8, lw_i16x8, lw_u16x8)
 LW_INT_CMPS(i32x4, lw_i32x4, lw_u32x4)
 /* i64x2 has only the signed orderings. */
-LW_CMP(i64x2_eq, lw_u64x2, ==) LW_CMP(i64x2_ne, lw_u64x2, !=)
-LW_CMP(i64x2_lt_s, lw_i64x2, <) LW_CMP(i64x2_gt_s, lw_i64x2, >)
-LW_CMP(i64x2_le_s, lw_i64x2, <=) LW_CMP(i64x2_ge_s, lw_i64x2, >=)
+LW_BINOP(i64x2_eq, lw_u64x2, ==) LW_BINOP(i64x2_ne, lw_u64x2, !=)
+LW_BINOP(i64x2_lt_s, lw_i64x2, <) LW_BINOP(i64x2_gt_s, lw_i64x2, >)
+LW_BINOP(i64x2_le_s, lw_i64x2, <=) LW_BINOP(i64x2_ge_s, lw_i64x2, >=)
 #define LW_FLOAT_CMPS(sh, F)                                                \
-    LW_CMP(sh##_eq, F, ==) LW_CMP(sh##_ne, F, !=)                           \
-    LW_CMP(sh##_lt, F, <) LW_CMP(sh##_gt, F, >)                             \
-    LW_CMP(sh##_le, F, <=) LW_CMP(sh##_ge, F, >=)
+    LW_BINOP(sh##_eq, F, ==) LW_BINOP(sh##_ne, F, !=)                           \
+    LW_BINOP(sh##_lt, F, <) LW_BINOP(sh##_gt, F, >)                             \
+    LW_BINOP(sh##_le, F, <=) LW_BINOP(sh##_ge, F, >=)
 LW_FLOAT_CMPS(f32x4, lw_f32x4)
 LW_FLOAT_CMPS(f64x2, lw_f64x2)
 #undef LW_INT_CMPS
@@ -317,13 +319,6 @@ LW_FLOAT_CMPS(f64x2, lw_f64x2)
 /* ------------------------------------------------------------------ */
 /* Integer arithmetic common to every shape                            */
 /* ------------------------------------------------------------------ */
-
-/* Lane-wise a op b on the view T: unsigned views wrap, as wasm does. */
-#define LW_BINOP(name, T, op)                                               \
-static inline lw_v128 simd_##name(lw_v128 a, lw_v128 b)                     \
-{                                                                           \
-    return (lw_v128)((T)a op (T)b);                                         \
-}
 
 /* min and max pick a whole lane, so one mask selects in any view. */
 #define LW_PICK(name, T, op)                                                \
@@ -813,7 +808,6 @@ static inline lw_v128 simd_f64x2_promote_low_f32x4(lw_v128 a)
 
 #undef LW_BINOP
 #undef LW_PICK
-#undef LW_CMP
 
 /* ------------------------------------------------------------------ */
 /* Memory: each takes a pointer to exactly the bytes it reads/writes   */
