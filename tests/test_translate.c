@@ -644,6 +644,64 @@ START_TEST(fuel_slices)
 }
 END_TEST
 
+/*
+ * The interpreter keeps the last backward branch target and the last
+ * direct callee in registers and jumps there when the loaded target equals
+ * them (GO in interp.c).  Here three loops take turns, the inner two run 0
+ * to 4 times (so the register is often stale), and two callees alternate,
+ * run whole and in slices that stop at every kind of branch.
+ */
+static lw_value call_resumed(lw_instance *inst, const char *name, const lw_value *args, uint32_t nargs);
+
+static uint32_t nest_reference(uint32_t n)
+{
+    uint32_t acc = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        for (uint32_t j = 0; j < i % 5; j++)
+            acc += i * j;
+        for (uint32_t k = 0; k < i % 3; k++)
+            acc ^= k + i;
+        acc = acc * 31 + ((i & 1) ? i << 1 : i + 1);
+    }
+    return acc;
+}
+
+START_TEST(predicted_jumps)
+{
+    lw_instance *inst = load(
+        "(module"
+        " (func $f (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))"
+        " (func $g (param i32) (result i32) (i32.shl (local.get 0) (i32.const 1)))"
+        " (func (export \"nest\") (param $n i32) (result i32) (local $i i32) (local $j i32) (local $acc i32)"
+        "  (block $done (loop $outer"
+        "   (br_if $done (i32.ge_u (local.get $i) (local.get $n)))"
+        "   (local.set $j (i32.const 0))"
+        "   (block $b1 (loop $l1"
+        "     (br_if $b1 (i32.ge_u (local.get $j) (i32.rem_u (local.get $i) (i32.const 5))))"
+        "     (local.set $acc (i32.add (local.get $acc) (i32.mul (local.get $i) (local.get $j))))"
+        "     (local.set $j (i32.add (local.get $j) (i32.const 1)))"
+        "     (br $l1)))"
+        "   (local.set $j (i32.const 0))"
+        "   (block $b2 (loop $l2"
+        "     (br_if $b2 (i32.ge_u (local.get $j) (i32.rem_u (local.get $i) (i32.const 3))))"
+        "     (local.set $acc (i32.xor (local.get $acc) (i32.add (local.get $j) (local.get $i))))"
+        "     (local.set $j (i32.add (local.get $j) (i32.const 1)))"
+        "     (br $l2)))"
+        "   (local.set $acc (i32.add (i32.mul (local.get $acc) (i32.const 31))"
+        "     (if (result i32) (i32.and (local.get $i) (i32.const 1))"
+        "       (then (call $g (local.get $i))) (else (call $f (local.get $i))))))"
+        "   (local.set $i (i32.add (local.get $i) (i32.const 1)))"
+        "   (br $outer)))"
+        "  (local.get $acc)))");
+    ck_assert_uint_eq(call_i32(inst, "nest", 1, 2000), nest_reference(2000));
+    for (int64_t slice = 1; slice <= 7; slice++) {
+        lw_exec_set_fuel_slice(ex, slice);
+        lw_value arg = i32(300 + (uint32_t)slice);
+        ck_assert_uint_eq(call_resumed(inst, "nest", &arg, 1).of.i32, nest_reference(300 + (uint32_t)slice));
+    }
+}
+END_TEST
+
 START_TEST(fuel_limit)
 {
     lw_instance *inst = load(loop_wat);
@@ -1088,6 +1146,7 @@ int main(void)
     tcase_add_test(tc, disasm_smoke);
     tcase_add_test(tc, float_register);
     tcase_add_test(tc, pairs);
+    tcase_add_test(tc, predicted_jumps);
     tcase_add_test(tc, threads_share_code);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
