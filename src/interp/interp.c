@@ -120,16 +120,23 @@ void prof_pair(const void *h);
         const Cell *t_ = (target); \
         if (t_ > ip) { \
             ip = t_; \
-        } else if (LIKELY(SAME(t_, lh))) { \
+            NEXT(); \
+        } \
+        if (LIKELY(SAME(t_, lh))) { \
             ip = lh; \
         } else { \
             __asm__ volatile ("");   /* no cmov */ \
             ip = lh = t_; \
         } \
     } while (0)
+/*
+ * Take a branch, its run already charged.  Fuel is checked on backward
+ * jumps only: a forward one cannot close a loop, and the next back-edge or
+ * call checks what it charged.
+ */
 #define TAKE(target) do { GO(target); FUEL_CHECK(); NEXT(); } while (0)
-/* A taken conditional branch pays its run (n, read before ip moves) right before the check. */
-#define TAKE_PAID(target, n) do { uint32_t n_ = (n); GO(target); CHARGE_FUEL(n_); FUEL_CHECK(); NEXT(); } while (0)
+/* A taken conditional branch pays its run (n, read before ip moves). */
+#define TAKE_PAID(target, n) do { CHARGE_FUEL(n); TAKE(target); } while (0)
 #define TRAP(msg) do { trap_msg = (msg); goto trap; } while (0)
 
 /* Operand cells (see translate.h for each handler's layout). */

@@ -28,7 +28,7 @@
  * count is charged by the instruction that leaves the straight-line run (a
  * branch, call or return carries it), or by a CHARGE where a run falls into
  * a join (loop header, targeted block end).  The interpreter checks the
- * fuel at taken branches (so at every loop back-edge) and before calls.
+ * fuel at taken backward branches (every loop back-edge) and before calls.
  *
  * The input is validated code; the translator still never reads past the
  * body, and reports what it cannot translate as an error.
