@@ -647,7 +647,7 @@ END_TEST
 /*
  * The interpreter keeps the last backward branch target and the last
  * direct callee in registers and jumps there when the loaded target equals
- * them (GO in interp.c).  Here three loops take turns, the inner two run 0
+ * them (TAKE in interp.c).  Here three loops take turns, the inner two run 0
  * to 4 times (so the register is often stale), and two callees alternate,
  * run whole and in slices that stop at every kind of branch.
  */

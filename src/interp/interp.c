@@ -116,7 +116,13 @@ void prof_pair(const void *h);
 #else
 #define SAME(x, r) ((x) == (r))
 #endif
-#define GO(target) do { \
+/*
+ * Take a branch, its run already charged.  A forward jump goes straight
+ * on: it cannot close a loop, so it needs no fuel check (the next
+ * back-edge or call checks what it charged), and it keeps no register.
+ * A backward one goes through the loop register, then checks the fuel.
+ */
+#define TAKE(target) do { \
         const Cell *t_ = (target); \
         if (t_ > ip) { \
             ip = t_; \
@@ -128,13 +134,9 @@ void prof_pair(const void *h);
             __asm__ volatile ("");   /* no cmov */ \
             ip = lh = t_; \
         } \
+        FUEL_CHECK(); \
+        NEXT(); \
     } while (0)
-/*
- * Take a branch, its run already charged.  Fuel is checked on backward
- * jumps only: a forward one cannot close a loop, and the next back-edge or
- * call checks what it charged.
- */
-#define TAKE(target) do { GO(target); FUEL_CHECK(); NEXT(); } while (0)
 /* A taken conditional branch pays its run (n, read before ip moves). */
 #define TAKE_PAID(target, n) do { CHARGE_FUEL(n); TAKE(target); } while (0)
 #define TRAP(msg) do { trap_msg = (msg); goto trap; } while (0)
@@ -266,7 +268,7 @@ lw_status interp_run(lw_exec *ex)
     LOAD_MEM();
     int64_t fuel = ex->fuel;
     const char *trap_msg = NULL;
-    /* Predicted jumps (see GO): the last backward target, the last direct callee. */
+    /* Predicted jumps (see SAME): the last backward target, the last direct callee. */
     const Cell *lh = NULL;
     const CompiledFunc *lc_cf = NULL;
     const Cell *lc_entry = NULL;
@@ -461,7 +463,7 @@ op_CALL_LOCAL: {
     uint64_t *cfp = fp + PA(1);
     const Cell *entry;
     if (LIKELY(SAME(cf, lc_cf))) {
-        entry = lc_entry;   /* see GO */
+        entry = lc_entry;   /* see SAME */
     } else {
         __asm__ volatile ("");
         entry = LOAD_CODE(cf);   /* before frame_slots: see translate.c */
