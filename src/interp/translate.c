@@ -38,27 +38,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include "interp/translate.h"
+#include "decode/decode_ops.h"
 #include "decode/leb128.h"
 
 /* ---- facts from the opcode table ---- */
 
-enum {
-    TI_NONE, TI_BLOCK, TI_LABEL, TI_BR_TABLE, TI_FUNC, TI_CALL_IND, TI_LOCAL,
-    TI_GLOBAL, TI_TABLE, TI_MEMARG, TI_MEM, TI_I32, TI_I64, TI_F32, TI_F64,
-    TI_SELECT_T, TI_REFTYPE, TI_TABLE2, TI_ELEM_TABLE, TI_ELEM, TI_DATA_MEM,
-    TI_DATA, TI_MEM2, TI_V128, TI_SHUFFLE, TI_LANE, TI_MEMARG_LANE,
-};
-
-static const uint8_t op_imm[OP__COUNT] = {
-#define OP(id, text, prefix, code, imm, sig) TI_##imm,
-#include "decode/opcodes.def"
-#undef OP
-};
-static const char *const op_sig[OP__COUNT] = {
-#define OP(id, text, prefix, code, imm, sig) sig,
-#include "decode/opcodes.def"
-#undef OP
-};
+/* The decoder's per-opcode facts (decode/decode_ops.h): immediates, signature, lookup. */
+static const OpTables *ops;
+#define OPI(op) (&ops->ops[op])
 
 /* The immediate-operand variant of a binary op, or 0. */
 static const uint16_t imm_variant[OP__COUNT] = {
@@ -81,35 +68,6 @@ static const uint8_t cmp_negate[] = {
 #define H_JMP_CMP(k, is64, imm) (H_JMP_I32_EQ + 4 * (k) + 2 * (is64) + (imm))
 #define H_JMP_LOAD(k, load8, ar) (H_JMP_LD32_AI_EQ + 4 * (k) + 2 * (load8) + (ar))
 #define H_ADD_JMP(k, addi, is64, imm) (H_ADD_JMP_I32_EQ + 8 * (k) + 4 * (addi) + 2 * (is64) + (imm))
-
-static uint16_t op_by_byte[256], op_by_fc[64], op_by_fd[256];
-static void init_op_lookup(void)
-{
-    static const uint8_t prefix[] = {
-#define OP(id, text, prefix, code, imm, sig) prefix,
-#include "decode/opcodes.def"
-#undef OP
-    };
-    static const uint32_t code[] = {
-#define OP(id, text, prefix, code, imm, sig) code,
-#include "decode/opcodes.def"
-#undef OP
-    };
-    for (int i = 0; i < 256; i++)
-        op_by_byte[i] = 0xFFFF;
-    for (int i = 0; i < 64; i++)
-        op_by_fc[i] = 0xFFFF;
-    for (int i = 0; i < 256; i++)
-        op_by_fd[i] = 0xFFFF;
-    for (int i = 0; i < OP__COUNT; i++) {
-        if (prefix[i] == 0)
-            op_by_byte[code[i]] = (uint16_t)i;
-        else if (prefix[i] == 0xFC && code[i] < 64)
-            op_by_fc[code[i]] = (uint16_t)i;
-        else if (prefix[i] == 0xFD && code[i] < 256)
-            op_by_fd[code[i]] = (uint16_t)i;
-    }
-}
 
 /* Constant slots per function, at most (each costs a store per call). */
 #define MAX_CONST_SLOTS 32
@@ -244,14 +202,14 @@ static int rd_op(T *t)
     uint16_t op;
     if (b == 0xFC) {
         uint32_t sub = rd_u32(t);
-        op = sub < 64 ? op_by_fc[sub] : 0xFFFF;
+        op = sub < OPS_FC_MAX ? ops->by_fc[sub] : OP_ILLEGAL;
     } else if (b == 0xFD) {
         uint32_t sub = rd_u32(t);
-        op = sub < 256 ? op_by_fd[sub] : 0xFFFF;
+        op = sub < OPS_FD_MAX ? ops->by_fd[sub] : OP_ILLEGAL;
     } else {
-        op = op_by_byte[b];
+        op = ops->by_byte[b];
     }
-    if (op == 0xFFFF)
+    if (op == OP_ILLEGAL)
         fail(t, "unsupported instruction");
     return op;
 }
@@ -260,38 +218,38 @@ static int rd_op(T *t)
 static void skip_imm(T *t, int op)
 {
     uint32_t n, np, nr;
-    switch (op_imm[op]) {
-    case TI_NONE: break;
-    case TI_BLOCK: rd_blocktype(t, &np, &nr); break;
-    case TI_LABEL: case TI_FUNC: case TI_LOCAL: case TI_GLOBAL: case TI_TABLE:
-    case TI_ELEM: case TI_DATA: case TI_I32: case TI_I64:
+    switch (OPI(op)->imm) {
+    case IMM_NONE: break;
+    case IMM_BLOCK: rd_blocktype(t, &np, &nr); break;
+    case IMM_LABEL: case IMM_FUNC: case IMM_LOCAL: case IMM_GLOBAL: case IMM_TABLE:
+    case IMM_ELEM: case IMM_DATA: case IMM_I32: case IMM_I64:
         t->p = leb_skip(t->p, t->end);
         break;
-    case TI_BR_TABLE:
+    case IMM_BR_TABLE:
         n = rd_u32(t);
         for (uint64_t i = 0; i <= n; i++)
             t->p = leb_skip(t->p, t->end);
         break;
-    case TI_CALL_IND: case TI_MEMARG: case TI_TABLE2: case TI_ELEM_TABLE:
+    case IMM_CALL_IND: case IMM_MEMARG: case IMM_TABLE2: case IMM_ELEM_TABLE:
         t->p = leb_skip(t->p, t->end);
         t->p = leb_skip(t->p, t->end);
         break;
-    case TI_MEM: case TI_REFTYPE: rd_byte(t); break;
-    case TI_MEM2: rd_byte(t); rd_byte(t); break;
-    case TI_DATA_MEM: t->p = leb_skip(t->p, t->end); rd_byte(t); break;
-    case TI_F32: if (t->end - t->p < 4) fail(t, "malformed function body"); t->p += 4; break;
-    case TI_F64: if (t->end - t->p < 8) fail(t, "malformed function body"); t->p += 8; break;
-    case TI_SELECT_T:
+    case IMM_MEM: case IMM_REFTYPE: rd_byte(t); break;
+    case IMM_MEM2: rd_byte(t); rd_byte(t); break;
+    case IMM_DATA_MEM: t->p = leb_skip(t->p, t->end); rd_byte(t); break;
+    case IMM_F32: if (t->end - t->p < 4) fail(t, "malformed function body"); t->p += 4; break;
+    case IMM_F64: if (t->end - t->p < 8) fail(t, "malformed function body"); t->p += 8; break;
+    case IMM_SELECT_T:
         n = rd_u32(t);
         for (uint32_t i = 0; i < n; i++)
             rd_byte(t);
         break;
-    case TI_V128: case TI_SHUFFLE:
+    case IMM_V128: case IMM_SHUFFLE:
         if (t->end - t->p < 16) fail(t, "malformed function body");
         t->p += 16;
         break;
-    case TI_LANE: rd_byte(t); break;
-    case TI_MEMARG_LANE:
+    case IMM_LANE: rd_byte(t); break;
+    case IMM_MEMARG_LANE:
         t->p = leb_skip(t->p, t->end);
         t->p = leb_skip(t->p, t->end);
         rd_byte(t);
@@ -1248,8 +1206,8 @@ static void op_simd(T *t, int op)
     uint64_t w[2];
     uint32_t d, a, b;
     size_t at;
-    switch (op_imm[op]) {
-    case TI_V128:
+    switch (OPI(op)->imm) {
+    case IMM_V128:
         rd_bytes16(t, w);
         d = home(t, t->h);
         at = emit_h(t, H_V128_CONST);
@@ -1259,7 +1217,7 @@ static void op_simd(T *t, int op)
         push_temp(t);
         set_last(t, at, H_V128_CONST);
         return;
-    case TI_SHUFFLE:
+    case IMM_SHUFFLE:
         rd_bytes16(t, w);
         b = pop_slot(t);
         a = pop_slot(t);
@@ -1270,9 +1228,9 @@ static void op_simd(T *t, int op)
         emit_u64(t, w[0]);
         emit_u64(t, w[1]);
         break;
-    case TI_LANE: {
+    case IMM_LANE: {
         uint32_t lane = rd_byte(t);
-        if (op_sig[op][1] == '>') {        /* extract: "v>x" */
+        if (OPI(op)->npop == 1) {          /* extract: "v>x" */
             a = pop_slot(t);
             d = home(t, t->h);
             at = emit_h(t, op);
@@ -1288,11 +1246,11 @@ static void op_simd(T *t, int op)
         }
         break;
     }
-    case TI_MEMARG_LANE: {
+    case IMM_MEMARG_LANE: {
         rd_u32(t);                         /* alignment: a hint */
         uint32_t off = rd_u32(t), lane = rd_byte(t);
         uint32_t v = pop_slot(t), addr = pop_slot(t);
-        if (strchr(op_sig[op], '>')[1] == 'v') {   /* load: "iv>v" */
+        if (OPI(op)->push) {               /* load: "iv>v" */
             d = home(t, t->h);
             at = emit_h(t, op);
             emit_pair(t, d, addr);
@@ -1752,17 +1710,15 @@ static void translate_op(T *t, int op)
         return;
     }
 
-    if (op_imm[op] >= TI_V128) {
+    if (OPI(op)->imm >= IMM_V128) {
         op_simd(t, op);
         return;
     }
     /* The rest is typed by the table's sig column: loads, stores, numeric. */
-    const char *sig = op_sig[op];
-    const char *gt = strchr(sig, '>');
-    if (!gt || sig[0] == '*')
+    if (!OPI(op)->simple)
         fail(t, "unsupported instruction");
-    size_t npop = (size_t)(gt - sig), npush = strlen(gt + 1);
-    if (op_imm[op] == TI_MEMARG) {
+    uint32_t npop = OPI(op)->npop, npush = OPI(op)->push != 0;
+    if (OPI(op)->imm == IMM_MEMARG) {
         rd_u32(t);                 /* alignment: a hint */
         uint64_t off = rd_u32(t);
         /* A constant address joins the offset (their sum is the 33-bit
@@ -1813,7 +1769,7 @@ static void translate_op(T *t, int op)
         }
         return;
     }
-    if (op_imm[op] != TI_NONE || npush != 1)
+    if (OPI(op)->imm != IMM_NONE || npush != 1)
         fail(t, "unsupported instruction");
     if (npop == 1)
         op_unary(t, op);
@@ -1914,8 +1870,7 @@ static bool translate_locked(CompiledFunc *cf)
         return true;
     if (cf->error)
         return false;
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, init_op_lookup);
+    ops = op_tables();   /* under translate_lock, like every use */
 
     T *t = calloc(1, sizeof *t);
     if (!t) {
