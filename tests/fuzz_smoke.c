@@ -8,9 +8,10 @@
  * truncated, bit-flipped and otherwise damaged copies.  Whatever validates
  * is also instantiated and its exports are called, under a fuel limit,
  * which puts damaged but valid code through the translator and the
- * interpreter.  Nothing may crash, read out of bounds or leak; `make
- * check-asan` runs it under ASan+UBSan.  Rejecting an input is fine: that
- * is what most damaged inputs deserve.
+ * interpreter, twice: straight through, and in tiny fuel slices, and the
+ * two runs must agree (see run_module).  Nothing may crash, read out of
+ * bounds or leak; `make check-asan` runs it under ASan+UBSan.  Rejecting an
+ * input is fine: that is what most damaged inputs deserve.
  *
  *   fuzz_smoke [MIN_INPUTS [SEED]]     (default 300000, and a fixed seed)
  *
@@ -185,13 +186,74 @@ static int cmp_str(const void *a, const void *b)
 
 static unsigned long n_inputs, n_text, n_binary, n_decoded, n_valid;
 
-static unsigned long n_instantiated, n_calls;
+static unsigned long n_instantiated, n_calls, n_yields, n_out_of_fuel;
 
 /*
- * Run a valid module: instantiate it and call each exported function with
- * zero arguments, under a small fuel limit so that loops end.  Damaged code
- * that still validates is a good test of the translator and interpreter.
+ * Valid modules run twice, side by side: instance A straight through, and
+ * instance B (its own store) in fuel slices of 1 to 16 units, resumed after
+ * every yield.  Both get the same hard fuel limit, so loops end, and the
+ * same calls.  They must agree on everything a program can see: how each
+ * call ends, its results bit for bit, its trap message, and the exported
+ * memories and globals afterwards.  So every handler, fused ones included,
+ * must stop at its check points and go on exactly, which the spec suite
+ * checks only on the spec's own modules (--fuel-slice).
+ */
+#define RUN_FUEL 5000
+
+static _Noreturn void diverged(const char *what, const char *export)
+{
+    fprintf(stderr, "fuzz_smoke: straight and sliced runs differ (%s) after export \"%s\"\n", what, export);
+    abort();
+}
+
+static lw_status call_sliced(lw_exec *ex, lw_func *f, const lw_value *args, uint32_t n)
+{
+    lw_status st = lw_exec_call(ex, f, args, n);
+    while (st == LW_YIELD) {
+        n_yields++;
+        st = lw_exec_resume(ex);
+    }
+    return st;
+}
+
+static bool same_value(const lw_value *a, const lw_value *b)
+{
+    if (a->type != b->type)
+        return false;
+    switch (a->type) {
+    case LW_I32: case LW_F32: return a->of.i32 == b->of.i32;
+    case LW_I64: case LW_F64: return a->of.i64 == b->of.i64;
+    case LW_V128: return memcmp(a->of.v128, b->of.v128, 16) == 0;
+    case LW_FUNCREF: return (a->of.func == NULL) == (b->of.func == NULL);   /* each instance has its own */
+    default: return a->of.ext == b->of.ext;
+    }
+}
+
+/* The exported memories and globals of the two instances, compared. */
+static void compare_state(const Module *m, lw_instance *a, lw_instance *b, const char *after)
+{
+    for (uint32_t i = 0; i < m->nexports; i++) {
+        const Export *e = &m->exports[i];
+        lw_extern xa, xb;
+        if (strlen(e->name) != e->name_len || !lw_instance_export(a, e->name, &xa) ||
+            !lw_instance_export(b, e->name, &xb))
+            continue;
+        if (e->kind == EXT_MEMORY) {
+            uint64_t na, nb;
+            uint8_t *da = lw_memory_data(xa.of.memory, &na), *db = lw_memory_data(xb.of.memory, &nb);
+            if (na != nb || (na && memcmp(da, db, na) != 0))
+                diverged("memory", after);
+        } else if (e->kind == EXT_GLOBAL) {
+            lw_value ga = lw_global_get(xa.of.global), gb = lw_global_get(xb.of.global);
+            if (!same_value(&ga, &gb))
+                diverged("global", after);
+        }
+    }
+}
+
+/*
  * Modules with imports, or with large memories or tables, are skipped.
+ * Each exported function is called with zero arguments.
  */
 static void run_module(const Module *m, const uint8_t *bytes, size_t len)
 {
@@ -207,37 +269,59 @@ static void run_module(const Module *m, const uint8_t *bytes, size_t len)
     lw_module *lm = lw_module_load(bytes, len, &err);
     if (!lm)
         return;
-    lw_store *s = lw_store_new();
-    lw_exec *ex = lw_exec_new(s, NULL);
-    lw_exec_set_fuel_limit(ex, 20000);
-    lw_instance *inst = lw_instantiate(s, lm, ex, &err);
-    if (inst) {
+    lw_store *sa = lw_store_new(), *sb = lw_store_new();
+    lw_exec *exa = lw_exec_new(sa, NULL), *exb = lw_exec_new(sb, NULL);
+    lw_exec_set_fuel_limit(exa, RUN_FUEL);
+    lw_exec_set_fuel_limit(exb, RUN_FUEL);
+    lw_exec_set_fuel_slice(exb, 1 + (int64_t)below(16));
+    lw_instance *a = lw_instantiate(sa, lm, exa, &err);
+    lw_instance *b = lw_instantiate(sb, lm, exb, &err);
+    if (!a != !b)
+        diverged("instantiation", "(start)");
+    if (a) {
         n_instantiated++;
+        compare_state(m, a, b, "(start)");
         for (uint32_t i = 0; i < m->nexports; i++) {
             const Export *e = &m->exports[i];
-            lw_extern ext;
+            lw_extern fa, fb;
             if (e->kind != EXT_FUNC || strlen(e->name) != e->name_len ||
-                !lw_instance_export(inst, e->name, &ext))
+                !lw_instance_export(a, e->name, &fa) || !lw_instance_export(b, e->name, &fb))
                 continue;
             const lw_valtype *params, *results;
             uint32_t np, nr;
-            lw_func_type(ext.of.func, &params, &np, &results, &nr);
+            lw_func_type(fa.of.func, &params, &np, &results, &nr);
             lw_value args[16];
-            if (np > 16)
+            if (np > 16 || nr > 16)
                 continue;
             memset(args, 0, sizeof args);
             for (uint32_t k = 0; k < np; k++)
                 args[k].type = (uint8_t)params[k];
-            lw_exec_set_fuel_limit(ex, 20000);
+            lw_exec_set_fuel_limit(exa, RUN_FUEL);
+            lw_exec_set_fuel_limit(exb, RUN_FUEL);
             n_calls++;
-            if (lw_exec_call(ex, ext.of.func, args, np) == LW_OK && nr <= 16) {
-                lw_value res[16];
-                lw_exec_results(ex, res, nr);
+            lw_status sta = lw_exec_call(exa, fa.of.func, args, np);
+            lw_status stb = call_sliced(exb, fb.of.func, args, np);
+            if (sta != stb)
+                diverged("status", e->name);
+            if (sta == LW_OK) {
+                lw_value ra[16], rb[16];
+                lw_exec_results(exa, ra, nr);
+                lw_exec_results(exb, rb, nr);
+                for (uint32_t k = 0; k < nr; k++)
+                    if (!same_value(&ra[k], &rb[k]))
+                        diverged("result", e->name);
+            } else if (sta == LW_TRAP) {
+                if (strcmp(lw_exec_trap_message(exa), lw_exec_trap_message(exb)) != 0)
+                    diverged("trap message", e->name);
+                n_out_of_fuel += strcmp(lw_exec_trap_message(exa), "out of fuel") == 0;
             }
+            compare_state(m, a, b, e->name);
         }
     }
-    lw_exec_free(ex);
-    lw_store_free(s);
+    lw_exec_free(exa);
+    lw_exec_free(exb);
+    lw_store_free(sa);
+    lw_store_free(sb);
     lw_module_free(lm);
 }
 
@@ -420,9 +504,9 @@ int main(int argc, char **argv)
     }
 
     printf("fuzz-smoke: %lu inputs (%lu texts, %lu binaries; %lu decoded, %lu valid, "
-           "%lu instantiated, %lu calls run) from %zu modules (%zu parse) in %zu files, "
+           "%lu instantiated, %lu calls run twice (%lu out of fuel), %lu yields) from %zu modules (%zu parse) in %zu files, "
            "%u rounds: no crash\n",
-           n_inputs, n_text, n_binary, n_decoded, n_valid, n_instantiated, n_calls, nsamples,
+           n_inputs, n_text, n_binary, n_decoded, n_valid, n_instantiated, n_calls, n_out_of_fuel, n_yields, nsamples,
            nparsed, nnames, rounds);
 
     for (size_t i = 0; i < nsamples; i++)
