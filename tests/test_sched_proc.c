@@ -806,6 +806,60 @@ START_TEST(memory_reuse_is_clean)
 }
 END_TEST
 
+/*
+ * A process's own tables live in its instance's block, with their first
+ * elements when they are few (src/interp/instance.c: build).  50 children
+ * in turn, in the same reused slots: each must find its table as the elem
+ * segment left it (entry 3 null, whatever the last child put there), grow
+ * it twice (the first grow moves the elements out of the block) and call
+ * through old and new entries.  With `extra`, a second table of 600 makes
+ * too many elements for the block, so the heap path is tested the same way.
+ */
+static void process_tables(const char *extra)
+{
+    char body[4096];
+    snprintf(body, sizeof body,
+        "(type $r (func (result i32)))\n"
+        "(table $t 4 funcref)\n%s\n"
+        "(elem (table $t) (i32.const 0) func $f1 $f2)\n"
+        "(elem declare func $f3)\n"
+        "(data (i32.const 0) \"tabs\")\n"
+        "(func $f1 (result i32) (i32.const 11))\n"
+        "(func $f2 (result i32) (i32.const 22))\n"
+        "(func $f3 (result i32) (i32.const 33))\n"
+        "(func $bad (call $exit (i64.const 6)))\n"
+        "(func (export \"tabs\") (param i64)\n"
+        "  (if (i32.eqz (ref.is_null (table.get $t (i32.const 3)))) (then (call $bad)))\n"
+        "  (table.set $t (i32.const 3) (ref.func $f3))\n"
+        "  (if (i32.ne (table.grow $t (ref.func $f3) (i32.const 300)) (i32.const 4)) (then (call $bad)))\n"
+        "  (if (i32.ne (i32.add (i32.add (call_indirect $t (type $r) (i32.const 0))\n"
+        "                               (call_indirect $t (type $r) (i32.const 1)))\n"
+        "                       (i32.add (call_indirect $t (type $r) (i32.const 3))\n"
+        "                               (call_indirect $t (type $r) (i32.const 303))))\n"
+        "              (i32.const 99)) (then (call $bad)))\n"
+        "  (if (i32.ne (table.grow $t (ref.null func) (i32.const 1000)) (i32.const 304)) (then (call $bad)))\n"
+        "  (if (i32.ne (table.size $t) (i32.const 1304)) (then (call $bad)))\n"
+        "  (if (i32.ne (call_indirect $t (type $r) (i32.const 1)) (i32.const 22)) (then (call $bad)))\n"
+        "  (if (i32.eqz (ref.is_null (table.get $t (i32.const 1303)))) (then (call $bad)))\n"
+        "  (call $exit (i64.const 5)))\n"
+        "(func (export \"main\") (param i64) (local $i i32)\n"
+        "  (loop $l\n"
+        "    (drop (call $go (i32.const 0) (i32.const 4) (i64.const 0) (i32.const 2) (i64.const 0)))\n"
+        "    (drop (call $recv (i32.const 0) (i32.const 0) (i64.const 5000)))\n"
+        "    (if (i64.ne (call $reason) (i64.const 5)) (then (call $exit (i64.const 1))))\n"
+        "    (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 50))))\n"
+        "  (call $exit (i64.const 7)))\n", extra);
+    ck_assert_int_eq(run_main(body, 1, NULL), 7);
+    ck_assert_int_eq(run_main(body, 2, NULL), 7);
+}
+
+START_TEST(tables_in_the_block)
+{
+    process_tables("");
+    process_tables("(table $big 600 funcref)");
+}
+END_TEST
+
 /* Processes that yield take turns and each yield returns; a kill still reaches one that keeps yielding. */
 START_TEST(yields)
 {
@@ -980,6 +1034,7 @@ static Suite *suite(void)
     tcase_add_test(t, deep_recursion);
     tcase_add_test(t, spawn_other_module);
     tcase_add_test(t, memory_reuse_is_clean);
+    tcase_add_test(t, tables_in_the_block);
     tcase_add_test(t, yields);
     tcase_add_test(t, data_segments_arrive_lazily);
     tcase_add_test(t, memory_goes_back);

@@ -24,6 +24,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The most table elements a process's instance block holds (build); a
+   bigger table, or one that grows, gets them from the heap. */
+#define BLOCK_TABLE_ELEMS 512
+
 static void fail(lw_error *err, lw_errkind kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static void fail(lw_error *err, lw_errkind kind, const char *fmt, ...)
@@ -113,12 +117,12 @@ void instance_free(Instance *in)
     lw_instance *inst = &in->pub;
     if (in->owns_objects) {
         const Module *m = inst->m;
-        for (uint32_t i = m->ntable_imports; i < m->ntables && inst->tables[i]; i++) {
-            free(inst->tables[i]->elems);
-            free(inst->tables[i]);
-        }
+        /* The lw_table and lw_memory structs are in the block (build). */
+        for (uint32_t i = m->ntable_imports; i < m->ntables && inst->tables[i]; i++)
+            if (!inst->tables[i]->elems_in_block)
+                free(inst->tables[i]->elems);
         for (uint32_t i = m->nmem_imports; i < m->nmems && inst->mems[i]; i++)
-            memory_free(inst->mems[i]);
+            memory_release(inst->mems[i]);
         /* its own globals are in the block, with the arrays (build) */
     }
     if (!in->in_block)
@@ -187,9 +191,29 @@ static bool resolve_imports(const lw_store *s, lw_module *module, lw_instance *i
 static bool allocate_definitions(lw_store *s, struct lw_arena *pool, lw_instance *inst, lw_error *err)
 {
     const Module *m = inst->m;
+    Instance *in = (Instance *)inst;
+    uint64_t *elems = in->table_elems;
     for (uint32_t i = m->ntable_imports; i < m->ntables; i++) {
         const TableType *tt = &m->tables[i];
-        inst->tables[i] = store_new_table(s, tt->elem, tt->limits.min, tt->limits.max, tt->limits.has_max, 0);
+        if (s) {
+            inst->tables[i] = store_new_table(s, tt->elem, tt->limits.min, tt->limits.max, tt->limits.has_max, 0);
+        } else {
+            /* A process's own table: the struct in the block, and the elems
+               too if build found room (they start null, like the block). */
+            lw_table *t = &in->own_tables[i - m->ntable_imports];
+            t->elem = tt->elem;
+            t->size = tt->limits.min;
+            t->max = tt->limits.has_max ? tt->limits.max : UINT32_MAX;
+            t->has_max = tt->limits.has_max;
+            if (elems) {
+                t->elems = elems;
+                t->elems_in_block = true;
+                elems += tt->limits.min;
+            } else {
+                t->elems = calloc(tt->limits.min ? tt->limits.min : 1, sizeof *t->elems);
+            }
+            inst->tables[i] = t->elems ? t : NULL;
+        }
         if (!inst->tables[i]) {
             fail(err, LW_ERR_TRAP, "cannot allocate table %u of %u elements", i, tt->limits.min);
             return false;
@@ -197,8 +221,13 @@ static bool allocate_definitions(lw_store *s, struct lw_arena *pool, lw_instance
     }
     for (uint32_t i = m->nmem_imports; i < m->nmems; i++) {
         const MemType *mt = &m->mems[i];
-        inst->mems[i] = pool ? memory_new_pooled(pool, mt->limits.min, mt->limits.max, mt->limits.has_max)
-                             : store_new_memory(s, mt->limits.min, mt->limits.max, mt->limits.has_max);
+        if (s) {
+            inst->mems[i] = store_new_memory(s, mt->limits.min, mt->limits.max, mt->limits.has_max);
+        } else {
+            lw_memory *mem = &in->own_mems[i - m->nmem_imports];
+            bool ok = memory_init_pooled(mem, pool, mt->limits.min, mt->limits.max, mt->limits.has_max);
+            inst->mems[i] = ok ? mem : NULL;
+        }
         if (!inst->mems[i]) {
             fail(err, LW_ERR_TRAP, "cannot allocate memory %u of %u pages", i, mt->limits.min);
             return false;
@@ -381,14 +410,27 @@ static Instance *build(const lw_store *imports, lw_store *owner, struct lw_arena
     const Module *m = module->m;
     /*
      * One block: the instance, then its arrays, its functions and (when it
-     * owns them) its globals, pointer-aligned things first.  A spawn makes
-     * one of these per process, so one allocation instead of a dozen.
+     * owns them) its globals, tables and memory descriptors, pointer-aligned
+     * things first.  A spawn makes one of these per process, in the
+     * process's slot (InstanceBlock), so no allocation instead of a dozen.
      */
     uint32_t ndefined = m->nfuncs - m->nfunc_imports;
     uint32_t nown_globals = owner ? 0 : m->nglobals - m->nglobal_imports;
+    /* An instance of its own (a process) keeps its tables' and memories'
+       structs here as well, and its tables' first elements when they are
+       few (a C program's one function table usually is). */
+    uint32_t nown_tables = owner ? 0 : m->ntables - m->ntable_imports;
+    uint32_t nown_mems = owner ? 0 : m->nmems - m->nmem_imports;
+    uint64_t nblock_elems = 0;
+    for (uint32_t i = m->ntable_imports; !owner && i < m->ntables; i++)
+        nblock_elems += m->tables[i].limits.min;
+    if (nblock_elems > BLOCK_TABLE_ELEMS)
+        nblock_elems = 0;
     size_t size = sizeof(Instance) + (size_t)m->nfuncs * sizeof(lw_func *) + (size_t)m->ntables * sizeof(lw_table *) +
                   (size_t)m->nmems * sizeof(lw_memory *) + (size_t)m->nglobals * sizeof(lw_global *) +
-                  (size_t)ndefined * sizeof(lw_func) + (size_t)nown_globals * sizeof(lw_global) + m->nelems + m->ndatas;
+                  (size_t)ndefined * sizeof(lw_func) + (size_t)nown_globals * sizeof(lw_global) +
+                  (size_t)nown_tables * sizeof(lw_table) + (size_t)nown_mems * sizeof(lw_memory) +
+                  (size_t)nblock_elems * sizeof(uint64_t) + m->nelems + m->ndatas;
     size = (size + 15) & ~(size_t)15;
     Instance *in;
     if (place && size <= place->size) {
@@ -416,6 +458,9 @@ static Instance *build(const lw_store *imports, lw_store *owner, struct lw_arena
     inst->globals = CARVE(m->nglobals, lw_global *);
     in->own_funcs = CARVE(ndefined, lw_func);
     in->own_globals = CARVE(nown_globals, lw_global);
+    in->own_tables = CARVE(nown_tables, lw_table);
+    in->own_mems = CARVE(nown_mems, lw_memory);
+    in->table_elems = nblock_elems ? CARVE(nblock_elems, uint64_t) : NULL;
     inst->elem_dropped = CARVE(m->nelems, bool);
     inst->data_dropped = CARVE(m->ndatas, bool);
 #undef CARVE

@@ -626,9 +626,13 @@ int64_t table_grow(lw_table *t, uint32_t delta, uint64_t init)
         return -1;
     if (delta == 0)
         return old;
-    uint64_t *elems = realloc(t->elems, ((size_t)old + delta) * sizeof *elems);
+    size_t bytes = ((size_t)old + delta) * sizeof(uint64_t);
+    uint64_t *elems = t->elems_in_block ? malloc(bytes) : realloc(t->elems, bytes);
     if (!elems)
         return -1;
+    if (t->elems_in_block)
+        memcpy(elems, t->elems, (size_t)old * sizeof *elems);
+    t->elems_in_block = false;
     for (uint32_t i = old; i < old + delta; i++)
         elems[i] = init;
     t->elems = elems;

@@ -59,6 +59,8 @@ struct lw_table {
     ValType elem;
     uint32_t size, max;     /* max: the declared max, or UINT32_MAX */
     bool has_max;
+    bool elems_in_block;    /* elems is part of a spawned process's instance block, not malloc'd
+                               (instance.c): growing copies them out, and nobody frees them */
     uint64_t *elems;        /* lw_func* or externref value, 0 = null */
 };
 

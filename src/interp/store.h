@@ -50,6 +50,9 @@ typedef struct {
     struct lw_instance pub;
     lw_func *own_funcs;            /* the module's defined functions, in the instance's block */
     lw_global *own_globals;        /* instance_new: its globals, in the block too */
+    lw_table *own_tables;          /* instance_new: its tables, in the block (and their first elems, */
+    uint64_t *table_elems;         /*   here, when few enough: NULL otherwise) */
+    lw_memory *own_mems;           /* instance_new: its memories' lw_memory, in the block */
     bool owns_objects;             /* instance_new: its tables, memories, globals are its own */
     bool in_block;                 /* it lives in memory its creator owns (InstanceBlock) */
 } Instance;

@@ -25,40 +25,55 @@ static uint8_t *map_pages(uint64_t bytes)
     return p == MAP_FAILED ? NULL : p;
 }
 
-lw_memory *memory_new(uint32_t min_pages, uint32_t max_pages, bool has_max)
+/* Set up a zeroed lw_memory with its own mapping (see memory_new). */
+static bool memory_init(lw_memory *m, uint32_t min_pages, uint32_t max_pages, bool has_max)
 {
     if (min_pages > WASM_MAX_PAGES || (has_max && (max_pages > WASM_MAX_PAGES || max_pages < min_pages)))
-        return NULL;
-    lw_memory *m = calloc(1, sizeof *m);
-    if (!m)
-        return NULL;
+        return false;
     m->has_max = has_max;
     m->max_pages = has_max ? max_pages : WASM_MAX_PAGES;
     m->data = empty_memory;
     if (min_pages > 0) {
         m->data = map_pages((uint64_t)min_pages * WASM_PAGE_SIZE);
-        if (!m->data) {
-            free(m);
-            return NULL;
-        }
+        if (!m->data)
+            return false;
     }
     m->pages = min_pages;
     m->size = m->touched = (uint64_t)min_pages * WASM_PAGE_SIZE;
+    return true;
+}
+
+lw_memory *memory_new(uint32_t min_pages, uint32_t max_pages, bool has_max)
+{
+    lw_memory *m = calloc(1, sizeof *m);
+    if (m && !memory_init(m, min_pages, max_pages, has_max)) {
+        free(m);
+        return NULL;
+    }
     return m;
+}
+
+bool memory_init_pooled(lw_memory *m, struct lw_arena *pool, uint32_t min_pages, uint32_t max_pages, bool has_max)
+{
+    uint64_t bytes = (uint64_t)min_pages * WASM_PAGE_SIZE;
+    if (!pool || bytes > arena_slot_size(pool))
+        return memory_init(m, min_pages, max_pages, has_max);
+    if (!memory_init(m, 0, max_pages, has_max))
+        return false;
+    m->pool = pool;
+    m->touched = 0;
+    if (min_pages > 0 && memory_grow(m, min_pages) < 0) {
+        memory_release(m);
+        return false;
+    }
+    return true;
 }
 
 lw_memory *memory_new_pooled(struct lw_arena *pool, uint32_t min_pages, uint32_t max_pages, bool has_max)
 {
-    uint64_t bytes = (uint64_t)min_pages * WASM_PAGE_SIZE;
-    if (bytes > arena_slot_size(pool))
-        return memory_new(min_pages, max_pages, has_max);
-    lw_memory *m = memory_new(0, max_pages, has_max);
-    if (!m)
-        return NULL;
-    m->pool = pool;
-    m->touched = 0;
-    if (min_pages > 0 && memory_grow(m, min_pages) < 0) {
-        memory_free(m);
+    lw_memory *m = calloc(1, sizeof *m);
+    if (m && !memory_init_pooled(m, pool, min_pages, max_pages, has_max)) {
+        free(m);
         return NULL;
     }
     return m;
@@ -138,13 +153,21 @@ bool memory_touch_more(lw_memory *m)
     return true;
 }
 
-void memory_free(lw_memory *m)
+void memory_release(lw_memory *m)
 {
-    if (!m)
-        return;
     if (m->pool && m->pages > 0)
         arena_release(m->pool, m->data, m->touched);
     else if (m->pages > 0)
         munmap(m->data, m->size);
+    m->pages = 0;
+    m->data = empty_memory;
+    m->size = m->touched = 0;
+}
+
+void memory_free(lw_memory *m)
+{
+    if (!m)
+        return;
+    memory_release(m);
     free(m);
 }

@@ -31,6 +31,8 @@ lw_memory *memory_new(uint32_t min_pages, uint32_t max_pages, bool has_max);
 int64_t memory_grow(lw_memory *m, uint32_t delta);
 
 void memory_free(lw_memory *m);
+/* Give back a memory's pages but not the lw_memory itself (memory_init_pooled's). */
+void memory_release(lw_memory *m);
 
 /*
  * A memory in a slot of `pool` (src/mem/arena.h) while it fits there, so
@@ -41,6 +43,10 @@ void memory_free(lw_memory *m);
  */
 struct lw_arena;
 lw_memory *memory_new_pooled(struct lw_arena *pool, uint32_t min_pages, uint32_t max_pages, bool has_max);
+/* The same in a zeroed lw_memory the caller provides (a process keeps it
+   in its instance's block); pool NULL: a mapping of its own, as
+   memory_new.  memory_release undoes it. */
+bool memory_init_pooled(lw_memory *m, struct lw_arena *pool, uint32_t min_pages, uint32_t max_pages, bool has_max);
 
 /*
  * A pooled memory keeps `touched`: how far from its start it may have been
