@@ -246,6 +246,11 @@ cat >"$T/recurse.wat" <<'EOF'
 (module (func $down (export "down") (call $down)))
 EOF
 expect "stack exhaustion is a trap" 70 '' '^leonardo: trap: call stack exhausted' -- "$LEO" run --invoke down "$T/recurse.wat"
+# A process's table past the implementation limit (2^24 elements) is refused, not allocated.
+cat >"$T/bigtable.wat" <<'EOF'
+(module (table 100000000 funcref) (func (export "_start")))
+EOF
+expect "table past the limit" 70 '' 'cannot allocate table 0 of 100000000 elements' -- "$LEO" run "$T/bigtable.wat"
 expect "args" 0 '^first-arg$' '' -- "$LEO" run "$T/args.wat" first-arg second
 expect "--env" 0 '^GREETING=hi there$' '' -- "$LEO" run --env "GREETING=hi there" "$T/environ.wat"
 # (environ.wat prints the first variable, and exits 92 when there is none.)

@@ -201,18 +201,10 @@ static bool allocate_definitions(lw_store *s, struct lw_arena *pool, lw_instance
             /* A process's own table: the struct in the block, and the elems
                too if build found room (they start null, like the block). */
             lw_table *t = &in->own_tables[i - m->ntable_imports];
-            t->elem = tt->elem;
-            t->size = tt->limits.min;
-            t->max = tt->limits.has_max ? tt->limits.max : UINT32_MAX;
-            t->has_max = tt->limits.has_max;
-            if (elems) {
-                t->elems = elems;
-                t->elems_in_block = true;
+            bool ok = table_init(t, tt->elem, tt->limits.min, tt->limits.max, tt->limits.has_max, 0, elems);
+            if (elems)
                 elems += tt->limits.min;
-            } else {
-                t->elems = calloc(tt->limits.min ? tt->limits.min : 1, sizeof *t->elems);
-            }
-            inst->tables[i] = t->elems ? t : NULL;
+            inst->tables[i] = ok ? t : NULL;
         }
         if (!inst->tables[i]) {
             fail(err, LW_ERR_TRAP, "cannot allocate table %u of %u elements", i, tt->limits.min);

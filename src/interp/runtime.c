@@ -567,24 +567,37 @@ lw_memory *lw_memory_new(lw_store *s, uint32_t min_pages, uint32_t max_pages)
     return store_new_memory(s, min_pages, max_pages, max_pages != UINT32_MAX);
 }
 
-lw_table *store_new_table(lw_store *s, ValType elem, uint32_t min, uint32_t max, bool has_max, uint64_t init)
+bool table_init(lw_table *t, ValType elem, uint32_t min, uint32_t max, bool has_max, uint64_t init,
+                uint64_t *block_elems)
 {
     if (min > TABLE_MAX_ELEMS || (has_max && max < min))
-        return NULL;
-    lw_table *t = calloc(1, sizeof *t);
-    uint64_t *elems = calloc(min ? min : 1, sizeof *elems);
-    if (!t || !elems || (s && !ptrvec_push(&s->tables, t))) {
-        free(t);
-        free(elems);
-        return NULL;
-    }
-    for (uint32_t i = 0; i < min; i++)
+        return false;
+    uint64_t *elems = block_elems ? block_elems : calloc(min ? min : 1, sizeof *elems);
+    if (!elems)
+        return false;
+    for (uint32_t i = 0; init && i < min; i++)
         elems[i] = init;
     t->elem = elem;
     t->size = min;
     t->max = has_max ? max : UINT32_MAX;
     t->has_max = has_max;
     t->elems = elems;
+    t->elems_in_block = block_elems != NULL;
+    return true;
+}
+
+lw_table *store_new_table(lw_store *s, ValType elem, uint32_t min, uint32_t max, bool has_max, uint64_t init)
+{
+    lw_table *t = calloc(1, sizeof *t);
+    if (!t || !table_init(t, elem, min, max, has_max, init, NULL)) {
+        free(t);
+        return NULL;
+    }
+    if (s && !ptrvec_push(&s->tables, t)) {
+        free(t->elems);
+        free(t);
+        return NULL;
+    }
     return t;
 }
 

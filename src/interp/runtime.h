@@ -201,5 +201,13 @@ void exec_record_trap(lw_exec *ex, const char *msg);
  * implementation limit, or when memory is short.  `elems` may move.
  */
 int64_t table_grow(lw_table *t, uint32_t delta, uint64_t init);
+/*
+ * runtime.c: set up table `t` of `min` elements set to `init`; they are
+ * calloc'd, or with block_elems (zeroed, min of them) taken from there
+ * (elems_in_block).  False past the implementation limit or when memory
+ * is short.
+ */
+bool table_init(lw_table *t, ValType elem, uint32_t min, uint32_t max, bool has_max, uint64_t init,
+                uint64_t *block_elems);
 
 #endif
