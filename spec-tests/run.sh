@@ -59,12 +59,14 @@ files=0 passed=0 failed=0
 bad_files=""          # files that break the requirement
 simd_files=0 simd_passed=0 all_passed=0
 
-for f in "$suite"/*.wast; do
-    files=$((files + 1))
-    name=$(basename "$f")
-    "$leonardo" wast "$@" "$f" >"$tmp/out" 2>"$tmp/err"
+# run_file FILE [ARGS...]: run one script; sets rc, summary, n and m (its
+# counts, empty if the run died before its summary) and crashed (1: a
+# signal, no summary, or a sanitizer report).
+run_file() {
+    rf_file=$1
+    shift
+    "$leonardo" wast "$@" "$rf_file" >"$tmp/out" 2>"$tmp/err"
     rc=$?
-
     # The last line is "FILE: N passed, M failed" unless the run died.
     summary=$(tail -n 1 "$tmp/out")
     n=$(printf '%s\n' "$summary" | sed -n 's/.*: \([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\1/p')
@@ -74,6 +76,12 @@ for f in "$suite"/*.wast; do
        grep -q -e 'AddressSanitizer' -e 'LeakSanitizer' -e 'runtime error:' "$tmp/err"; then
         crashed=1
     fi
+}
+
+for f in "$suite"/*.wast; do
+    files=$((files + 1))
+    name=$(basename "$f")
+    run_file "$f" "$@"
     if [ -n "$n" ]; then
         passed=$((passed + n))
         failed=$((failed + m))
@@ -113,13 +121,8 @@ if [ -d "$suite3" ]; then
     files3=0 passed3=0 failed3=0
     for f in "$suite3"/*.wast; do
         files3=$((files3 + 1))
-        "$leonardo" wast "$@" "$f" >"$tmp/out" 2>"$tmp/err"
-        rc=$?
-        summary=$(tail -n 1 "$tmp/out")
-        n=$(printf '%s\n' "$summary" | sed -n 's/.*: \([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\1/p')
-        m=$(printf '%s\n' "$summary" | sed -n 's/.*: \([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\2/p')
-        if { [ "$rc" != 0 ] && [ "$rc" != 1 ]; } || [ -z "$n" ] ||
-           grep -q -e 'AddressSanitizer' -e 'LeakSanitizer' -e 'runtime error:' "$tmp/err"; then
+        run_file "$f" "$@"
+        if [ "$crashed" = 1 ] || { [ "$rc" != 0 ] && [ "$rc" != 1 ]; }; then
             echo "3.0/$(basename "$f"): CRASH (exit status $rc)"
             grep -m 5 -e 'AddressSanitizer' -e 'runtime error:' -e 'SUMMARY' "$tmp/err"
             crashes3="$crashes3 $(basename "$f")"
