@@ -236,6 +236,28 @@ START_TEST(link_normal_and_abnormal)
 END_TEST
 
 /*
+ * A process links to itself, unlinks itself, and monitors itself: no
+ * effect, no error (Erlang's link(self()) is a no-op too).  Unlinking
+ * itself used to take its own lock twice and hang its worker (found by
+ * tests/test_host_fuzz.c).  Then a normal end: reason 7.
+ */
+START_TEST(links_to_self)
+{
+    const char *body =
+        "(func (export \"main\") (param i64) (local $me i64) (local $ref i64)\n"
+        "  (local.set $me (call $self))\n"
+        "  (if (i32.ne (call $link (local.get $me)) (i32.const 0)) (then (call $exit (i64.const 1))))\n"
+        "  (if (i32.ne (call $unlink (local.get $me)) (i32.const 0)) (then (call $exit (i64.const 2))))\n"
+        "  (if (i32.ne (call $unlink (local.get $me)) (i32.const 0)) (then (call $exit (i64.const 3))))\n"
+        "  (local.set $ref (call $monitor (local.get $me)))\n"
+        "  (if (i32.ne (call $demonitor (local.get $ref)) (i32.const 0)) (then (call $exit (i64.const 4))))\n"
+        "  (call $exit (i64.const 7)))\n";
+    ck_assert_int_eq(run_main(body, 2, NULL), 7);
+    ck_assert_int_eq(run_main(body, 1, NULL), 7);
+}
+END_TEST
+
+/*
  * Many links on one process: main (trapping exits) links to 3,000 waiters,
  * links to each again (no second link), unlinks every other one, and
  * kills them all: exactly the 1,500 still linked send EXIT, once each.
@@ -1016,6 +1038,7 @@ static Suite *suite(void)
     tcase_add_test(t, receive_timeout);
     tcase_add_test(t, link_cascade_and_trap_exit);
     tcase_add_test(t, link_normal_and_abnormal);
+    tcase_add_test(t, links_to_self);
     tcase_add_test(t, many_links);
     tcase_add_test(t, monitor_trap);
     tcase_add_test(t, demonitor);

@@ -499,6 +499,8 @@ bool proc_monitor_new(Proc *parent, Proc *child)
 
 void proc_unlink(lw_runtime *rt, Proc *self, uint64_t other)
 {
+    if (other == self->pid)
+        return;   /* never linked (proc_link), and lock_two would take one lock twice */
     Proc *q = proc_get(rt, other);
     if (!q) {
         pthread_mutex_lock(&self->lock);
