@@ -64,6 +64,35 @@ static void random_ops(uint32_t universe, uint32_t ops, uint32_t every, uint32_t
     pidset_free(&s);
 }
 
+/*
+ * 0 marks a free slot, so it is never a member.  Deleting it from a set
+ * whose slot for it was free used to count as a removal: the count fell
+ * behind, the table stopped growing and filled up, and the next probe
+ * never ended (a guest's cancel_timer(0) did that to the runtime's timer
+ * set; tests/test_host_fuzz.c found it).
+ */
+START_TEST(zero_is_never_a_member)
+{
+    PidSet s = {0};
+    ck_assert(!pidset_has(&s, 0));
+    ck_assert_ptr_null(pidset_del(&s, 0));
+    for (uint64_t id = 1; id <= 3; id++)
+        ck_assert(pidset_add(&s, id));
+    for (int i = 0; i < 100; i++)
+        ck_assert_ptr_null(pidset_del(&s, 0));
+    ck_assert_uint_eq(s.count, 3);
+    ck_assert(!pidset_has(&s, 0));
+    ck_assert(!pidset_add(&s, 0));
+    ck_assert(!pidset_put(&s, 0, &s));
+    for (uint64_t id = 4; id <= 1000; id++)
+        ck_assert(pidset_add(&s, id));
+    ck_assert_uint_eq(s.count, 1000);
+    for (uint64_t id = 1; id <= 1000; id++)
+        ck_assert(pidset_has(&s, id));
+    pidset_free(&s);
+}
+END_TEST
+
 START_TEST(small_universes)
 {
     for (uint32_t u = 3; u <= 40; u++)
@@ -121,6 +150,7 @@ int main(void)
     Suite *su = suite_create("pidset");
     TCase *t = tcase_create("pidset");
     tcase_set_timeout(t, 60);
+    tcase_add_test(t, zero_is_never_a_member);
     tcase_add_test(t, small_universes);
     tcase_add_test(t, large_universe);
     tcase_add_test(t, shrink_and_take);

@@ -10,10 +10,13 @@ static uint32_t home(const PidSet *s, uint64_t pid)
     return (uint32_t)((pid * 0x9E3779B97F4A7C15ull) >> 32) & (s->cap - 1);
 }
 
-/* id's slot, or UINT32_MAX. */
+/* id's slot, or UINT32_MAX.  0 marks a free slot, so it is never a member:
+   found, a free slot would be taken for it (pidset_del would count a
+   removal, and a table whose count fell behind fills up: its probes then
+   never end).  Guests pass 0 freely, to cancel_timer for one. */
 static uint32_t find(const PidSet *s, uint64_t id)
 {
-    if (!s->cap)
+    if (!s->cap || !id)
         return UINT32_MAX;
     for (uint32_t i = home(s, id);; i = (i + 1) & (s->cap - 1)) {
         if (s->slots[i] == id)
@@ -67,6 +70,8 @@ static bool resize(PidSet *s, uint32_t cap)
 
 bool pidset_put(PidSet *s, uint64_t id, void *val)
 {
+    if (!id)
+        return false;
     uint32_t i = find(s, id);
     if (i != UINT32_MAX) {
         s->vals[i] = val;

@@ -25,9 +25,9 @@ typedef struct PidSet {
 bool pidset_has(const PidSet *s, uint64_t id);
 /* id's pointer (NULL if id is absent, or was added without one). */
 void *pidset_get(const PidSet *s, uint64_t id);
-/* Add id (nonzero), or keep it if present; false if out of memory. */
+/* Add id, or keep it if present; false if out of memory or id is 0 (never a member). */
 bool pidset_add(PidSet *s, uint64_t id);
-/* Add id with pointer val, or set the pointer if id is present; false if out of memory. */
+/* Add id with pointer val, or set the pointer if id is present; false as for pidset_add. */
 bool pidset_put(PidSet *s, uint64_t id, void *val);
 /* Remove id if present; returns its pointer (NULL if absent or none). */
 void *pidset_del(PidSet *s, uint64_t id);
