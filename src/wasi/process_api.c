@@ -608,6 +608,12 @@ static const HostDef process_api[] = {
     {"config_free", "I", "", api_config_free},
 };
 
+const HostDef *process_api_defs(size_t *n)
+{
+    *n = sizeof process_api / sizeof process_api[0];
+    return process_api;
+}
+
 bool process_api_define(lw_store *s)
 {
     return host_define_all(s, "leonardo", process_api, sizeof process_api / sizeof process_api[0], NULL);

@@ -399,6 +399,19 @@ bool host_define_all(lw_store *s, const char *module, const HostDef *defs, size_
     return true;
 }
 
+size_t host_tables(HostTable out[HOST_TABLES_MAX])
+{
+    static const char mod[] = "wasi_snapshot_preview1";
+    size_t n = 0, k;
+    out[n++] = (HostTable){mod, wasi_funcs, sizeof wasi_funcs / sizeof wasi_funcs[0]};
+    out[n++] = (HostTable){mod, wasi_fd_funcs, wasi_fd_nfuncs};
+    out[n++] = (HostTable){mod, wasi_path_funcs, wasi_path_nfuncs};
+    out[n++] = (HostTable){mod, wasi_poll_funcs, wasi_poll_nfuncs};
+    const HostDef *p = process_api_defs(&k);
+    out[n++] = (HostTable){"leonardo", p, k};
+    return n;
+}
+
 bool lw_wasi_define(lw_wasi *w, lw_store *s)
 {
     static const char mod[] = "wasi_snapshot_preview1";

@@ -60,4 +60,15 @@ typedef struct {
 /* Define defs[0..n) in `s` under `module`, each with `env`.  false when out of memory. */
 bool host_define_all(lw_store *s, const char *module, const HostDef *defs, size_t n, void *env);
 
+/* Every table of functions a guest can import, WASI's and the process
+   API's, for the tests that must reach each one (tests/test_host_fuzz.c). */
+typedef struct {
+    const char *module;
+    const HostDef *defs;
+    size_t n;
+} HostTable;
+#define HOST_TABLES_MAX 8
+size_t host_tables(HostTable out[HOST_TABLES_MAX]);
+const HostDef *process_api_defs(size_t *n);
+
 #endif
