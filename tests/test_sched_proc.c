@@ -325,6 +325,33 @@ START_TEST(monitor_trap)
 END_TEST
 
 /*
+ * Monitors between processes that are still alive when the runtime is
+ * freed go with them: "waiter" monitors "sleeper", both wait forever, and
+ * main ends.  Under ASan (make check-asan) a monitor left behind is a leak
+ * report, which fails the test; tests/test_host_fuzz.c found one.
+ */
+START_TEST(monitors_of_the_living_at_shutdown)
+{
+    const char *body =
+        "(data (i32.const 0) \"sleeper\")\n"
+        "(data (i32.const 16) \"waiter\")\n"
+        "(func (export \"sleeper\") (param i64) (drop (call $recv (i32.const 0) (i32.const 0) (i64.const -1))))\n"
+        "(func (export \"waiter\") (param $main i64) (param $sleeper i64)\n"
+        "  (drop (call $monitor (local.get $sleeper)))\n"
+        "  (drop (call $send (local.get $main) (i64.const 1) (i32.const 0) (i32.const 0)))\n"
+        "  (drop (call $recv (i32.const 0) (i32.const 0) (i64.const -1))))\n"
+        "(func (export \"main\") (param i64) (local $s i64)\n"
+        "  (local.set $s (call $go (i32.const 0) (i32.const 7) (i64.const 0) (i32.const 0) (i64.const 0)))\n"
+        "  (i64.store (i32.const 1032) (local.get $s))\n"
+        "  (i64.store (i32.const 1024) (call $self))\n"
+        "  (drop (call $spawn (i32.const 16) (i32.const 6) (i32.const 1024) (i32.const 2) (i32.const 0) (i64.const 0)))\n"
+        "  (if (i32.ne (call $recv (i32.const 0) (i32.const 0) (i64.const 5000)) (i32.const 0)) (then (call $exit (i64.const 1))))\n"
+        "  (call $exit (i64.const 7)))\n";
+    ck_assert_int_eq(run_main(body, 2, NULL), 7);
+}
+END_TEST
+
+/*
  * demonitor: 0 stops the monitor (no DOWN when the target then dies), 1
  * for a reference that is unknown or over (its DOWN already delivered).
  */
@@ -1039,6 +1066,7 @@ static Suite *suite(void)
     tcase_add_test(t, link_cascade_and_trap_exit);
     tcase_add_test(t, link_normal_and_abnormal);
     tcase_add_test(t, links_to_self);
+    tcase_add_test(t, monitors_of_the_living_at_shutdown);
     tcase_add_test(t, many_links);
     tcase_add_test(t, monitor_trap);
     tcase_add_test(t, demonitor);

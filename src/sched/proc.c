@@ -149,6 +149,8 @@ static void module_destroy(void *m)
     lw_module_free(m);
 }
 
+static void mon_unref(Monitor *m);
+
 static void proc_free(Proc *p)
 {
     for (Msg *m = p->mbox, *next; m; m = next) {
@@ -156,7 +158,17 @@ static void proc_free(Proc *p)
         free(m);
     }
     free(p->current);
-    /* No monitors are left: proc_finish and proc_discard took them out. */
+    /* Monitors are left only in a process that never ended, freed when the
+       runtime is (proc_finish and proc_discard take them out otherwise):
+       each side drops its own reference, so a monitor goes with the second
+       of its two processes. */
+    for (Monitor *m = p->watchers, *next; m; m = next) {
+        next = m->next;
+        mon_unref(m);
+    }
+    for (uint32_t i = 0; i < p->monitoring.cap; i++)
+        if (p->monitoring.slots[i])
+            mon_unref(p->monitoring.vals[i]);
     pidset_free(&p->links);
     pidset_free(&p->monitoring);
     idtable_free(&p->configs, free);
