@@ -379,7 +379,8 @@ static int run_round(uint64_t seed, const char *dir, char **err_out)
         dup2(ep[1], 2);
         close(ep[0]);
         close(ep[1]);
-        execl(leonardo_bin(), leonardo_bin(), "run", sa[0], sa[1], sa[2], sa[3], "--dir", arg, wat, (char *)NULL);
+        execl(leonardo_bin(), leonardo_bin(), "run", sa[0], sa[1], sa[2], sa[3], "--dir", arg, "--env", "FUZZ=1",
+              "--env", "HOME=/", wat, "an argument", "another", (char *)NULL);
         _exit(127);
     }
     close(ep[1]);
