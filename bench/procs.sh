@@ -12,6 +12,9 @@
 #   procs_1m_rss_kib_per_proc   RSS / N with 1,000,000 processes each waiting in receive
 #   preempt_overhead_pct        a compute loop under leonardo against a build without
 #                               instruction counting (so without preemption either)
+#   scale_compute_x             the speedup of 64 computing processes on every core
+#                               (--threads $(nproc), the default) over one worker
+#   scale_pingpong_x            the same for 64 ping-pong pairs
 #
 # Each timed figure is the median of BENCH_RUNS (default 5) runs of
 # bench/procs.wat, which times itself; see that file for what each mode does.
@@ -57,3 +60,15 @@ if [ -n "$nofuel" ]; then
     without=$(for ((i = 0; i < runs; i++)); do "$nofuel" run "$wat" 5 "$loop"; done | median)
     awk -v a="$with" -v b="$without" 'BEGIN { printf "bench preempt_overhead_pct %.1f %%\n", (a / b - 1) * 100 }'
 fi
+
+# scale NAME MODE N: the median time on one worker over the median on all.
+scale() {
+    local name=$1 mode=$2 n=$3
+    local one all
+    one=$(for ((i = 0; i < runs; i++)); do "$leo" run --threads 1 "$wat" "$mode" "$n"; done | median)
+    all=$(for ((i = 0; i < runs; i++)); do "$leo" run "$wat" "$mode" "$n"; done | median)
+    awk -v name="$name" -v a="$one" -v b="$all" -v c="$(nproc)" \
+        'BEGIN { printf "bench %s %.2f x    # %d workers against 1\n", name, a / b, c }'
+}
+scale scale_compute_x 9 640000000
+scale scale_pingpong_x 10 6400000

@@ -16,6 +16,10 @@
 ;;         with nobody else to run goes straight on.)
 ;; MODE 8: N send_after timers to itself, all due in 1 ms, then their N
 ;;         messages: what a timer costs with many pending at once.
+;; MODE 9: N loop iterations of arithmetic shared among 64 processes, which
+;;         the workers share out (stealing): how compute scales with --threads.
+;; MODE 10: N ping-pong round trips shared among 64 pairs of processes: how
+;;         messaging scales with --threads.
 ;;
 ;; It prints the nanoseconds the measured part took.  There are no data
 ;; segments, so a process that touches no memory costs no memory page.
@@ -35,8 +39,8 @@
   (import "leonardo" "send_after" (func $send_after (param i64 i64 i64 i32 i32) (result i64)))
 
   (memory (export "memory") 1)
-  (table 5 funcref)
-  (elem (i32.const 0) $nop $pong $wait $yielder $spin)
+  (table 7 funcref)
+  (elem (i32.const 0) $nop $pong $wait $yielder $spin $crunch $pinger)
 
   (func $nop (param i64))
   (func $pong (param i64)
@@ -48,6 +52,28 @@
     (loop $l (br $l)))
   (func $yielder (param i64)
     (loop $l (call $yield) (br $l)))
+  (func $crunch (param $n i64) (local $i i64) (local $x i64)
+    (loop $l
+      (local.set $x (i64.add (i64.mul (local.get $x) (i64.const 3)) (local.get $i)))
+      (br_if $l (i64.lt_u (local.tee $i (i64.add (local.get $i) (i64.const 1))) (local.get $n))))
+    (i64.store (i32.const 48) (local.get $x)))
+  ;; n round trips with a partner of its own
+  (func $pinger (param $n i64) (local $i i64) (local $pid i64)
+    (local.set $pid (call $spawn (i32.const 1) (i32.const 40) (i32.const 1) (i32.const 0) (i64.const 0)))
+    (loop $l
+      (drop (call $send (local.get $pid) (local.get $i) (i32.const 0) (i32.const 0)))
+      (drop (call $receive (i32.const 0) (i32.const 0) (i64.const -1)))
+      (br_if $l (i64.lt_u (local.tee $i (i64.add (local.get $i) (i64.const 1))) (local.get $n)))))
+  ;; 64 processes of table entry fn, each with argument n/64, monitored; back when all have ended
+  (func $fan_out (param $fn i32) (param $n i64) (local $i i64)
+    (i64.store (i32.const 40) (i64.div_u (local.get $n) (i64.const 64)))
+    (loop $l
+      (drop (call $spawn (local.get $fn) (i32.const 40) (i32.const 1) (i32.const 2) (i64.const 0)))
+      (br_if $l (i64.lt_u (local.tee $i (i64.add (local.get $i) (i64.const 1))) (i64.const 64))))
+    (local.set $i (i64.const 0))
+    (loop $l
+      (drop (call $receive (i32.const 0) (i32.const 0) (i64.const -1)))
+      (br_if $l (i64.lt_u (local.tee $i (i64.add (local.get $i) (i64.const 1))) (i64.const 64)))))
   (func $wait (param i64)
     (drop (call $receive (i32.const 0) (i32.const 0) (i64.const -1))))
 
@@ -136,6 +162,10 @@
       (loop $l
         (drop (call $receive (i32.const 0) (i32.const 0) (i64.const -1)))
         (br_if $l (i64.lt_u (local.tee $i (i64.add (local.get $i) (i64.const 1))) (local.get $n))))))
+    (if (i64.eq (local.get $mode) (i64.const 9)) (then
+      (call $fan_out (i32.const 5) (local.get $n))))
+    (if (i64.eq (local.get $mode) (i64.const 10)) (then
+      (call $fan_out (i32.const 6) (local.get $n))))
     (if (i64.eq (local.get $mode) (i64.const 5)) (then
       (loop $l
         (local.set $x (i64.add (i64.mul (local.get $x) (i64.const 3)) (local.get $i)))

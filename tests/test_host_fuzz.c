@@ -20,7 +20,8 @@
  *   - nothing outside the preopened directory changed.
  *
  * LW_HOST_FUZZ_ROUNDS and LW_HOST_FUZZ_SEED run a longer campaign;
- * LW_HOST_FUZZ_KEEP=1 keeps each round's directory (program, stderr, files).
+ * LW_HOST_FUZZ_KEEP=1 keeps each round's directory (program, stderr, files);
+ * LW_HOST_FUZZ_THREADS sets the number of workers of every round.
  */
 #define _GNU_SOURCE   /* nftw, usleep */
 #include <check.h>
@@ -352,7 +353,10 @@ static int run_round(uint64_t seed, const char *dir, char **err_out)
         {"--threads", "1", "--slice", "20000"},
         {"--threads", "4", "--slice", "50"},
     };
-    const char *const *sa = sched[seed % 3];
+    const char *sa[4];
+    memcpy(sa, sched[seed % 3], sizeof sa);
+    if (getenv("LW_HOST_FUZZ_THREADS"))   /* e.g. as many as a big machine has cores */
+        sa[1] = getenv("LW_HOST_FUZZ_THREADS");
     char wat[300], root[300], errp[300], arg[700];
     snprintf(wat, sizeof wat, "%s/fuzz.wat", dir);
     snprintf(root, sizeof root, "%s/root", dir);
