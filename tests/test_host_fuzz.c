@@ -95,6 +95,7 @@ static const struct {
 #define ARGS_AT 64    /* the root's spawn arguments */
 #define TAGS_AT 128   /* the root's receive tags */
 #define KEPT_AT 256   /* the last 8 i64 results, for tame arguments */
+#define IOV_AT 512    /* 8 iovecs (buffer, length) over the scratch area */
 
 /* A WAT string literal of n bytes. */
 static void wat_bytes(Buf *b, const char *s, size_t n)
@@ -126,6 +127,12 @@ static void make_program(Buf *b, uint64_t seed)
             bprintf(b, "))\n");
         }
     bprintf(b, "  (memory 1 2)\n  (table 2 funcref)\n  (elem (i32.const 0) $noop $noop)\n");
+    for (uint32_t i = 0; i < 8; i++) {
+        uint32_t iov[2] = {SCRATCH_AT + 128 * i, 1u + 17 * i};
+        bprintf(b, "  (data (i32.const %u) ", IOV_AT + 8 * i);
+        wat_bytes(b, (const char *)iov, sizeof iov);
+        bprintf(b, ")\n");
+    }
     size_t off = STR_AT;
     for (size_t i = 0; i < NSTR; i++) {
         bprintf(b, "  (data (i32.const %zu) ", off);
@@ -167,13 +174,16 @@ static void make_program(Buf *b, uint64_t seed)
             "        (global.set $pend (i32.const -1))\n"
             "        (return (call $str (local.get $v) (i32.const 1)))))\n"
             "      (global.set $pend (i32.const -1))\n"
-            "      (block $t3 (block $t2 (block $t1 (block $t0\n"
-            "        (br_table $t0 $t1 $t2 $t3 (i32.wrap_i64 (i64.and (local.get $r) (i64.const 3)))))\n"
+            "      (block $t4 (block $t3 (block $t2 (block $t1 (block $t0\n"
+            "        (br_table $t0 $t1 $t2 $t3 $t4 (i32.wrap_i64 (i64.rem_u (local.get $r) (i64.const 5)))))\n"
             "        (return (i32.wrap_i64 (i64.rem_u (local.get $v) (i64.const 8)))))\n"
             "        (return (i32.add (i32.const %d) (i32.wrap_i64 (i64.rem_u (local.get $v) (i64.const 2048))))))\n"
             "        (global.set $pend (i32.wrap_i64 (i64.rem_u (local.get $v) (i64.const %zu))))\n"
             "        (return (call $str (local.get $v) (i32.const 0))))\n"
-            "      (return (call $str (local.get $v) (i32.const 1)))))\n"
+            "        (return (call $str (local.get $v) (i32.const 1))))\n"
+            "      ;; one of the ready-made iovecs (fd_read, fd_write ...)\n"
+            "      (return (i32.add (i32.const %d) (i32.shl (i32.wrap_i64 (i64.rem_u (local.get $v) (i64.const 8)))\n"
+            "                                               (i32.const 3))))))\n"
             "    (block $h7 (block $h6 (block $h5 (block $h4 (block $h3 (block $h2 (block $h1 (block $h0\n"
             "      (br_table $h0 $h1 $h2 $h3 $h4 $h5 $h6 $h7 (i32.wrap_i64 (i64.and (local.get $r) (i64.const 7)))))\n"
             "      (return (i32.wrap_i64 (i64.rem_u (local.get $v) (i64.const 8)))))\n"
@@ -207,7 +217,7 @@ static void make_program(Buf *b, uint64_t seed)
             "    (i64.const 0))\n"
             "  (func $not_root (param $p i64) (result i64)\n"
             "    (select (global.get $self) (local.get $p) (i64.eq (local.get $p) (i64.const %d))))\n",
-            KEPT_AT, TAB_AT, NSTR, SCRATCH_AT, NSTR, KEPT_AT, ROOT_PID);
+            KEPT_AT, TAB_AT, NSTR, SCRATCH_AT, NSTR, IOV_AT, KEPT_AT, ROOT_PID);
     /* One call of import k, with fresh arguments. */
     bprintf(b, "  (func $step (param $k i32)\n");
     nf = 0;
@@ -240,11 +250,15 @@ static void make_program(Buf *b, uint64_t seed)
             "    (drop (call $keep (call $module_compile (call $str (i64.const %d) (i32.const 0))\n"
             "                                            (call $str (i64.const %d) (i32.const 1)))))\n"
             "    (loop $l\n"
+            "      ;; now and then a read of stdin, where a line comes every 100 ms or so: the\n"
+            "      ;; process parks in I/O, and others may kill it there\n"
+            "      (if (i64.eqz (i64.rem_u (call $rand) (i64.const 64))) (then\n"
+            "        (drop (call $fd_read (i32.const 0) (i32.const %d) (i32.const 2) (i32.const %d)))))\n"
             "      (global.set $tame (i64.ne (i64.and (call $rand) (i64.const 3)) (i64.const 0)))\n"
             "      (call $step (i32.wrap_i64 (i64.rem_u (call $rand) (i64.const %zu))))\n"
             "      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
             "      (br_if $l (i32.lt_u (local.get $i) (i32.const %d)))))\n",
-            BINMOD, BINMOD, nf, CALLS);
+            BINMOD, BINMOD, IOV_AT, SCRATCH_AT + 2040, nf, CALLS);
     /* The root: AT_ONCE fuzzers, each monitored, and a new one for each that
        ends, CHILDREN in all; then it waits for the rest until a second goes
        by without an end (some block forever, by design). */
@@ -273,7 +287,7 @@ static void make_program(Buf *b, uint64_t seed)
             TAGS_AT, CHILDREN, CHILDREN);
     /* Named aliases for the imports the code above calls by name. */
     static const char *const named[] = {"self", "trap_exit", "spawn_export", "receive", "proc_exit",
-                                        "config_new", "module_compile"};
+                                        "config_new", "module_compile", "fd_read"};
     nf = 0;
     for (size_t t = 0; t < ntabs; t++)
         for (size_t i = 0; i < tabs[t].n; i++, nf++) {
@@ -370,17 +384,22 @@ static int run_round(uint64_t seed, const char *dir, char **err_out)
     /* stderr through a pipe, of which the last ERR_KEEP bytes are kept:
        guests write there too, without limit, and may seek (on a file they
        made one sparse file of 128 GiB). */
-    int ep[2];
+    /* stdin is a pipe that a line trickles into, now and then: reads of it
+       and polls on it park their processes, which others then kill. */
+    int ep[2], ip[2];
     ck_assert_int_eq(pipe(ep), 0);
+    ck_assert_int_eq(pipe(ip), 0);
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
-        int in = open("/dev/null", O_RDONLY), out = open("/dev/null", O_WRONLY);
-        if (in < 0 || out < 0)
+        int out = open("/dev/null", O_WRONLY);
+        if (out < 0)
             _exit(126);
-        dup2(in, 0);
+        dup2(ip[0], 0);
         dup2(out, 1);
         dup2(ep[1], 2);
+        close(ip[0]);
+        close(ip[1]);
         close(ep[0]);
         close(ep[1]);
         execl(leonardo_bin(), leonardo_bin(), "run", sa[0], sa[1], sa[2], sa[3], "--dir", arg, "--env", "FUZZ=1",
@@ -388,6 +407,9 @@ static int run_round(uint64_t seed, const char *dir, char **err_out)
         _exit(127);
     }
     close(ep[1]);
+    close(ip[0]);
+    signal(SIGPIPE, SIG_IGN);   /* the runtime may be gone when a line is due */
+    fcntl(ip[1], F_SETFL, fcntl(ip[1], F_GETFL) | O_NONBLOCK);
     fcntl(ep[0], F_SETFL, fcntl(ep[0], F_GETFL) | O_NONBLOCK);
     Buf err = {0};
     bprintf(&err, "%s", "");
@@ -402,8 +424,11 @@ static int run_round(uint64_t seed, const char *dir, char **err_out)
             break;
         }
         struct pollfd pf = {ep[0], POLLIN, 0};
-        if (poll(&pf, 1, 100) <= 0)
+        if (poll(&pf, 1, 100) <= 0) {
+            ssize_t w = write(ip[1], "a line of input\n", 16);
+            (void)w;   /* a full pipe, or a runtime gone (its end shows on the other pipe) */
             continue;
+        }
         char tmp[65536];
         ssize_t n = read(ep[0], tmp, sizeof tmp);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
@@ -424,6 +449,7 @@ static int run_round(uint64_t seed, const char *dir, char **err_out)
         }
     }
     close(ep[0]);
+    close(ip[1]);
     int ws = 0;
     waitpid(pid, &ws, 0);
     /* Guests write arbitrary bytes: NULs would hide what follows from strstr. */

@@ -352,6 +352,41 @@ START_TEST(monitors_of_the_living_at_shutdown)
 END_TEST
 
 /*
+ * A spawn that fails after the child's instance was built in its slot (its
+ * initial memory is over the configuration's maximum) leaves that slot
+ * clean for the next process: "run" of a small module, spawned next, gets
+ * the same slot, and its lw_exec lies where the failed child's instance
+ * was.  It used to find that instance's pointers there (only the Proc was
+ * cleaned, as no lw_exec said how far the slot had been written), and its
+ * end freed them (tests/test_host_fuzz.c found it: "double free").
+ */
+START_TEST(failed_spawn_leaves_its_slot_clean)
+{
+    const char *body =
+        "(data (i32.const 0) \"child\")\n"
+        "(data (i32.const 8) \"run\")\n"
+        "(data (i32.const 16) \"\\00asm\\01\\00\\00\\00\\01\\04\\01\\60\\00\\00\\03\\02\\01\\00\\07\\07\\01\\03run\\00\\00\\0a\\04\\01\\02\\00\\0b\")\n"
+        "(func (export \"child\") (param i64))\n"
+        "(func (export \"main\") (param i64) (local $cfg i64) (local $m i64) (local $i i32)\n"
+        "  (local.set $cfg (call $config_new))\n"
+        "  (drop (call $cfg_mem (local.get $cfg) (i64.const 1)))\n"
+        "  (local.set $m (call $compile (i32.const 16) (i32.const 33)))\n"
+        "  (if (i64.eqz (local.get $m)) (then (call $exit (i64.const 1))))\n"
+        "  (loop $l\n"
+        "    (if (i64.ne (call $go (i32.const 0) (i32.const 5) (i64.const 0) (i32.const 0) (local.get $cfg)) (i64.const 0))\n"
+        "      (then (call $exit (i64.const 2))))\n"
+        "    (if (i64.eqz (call $spawn_mod (local.get $m) (i32.const 8) (i32.const 3) (i32.const 1024) (i32.const 0)\n"
+        "                                  (i32.const 2) (i64.const 0))) (then (call $exit (i64.const 3))))\n"
+        "    (if (i32.ne (call $recv (i32.const 0) (i32.const 0) (i64.const 5000)) (i32.const 2)) (then (call $exit (i64.const 4))))\n"
+        "    (if (i64.ne (call $reason) (i64.const 0)) (then (call $exit (i64.const 5))))\n"
+        "    (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 20))))\n"
+        "  (call $exit (i64.const 7)))\n";
+    ck_assert_int_eq(run_main(body, 1, NULL), 7);
+    ck_assert_int_eq(run_main(body, 2, NULL), 7);
+}
+END_TEST
+
+/*
  * demonitor: 0 stops the monitor (no DOWN when the target then dies), 1
  * for a reference that is unknown or over (its DOWN already delivered).
  */
@@ -1067,6 +1102,7 @@ static Suite *suite(void)
     tcase_add_test(t, link_normal_and_abnormal);
     tcase_add_test(t, links_to_self);
     tcase_add_test(t, monitors_of_the_living_at_shutdown);
+    tcase_add_test(t, failed_spawn_leaves_its_slot_clean);
     tcase_add_test(t, many_links);
     tcase_add_test(t, monitor_trap);
     tcase_add_test(t, demonitor);

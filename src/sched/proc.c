@@ -184,9 +184,12 @@ static void proc_free(Proc *p)
         return;
     }
     /* p itself lives in the slot (proc_new): the slot goes last, cleaned as
-       far as the stack ever reached (everything before it was written). */
+       far as the stack ever reached (everything before it was written).
+       Without an lw_exec (its spawn failed) the instance may still have
+       been built, anywhere in the slot's first half: clean all of that, or
+       the next process here would find its pointers (and free them). */
     lw_arena *stacks = p->rt->stacks;
-    size_t used = p->ex ? (size_t)((char *)p->ex->stack_end - (char *)slot) : sizeof *p;
+    size_t used = p->ex ? (size_t)((char *)p->ex->stack_end - (char *)slot) : arena_slot_size(stacks) / 2;
     if (p->ex)
         lw_exec_free(p->ex);
     arena_release(stacks, slot, used);
