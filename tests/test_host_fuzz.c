@@ -126,7 +126,7 @@ static void make_program(Buf *b, uint64_t seed)
                 bprintf(b, " (result %s)", *d->results == 'I' ? "i64" : "i32");
             bprintf(b, "))\n");
         }
-    bprintf(b, "  (memory 1 2)\n  (table 2 funcref)\n  (elem (i32.const 0) $noop $noop)\n");
+    bprintf(b, "  (memory 1 8)\n  (table 2 funcref)\n  (elem (i32.const 0) $noop $noop)\n");
     for (uint32_t i = 0; i < 8; i++) {
         uint32_t iov[2] = {SCRATCH_AT + 128 * i, 1u + 17 * i};
         bprintf(b, "  (data (i32.const %u) ", IOV_AT + 8 * i);
@@ -254,6 +254,8 @@ static void make_program(Buf *b, uint64_t seed)
             "      ;; process parks in I/O, and others may kill it there\n"
             "      (if (i64.eqz (i64.rem_u (call $rand) (i64.const 64))) (then\n"
             "        (drop (call $fd_read (i32.const 0) (i32.const %d) (i32.const 2) (i32.const %d)))))\n"
+            "      ;; and now and then a page more: past 4 pages the memory moves out of its pooled slot\n"
+            "      (if (i64.eqz (i64.rem_u (call $rand) (i64.const 48))) (then (drop (memory.grow (i32.const 1)))))\n"
             "      (global.set $tame (i64.ne (i64.and (call $rand) (i64.const 3)) (i64.const 0)))\n"
             "      (call $step (i32.wrap_i64 (i64.rem_u (call $rand) (i64.const %zu))))\n"
             "      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"

@@ -123,7 +123,7 @@ struct Proc {
     int io_fd;
     IoJob *job;             /* handed to an I/O thread (WAIT_JOB); owner only */
     bool job_done;          /* under lock: the I/O thread finished it */
-    atomic_bool io_armed;   /* in the poller; whoever clears it (ready or end) drops the poller's reference */
+    atomic_bool io_armed;   /* watched in the poller (token: the pid); whoever clears it counts the wait out */
     lw_timer timer;         /* under the runtime's timer lock */
     bool timer_used;        /* it was ever armed (only the process itself arms it) */
 

@@ -531,29 +531,36 @@ static bool work_visible(lw_runtime *rt)
     return lw_now_ns() >= atomic_load(&rt->next_deadline);
 }
 
-/* An fd a process waits for is ready (a token from the poller). */
-static void io_ready(Proc *p)
+/*
+ * An fd a process waits for is ready.  The poller's token is the process's
+ * pid, not a pointer: a wait under way in another thread may still report
+ * a token after its watch is gone (poller.h), and by then the process may
+ * have ended and its slot gone to another.  A pid is never reused, so a
+ * late report finds no process, or one whose watch is disarmed.
+ */
+static void io_ready(lw_runtime *rt, void *token)
 {
+    Proc *p = proc_get(rt, (uint64_t)(uintptr_t)token);
+    if (!p)
+        return;   /* it has ended */
     bool armed = true;
-    if (!atomic_compare_exchange_strong(&p->io_armed, &armed, false))
-        return;   /* it ended meanwhile, and sched_forget_io took it out */
-    atomic_fetch_sub_explicit(&p->rt->io_waiters, 1, memory_order_relaxed);
-    pthread_mutex_lock(&p->lock);
-    p->io_ready = true;
-    if (p->wait == WAIT_IO)
-        sched_wake_locked(p);
-    pthread_mutex_unlock(&p->lock);
-    proc_unref(p);   /* the poller's */
+    if (atomic_compare_exchange_strong(&p->io_armed, &armed, false)) {
+        atomic_fetch_sub_explicit(&rt->io_waiters, 1, memory_order_relaxed);
+        pthread_mutex_lock(&p->lock);
+        p->io_ready = true;
+        if (p->wait == WAIT_IO)
+            sched_wake_locked(p);
+        pthread_mutex_unlock(&p->lock);
+    }   /* else its wait ended meanwhile, and io_disarm took it out */
+    proc_unref(p);
 }
 
 /* A wait is over (ready, timed out, or the process ends): drop its watch and its dup. */
 static void io_disarm(Proc *p)
 {
     bool armed = true;
-    if (atomic_compare_exchange_strong(&p->io_armed, &armed, false)) {
+    if (atomic_compare_exchange_strong(&p->io_armed, &armed, false))
         atomic_fetch_sub_explicit(&p->rt->io_waiters, 1, memory_order_relaxed);
-        proc_unref(p);   /* the poller's: it will not report this token now */
-    }
     if (p->io_open) {
         poller_unwatch(p->rt->poller, p->io_fd);
         close(p->io_fd);
@@ -594,10 +601,9 @@ lw_status sched_wait_io_until(Proc *p, int fd, uint32_t events, uint64_t deadlin
         }
         p->io_fd = dup;
         p->io_open = true;
-        atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);   /* the poller's, for its token */
         atomic_fetch_add_explicit(&p->rt->io_waiters, 1, memory_order_relaxed);
         atomic_store(&p->io_armed, true);
-        if (!poller_watch(p->rt->poller, dup, events, p)) {
+        if (!poller_watch(p->rt->poller, dup, events, (void *)(uintptr_t)p->pid)) {
             io_disarm(p);
             pthread_mutex_lock(&p->lock);
             p->wait = WAIT_NONE;
@@ -698,7 +704,7 @@ static void idle_wait(Worker *w)
         atomic_fetch_sub(&rt->sleeping, 1);
         pthread_mutex_unlock(&rt->idle_lock);
         for (int i = 0; i < n; i++)
-            io_ready(tokens[i]);
+            io_ready(rt, tokens[i]);
         return;
     }
     rt->cond_waiters++;
@@ -726,7 +732,7 @@ static Proc *next_work(Worker *w)
         void *tokens[64];
         int n = poller_check(rt->poller, tokens, 64);
         for (int i = 0; i < n; i++)
-            io_ready(tokens[i]);
+            io_ready(rt, tokens[i]);
     }
     return find_work(w);
 }
