@@ -616,5 +616,7 @@ const HostDef *process_api_defs(size_t *n)
 
 bool process_api_define(lw_store *s)
 {
-    return host_define_all(s, "leonardo", process_api, sizeof process_api / sizeof process_api[0], NULL);
+    size_t n;
+    const HostDef *defs = process_api_defs(&n);
+    return host_define_all(s, "leonardo", defs, n, NULL);
 }

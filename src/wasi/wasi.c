@@ -399,14 +399,21 @@ bool host_define_all(lw_store *s, const char *module, const HostDef *defs, size_
     return true;
 }
 
-size_t host_tables(HostTable out[HOST_TABLES_MAX])
+/* WASI's tables, which lw_wasi_define defines and host_tables lists. */
+static size_t wasi_tables(HostTable out[HOST_TABLES_MAX])
 {
     static const char mod[] = "wasi_snapshot_preview1";
-    size_t n = 0, k;
+    size_t n = 0;
     out[n++] = (HostTable){mod, wasi_funcs, sizeof wasi_funcs / sizeof wasi_funcs[0]};
     out[n++] = (HostTable){mod, wasi_fd_funcs, wasi_fd_nfuncs};
     out[n++] = (HostTable){mod, wasi_path_funcs, wasi_path_nfuncs};
     out[n++] = (HostTable){mod, wasi_poll_funcs, wasi_poll_nfuncs};
+    return n;
+}
+
+size_t host_tables(HostTable out[HOST_TABLES_MAX])
+{
+    size_t n = wasi_tables(out), k;
     const HostDef *p = process_api_defs(&k);
     out[n++] = (HostTable){"leonardo", p, k};
     return n;
@@ -414,11 +421,12 @@ size_t host_tables(HostTable out[HOST_TABLES_MAX])
 
 bool lw_wasi_define(lw_wasi *w, lw_store *s)
 {
-    static const char mod[] = "wasi_snapshot_preview1";
-    return host_define_all(s, mod, wasi_funcs, sizeof wasi_funcs / sizeof wasi_funcs[0], w) &&
-           host_define_all(s, mod, wasi_fd_funcs, wasi_fd_nfuncs, w) &&
-           host_define_all(s, mod, wasi_path_funcs, wasi_path_nfuncs, w) &&
-           host_define_all(s, mod, wasi_poll_funcs, wasi_poll_nfuncs, w);
+    HostTable t[HOST_TABLES_MAX];
+    size_t n = wasi_tables(t);
+    for (size_t i = 0; i < n; i++)
+        if (!host_define_all(s, t[i].module, t[i].defs, t[i].n, w))
+            return false;
+    return true;
 }
 
 bool lw_wasi_attach(lw_wasi *w, lw_runtime *rt)
