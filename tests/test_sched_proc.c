@@ -971,6 +971,31 @@ START_TEST(yields)
 END_TEST
 
 /*
+ * A worker serves the processes whose slice ended (its private ring) and
+ * its deque of new and woken ones in turn: with one worker and two
+ * processes yielding forever, a process spawned now (into the deque)
+ * still runs, and its message arrives well before the timeout.
+ */
+START_TEST(yielders_leave_room_for_new)
+{
+    const char *body =
+        "(data (i32.const 0) \"forever\") (data (i32.const 8) \"notify\")\n"
+        "(func (export \"forever\") (param i64) (loop $l (call $yield) (br $l)))\n"
+        "(func (export \"notify\") (param $to i64) (drop (call $send (local.get $to) (i64.const 42) (i32.const 0) (i32.const 0))))\n"
+        "(func (export \"main\") (param i64) (local $a i64) (local $b i64)\n"
+        "  (local.set $a (call $go (i32.const 0) (i32.const 7) (i64.const 0) (i32.const 0) (i64.const 0)))\n"
+        "  (local.set $b (call $go (i32.const 0) (i32.const 7) (i64.const 0) (i32.const 0) (i64.const 0)))\n"
+        "  (drop (call $recv (i32.const 0) (i32.const 0) (i64.const 20)))   ;; both are yielding now\n"
+        "  (drop (call $go (i32.const 8) (i32.const 6) (call $self) (i32.const 0) (i64.const 0)))\n"
+        "  (if (i32.ne (call $recv (i32.const 0) (i32.const 0) (i64.const 5000)) (i32.const 0)) (then (call $exit (i64.const 1))))\n"
+        "  (if (i64.ne (call $tag) (i64.const 42)) (then (call $exit (i64.const 2))))\n"
+        "  (drop (call $kill (local.get $a))) (drop (call $kill (local.get $b)))\n"
+        "  (call $exit (i64.const 7)))\n";
+    ck_assert_int_eq(run_main(body, 1, NULL), 7);
+}
+END_TEST
+
+/*
  * A spawned process gets its data segments as it touches them (a shared
  * image): what it reads is what the segments say, wherever it reads first,
  * through the host or after its memory moved out of its slot.
@@ -1123,6 +1148,7 @@ static Suite *suite(void)
     tcase_add_test(t, memory_reuse_is_clean);
     tcase_add_test(t, tables_in_the_block);
     tcase_add_test(t, yields);
+    tcase_add_test(t, yielders_leave_room_for_new);
     tcase_add_test(t, data_segments_arrive_lazily);
     tcase_add_test(t, memory_goes_back);
     suite_add_tcase(s, t);

@@ -4,11 +4,14 @@
  *
  * Each worker owns a Chase-Lev deque (deque.c).  It pushes runnable
  * processes at the bottom and takes them from the top with deque_steal,
- * exactly as idle workers steal from it, so each queue is FIFO: a process
- * that used up its slice goes to the back and nobody starves.  The one
- * exception is `runnext`: the process most recently woken by the running
- * one (a message reply) runs next, for the cache's sake, but only a few
- * times in a row before the queue gets its turn.
+ * exactly as idle workers steal from it, so each queue is FIFO.  A process
+ * that used up its slice (or yielded) goes to the back of a private ring,
+ * `turns`, which the worker serves in alternation with the deque, so
+ * nobody starves and taking turns needs no atomic operation; the ring
+ * spills into the deque when another worker idles.  The one exception is
+ * `runnext`: the process most recently woken by the running one (a
+ * message reply) runs next, for the cache's sake, but only a few times in
+ * a row before the queue gets its turn.
  *
  * Processes run on the worker's process stack, switched to with the
  * assembly context switch (ctx.h).  Waiting never keeps the stack: a
@@ -48,6 +51,7 @@
 #define DEFAULT_SLICE 20000
 #define NATIVE_STACK_SIZE (256 * 1024)   /* each worker's stack for running processes on */
 #define RUNNEXT_LIMIT 8            /* runnext picks in a row before the queue's turn */
+#define TURNS 256                  /* a worker's private queue of slices ended (a power of two) */
 /* Every this many scheduling rounds a busy worker looks at the global queue
    first and at the poller: otherwise processes woken from outside (I/O
    threads, ready fds) would wait for as long as its own queue is never
@@ -64,6 +68,11 @@ struct Worker {
     lw_deque runq;
     Proc *runnext;
     uint32_t runnext_streak;
+    /* Processes whose slice ended (a yield, or fuel): a FIFO ring that
+       only this worker touches, so a switch between processes takes no
+       atomic read-modify-write.  Spilled into runq when a worker idles. */
+    Proc *turns[TURNS];
+    uint32_t turns_head, turns_len;
     lw_ctx sched_ctx, proc_ctx;
     void *stack;
     Proc *current;                 /* the process whose slice runs now */
@@ -183,7 +192,43 @@ bool sched_others_runnable(void)
     Worker *w = this_worker;
     if (!w)
         return true;
-    return w->runnext || deque_size_hint(&w->runq) > 0 || atomic_load_explicit(&w->rt->gq_len, memory_order_relaxed) > 0;
+    return w->runnext || w->turns_len || deque_size_hint(&w->runq) > 0 ||
+           atomic_load_explicit(&w->rt->gq_len, memory_order_relaxed) > 0;
+}
+
+/* ---- the private queue of ended slices (Worker.turns) ---- */
+
+static bool turns_push(Worker *w, Proc *p)
+{
+    if (w->turns_len == TURNS)
+        return false;
+    w->turns[(w->turns_head + w->turns_len++) & (TURNS - 1)] = p;
+    return true;
+}
+
+static Proc *turns_pop(Worker *w)
+{
+    Proc *p = w->turns[w->turns_head];
+    w->turns_head = (w->turns_head + 1) & (TURNS - 1);
+    w->turns_len--;
+    return p;
+}
+
+/*
+ * Another worker is idle, and it cannot see the private queue: move the
+ * older half of it to the deque, where it can steal them, and wake it.
+ * Each round looks (one relaxed load), so an idle worker waits at most
+ * about a slice.  A queue of one is kept: giving away the only process
+ * would only move the idling, at the price of a wakeup every slice.
+ */
+static void spill_turns(Worker *w)
+{
+    for (uint32_t n = w->turns_len / 2; n > 0; n--) {
+        Proc *p = turns_pop(w);
+        if (!deque_push(&w->runq, p))
+            gq_push(w->rt, p);
+    }
+    wake_sleeper(w->rt);
 }
 
 lw_status sched_yield_call(Proc *p)
@@ -252,8 +297,16 @@ static Proc *find_work(Worker *w)
         return p;
     }
     w->runnext_streak = 0;
+    /* Ended slices and the deque (new and woken processes) take turns,
+       so that neither starves the other.  An empty deque is known by its
+       size hint without a fence: only thieves move its top, and a stale
+       top only makes it look fuller. */
+    if (w->turns_len && ((w->ticks & 2) || deque_size_hint(&w->runq) == 0))
+        return turns_pop(w);
     if ((p = take_own(w)) || (p = gq_pop(w->rt)))
         return p;
+    if (w->turns_len)
+        return turns_pop(w);
     if (w->runnext) {
         p = w->runnext;
         w->runnext = NULL;
@@ -490,7 +543,7 @@ static void run(Worker *w, Proc *p)
            state stays RUNNING, which to a waker means the same as RUNNABLE
            (it will run and see what came), so no lock is needed. */
         p->requeued = true;
-        if (!deque_push(&w->runq, p))
+        if (!turns_push(w, p) && !deque_push(&w->runq, p))
             gq_push(w->rt, p);
         return;
     }
@@ -728,6 +781,8 @@ static Proc *next_work(Worker *w)
     if (atomic_load_explicit(&rt->stopping, memory_order_acquire))
         return NULL;
     fire_timers(rt);
+    if (w->turns_len > 1 && atomic_load_explicit(&rt->sleeping, memory_order_relaxed) > 0)
+        spill_turns(w);
     if (++w->ticks % FAIRNESS_TICKS == 0 && atomic_load_explicit(&rt->io_waiters, memory_order_relaxed) > 0) {
         void *tokens[64];
         int n = poller_check(rt->poller, tokens, 64);
