@@ -77,7 +77,8 @@ struct Worker {
     void *stack;
     Proc *current;                 /* the process whose slice runs now */
     Proc *next;                    /* the first process of a busy period, for run_body */
-    uint32_t ticks;                /* scheduling rounds, for FAIRNESS_TICKS */
+    uint32_t ticks;                /* scheduling rounds */
+    uint32_t fair_in;              /* rounds until the next fair one (a countdown, not ticks % 61) */
     uint32_t rng;
 };
 
@@ -279,14 +280,14 @@ static Proc *steal_other(Worker *w)
     return NULL;
 }
 
-static Proc *find_work(Worker *w)
+static Proc *find_work(Worker *w, bool fair_round)
 {
     /* Processes woken from outside the workers (by an I/O thread, or
        yielded) wait in the global queue: every other round it goes first
        while it has any, so they wait about one slice, not until this
        worker's own queue runs dry. */
     Proc *p;
-    bool global_first = w->ticks % FAIRNESS_TICKS == 0 ||
+    bool global_first = fair_round ||
                         ((w->ticks & 1) && atomic_load_explicit(&w->rt->gq_len, memory_order_relaxed) > 0);
     if (global_first && (p = gq_pop(w->rt)))
         return p;
@@ -783,13 +784,17 @@ static Proc *next_work(Worker *w)
     fire_timers(rt);
     if (w->turns_len > 1 && atomic_load_explicit(&rt->sleeping, memory_order_relaxed) > 0)
         spill_turns(w);
-    if (++w->ticks % FAIRNESS_TICKS == 0 && atomic_load_explicit(&rt->io_waiters, memory_order_relaxed) > 0) {
+    w->ticks++;
+    bool fair_round = w->fair_in-- == 0;   /* one round in FAIRNESS_TICKS */
+    if (fair_round)
+        w->fair_in = FAIRNESS_TICKS - 1;
+    if (fair_round && atomic_load_explicit(&rt->io_waiters, memory_order_relaxed) > 0) {
         void *tokens[64];
         int n = poller_check(rt->poller, tokens, 64);
         for (int i = 0; i < n; i++)
             io_ready(rt, tokens[i]);
     }
-    return find_work(w);
+    return find_work(w, fair_round);
 }
 
 /*
