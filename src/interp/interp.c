@@ -310,13 +310,13 @@ op_JMP:
 op_JMP_IF:
     if ((uint32_t)fp[PA(1)])
         TAKE_PAID(ip[2].t, PB(1));
-    CHARGE_FUEL(PB(1) + PA(3));   /* the run that falls through */
+    CHARGE_FUEL(PA(3));   /* its run and the one that falls through */
     ip += 4;
     NEXT();
 op_JMP_UNLESS:
     if (!(uint32_t)fp[PA(1)])
         TAKE_PAID(ip[2].t, PB(1));
-    CHARGE_FUEL(PB(1) + PA(3));
+    CHARGE_FUEL(PA(3));
     ip += 4;
     NEXT();
 op_JMP_TABLE: {
@@ -325,30 +325,30 @@ op_JMP_TABLE: {
     TAKE(ip[3 + (i < n ? i : n)].t);
 }
 
-/* Fused: [a|b][n|fall][target] and [a|n][imm][target][fall|-]. */
+/* Fused: [a|b][n|f][target] and [a|n][imm][target][f|-]; f = n + the run falling through. */
 #define JMP_CMP(id, op, t32, t64, neg) \
 op_JMP_I32_##id: \
     if ((t32)fp[PA(1)] op (t32)fp[PB(1)]) \
         TAKE_PAID(ip[3].t, PA(2)); \
-    CHARGE_FUEL(PA(2) + PB(2)); \
+    CHARGE_FUEL(PB(2)); \
     ip += 4; \
     NEXT(); \
 op_JMP_I32_##id##_IMM: \
     if ((t32)fp[PA(1)] op (t32)IMM(2)) \
         TAKE_PAID(ip[3].t, PB(1)); \
-    CHARGE_FUEL(PB(1) + PA(4)); \
+    CHARGE_FUEL(PA(4)); \
     ip += 5; \
     NEXT(); \
 op_JMP_I64_##id: \
     if ((t64)fp[PA(1)] op (t64)fp[PB(1)]) \
         TAKE_PAID(ip[3].t, PA(2)); \
-    CHARGE_FUEL(PA(2) + PB(2)); \
+    CHARGE_FUEL(PB(2)); \
     ip += 4; \
     NEXT(); \
 op_JMP_I64_##id##_IMM: \
     if ((t64)fp[PA(1)] op (t64)IMM(2)) \
         TAKE_PAID(ip[3].t, PB(1)); \
-    CHARGE_FUEL(PB(1) + PA(4)); \
+    CHARGE_FUEL(PA(4)); \
     ip += 5; \
     NEXT();
     LW_CMP_OPS(JMP_CMP)
@@ -365,7 +365,7 @@ op_##name: { \
     fp[PA(1)] = v; \
     if ((t32)(uint32_t)v op (t32)fp[PA(3)]) \
         TAKE_PAID(ip[4].t, PB(3)); \
-    CHARGE_FUEL(PB(3) + PA(5)); \
+    CHARGE_FUEL(PA(5)); \
     ip += 6; \
     NEXT(); \
 }
@@ -389,7 +389,7 @@ op_##name: { \
     fp[PA(1)] = v; \
     if ((CT)v op (CT)(rhs)) \
         TAKE_PAID(ip[5].t, PA(4)); \
-    CHARGE_FUEL(PA(4) + PB(4)); \
+    CHARGE_FUEL(PB(4)); \
     ip += 6; \
     NEXT(); \
 }

@@ -802,11 +802,14 @@ target:
         emit_label_target(t, c);
     else
         emit_target_chain(t, skip);
+    /* The fall-through charge starts as the branch's own run, so that a
+       branch not taken subtracts one number; charge() adds the run after. */
     if (fall_cell) {
+        t->code[fall_cell].s.b = fuel;
         set_fold(t, fall_cell, 1);
     } else {
         set_fold(t, t->len, 0);
-        emit_pair(t, 0, 0);
+        emit_pair(t, fuel, 0);
     }
 }
 

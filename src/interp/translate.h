@@ -140,8 +140,10 @@ typedef union Cell {
  *   p  a pair of 32-bit values "a,b"    i  a 64-bit immediate
  *   t  a branch target                  f  a function (CompiledFunc *)
  *   n  a fuel amount (32 bits) and 0
- * A conditional branch charges n, and when not taken also f: the run that
- * falls through it into a join, which then needs no CHARGE of its own.
+ * A conditional branch charges n when taken, and f when not: f is n plus
+ * the run that falls through it into a join (which then needs no CHARGE
+ * of its own), added up by the translator so that either way the branch
+ * subtracts one number.
  */
 #define LW_EXTRA_HANDLERS(X) \
     X(MOV, "p")            /* [dst|src]            fp[dst] = fp[src] */ \
@@ -153,7 +155,7 @@ typedef union Cell {
     X(CONST, "pi")         /* [dst|-][imm]         fp[dst] = imm */ \
     X(CHARGE, "n")         /* [n|-]                fuel -= n: a run falling into a join */ \
     X(JMP, "nt")           /* [n|-][target]        charge, jump (checks fuel: may be a back-edge) */ \
-    X(JMP_IF, "ptn")       /* [cond|n][target][f|-] jump if cond != 0; f: the run falling through */ \
+    X(JMP_IF, "ptn")       /* [cond|n][target][f|-] jump if cond != 0; f: n + the run falling through */ \
     X(JMP_UNLESS, "ptn")   /* [cond|n][target][f|-] jump if cond == 0 */ \
     X(JMP_TABLE, "pi")     /* [index|n][count][count+1 targets] */ \
     X(RET, "n")            /* [n|-]                results already in fp[0..) */ \
