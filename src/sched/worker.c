@@ -68,11 +68,7 @@ struct Worker {
     lw_deque runq;
     Proc *runnext;
     uint32_t runnext_streak;
-    /* Processes whose slice ended (a yield, or fuel): a FIFO ring that
-       only this worker touches, so a switch between processes takes no
-       atomic read-modify-write.  Spilled into runq when a worker idles. */
-    Proc *turns[TURNS];
-    uint32_t turns_head, turns_len;
+    uint32_t turns_head, turns_len;   /* the ring below */
     lw_ctx sched_ctx, proc_ctx;
     void *stack;
     Proc *current;                 /* the process whose slice runs now */
@@ -80,6 +76,11 @@ struct Worker {
     uint32_t ticks;                /* scheduling rounds */
     uint32_t fair_in;              /* rounds until the next fair one (a countdown, not ticks % 61) */
     uint32_t rng;
+    /* Processes whose slice ended (a yield, or fuel): a FIFO ring that
+       only this worker touches, so a switch between processes takes no
+       atomic read-modify-write.  Spilled into runq when a worker idles.
+       Last, so that the fields every round reads share cache lines. */
+    Proc *turns[TURNS];
 };
 
 typedef struct SendAfter {
