@@ -434,7 +434,13 @@ int main(int argc, char **argv)
 {
     unsigned long target = argc > 1 ? strtoul(argv[1], NULL, 10) : 300000;
     if (argc > 2)
-        rng_state = strtoull(argv[2], NULL, 0) | 1;   /* xorshift needs a non-zero state */
+    {
+        /* Mixed, not `| 1` (which made seeds 2k and 2k+1 the same run);
+           xorshift needs a non-zero state. */
+        rng_state = strtoull(argv[2], NULL, 0) ^ 0x9E3779B97F4A7C15ull;
+        if (!rng_state)
+            rng_state = 1;
+    }
     const char *root = getenv("WASM_TESTSUITE");
     if (!root || !*root)
         root = "../shared/wasm-testsuite";
