@@ -1039,6 +1039,70 @@ START_TEST(float_register)
 END_TEST
 
 /* Pairs (passes.c): two adjacent instructions in one dispatch; each pair's result, traps and yields. */
+/*
+ * `x[i] += k * y[i]` (and -=): the load of x[i] leaves, the product and
+ * the sum become one read-modify-write with k in a constant slot.  The
+ * functions loop n times over the same element, so the constant slot
+ * exists (functions with loops have them) and each round's result feeds
+ * the next.
+ */
+START_TEST(axpy_to_mem)
+{
+    lw_instance *inst = load(
+        "(module (memory 1)"
+        " (func $set (export \"set\") (param i32 i32) (f64.store (local.get 0) (f64.convert_i32_s (local.get 1))))"
+        " (func $get (export \"get\") (param i32) (result i32) (i32.trunc_f64_s (f64.load (local.get 0))))"
+        " (func $axpy (export \"axpy\") (param $p i32) (param $q i32) (param $n i32) (result i32)"
+        "   (loop $l"
+        "     (f64.store (local.get $p) (f64.add (f64.load (local.get $p))"
+        "                                        (f64.mul (f64.load offset=8 (local.get $q)) (f64.const 2.5))))"
+        "     (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))"
+        "   (i32.trunc_f64_s (f64.load (local.get $p))))"
+        " (func $axmy (export \"axmy\") (param $p i32) (param $q i32) (param $n i32) (result i32)"
+        "   (loop $l"
+        "     (f64.store offset=16 (local.get $p) (f64.sub (f64.load offset=16 (local.get $p))"
+        "                                        (f64.mul (f64.load (local.get $q)) (f64.const 3))))"
+        "     (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))"
+        "   (i32.trunc_f64_s (f64.load offset=16 (local.get $p))))"
+        /* single precision, and the second load kept in a local read afterwards */
+        " (func $axpy32 (export \"axpy32\") (param $p i32) (param $q i32) (param $n i32) (result i32) (local f32)"
+        "   (f32.store (local.get $q) (f32.const 1.5))"
+        "   (loop $l"
+        "     (f32.store (local.get $p) (f32.add (f32.load (local.get $p))"
+        "                                        (f32.mul (local.tee 3 (f32.load (local.get $q))) (f32.const 2))))"
+        "     (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))"
+        "   (i32.add (i32.trunc_f32_s (f32.load (local.get $p))) (i32.trunc_f32_s (local.get 3)))))");
+    /* x = 1, y = 4: x + 2.5*4 three times */
+    call_i32(inst, "set", 2, 0, 1);
+    call_i32(inst, "set", 2, 72, 4);
+    ck_assert_uint_eq(call_i32(inst, "axpy", 3, 0, 64, 3), 31);
+    /* x and y the same element (72): x += 2.5x, twice: 4 -> 14 -> 49 */
+    ck_assert_uint_eq(call_i32(inst, "axpy", 3, 72, 64, 2), 49);
+    /* x - 3y: 10 - 3*4 - 3*4 */
+    call_i32(inst, "set", 2, 216, 10);
+    call_i32(inst, "set", 2, 72, 4);
+    ck_assert_uint_eq(call_i32(inst, "axmy", 3, 200, 72, 2), (uint32_t)-14);
+    /* y out of bounds: the trap comes before any store, so x is as it was */
+    ck_assert_str_eq(call_trap(inst, "axpy", 3, 0, 65530, 1), "out of bounds memory access");
+    ck_assert_uint_eq(call_i32(inst, "get", 1, 0), 31);
+    /* x out of bounds (y fine): the same trap */
+    ck_assert_str_eq(call_trap(inst, "axpy", 3, 65530, 64, 1), "out of bounds memory access");
+    ck_assert_str_eq(call_trap(inst, "axmy", 3, 65520, 72, 1), "out of bounds memory access");
+    /* f32: x = 0 at 300, y = 1.5 at 400: 0 + 3 + 3, plus the local's 1.5 -> 1 */
+    ck_assert_uint_eq(call_i32(inst, "axpy32", 3, 300, 400, 2), 6 + 1);
+
+    char *d = disasm_export(inst, "axpy");
+    ck_assert_msg(strstr(d, "F64_ADD_MEM_MUL"), "%s", d);
+    free(d);
+    d = disasm_export(inst, "axmy");
+    ck_assert_msg(strstr(d, "F64_SUB_MEM_MUL"), "%s", d);
+    free(d);
+    d = disasm_export(inst, "axpy32");
+    ck_assert_msg(strstr(d, "F32_ADD_MEM_MUL"), "%s", d);
+    free(d);
+}
+END_TEST
+
 START_TEST(pairs)
 {
     lw_instance *inst = load(
@@ -1145,6 +1209,7 @@ int main(void)
     tcase_add_test(tc, locals_zeroed);
     tcase_add_test(tc, disasm_smoke);
     tcase_add_test(tc, float_register);
+    tcase_add_test(tc, axpy_to_mem);
     tcase_add_test(tc, pairs);
     tcase_add_test(tc, predicted_jumps);
     tcase_add_test(tc, threads_share_code);

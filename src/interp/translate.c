@@ -133,6 +133,8 @@ typedef struct {
     int prev_h;
     size_t prev2;         /* and the one before that, or SIZE_MAX */
     int prev2_h;
+    size_t prev3;         /* and the one before that */
+    int prev3_h;
     jmp_buf fail;
     const char *err;
 } T;
@@ -276,6 +278,8 @@ static size_t emit_h(T *t, int h)
     size_t at = t->len;
     /* The window slides: the last instruction becomes the one before it. */
     bool chain = t->last != SIZE_MAX && t->last_end == at;
+    t->prev3 = chain ? t->prev2 : SIZE_MAX;
+    t->prev3_h = t->prev2_h;
     t->prev2 = chain ? t->prev : SIZE_MAX;
     t->prev2_h = t->prev_h;
     t->prev = chain ? t->last : SIZE_MAX;
@@ -1519,6 +1523,70 @@ static bool fuse_sub_to_mem(T *t, int store, uint64_t off)
     return true;
 }
 
+/*
+ * `load p (into a); load q (into c); b = c * K; a + b (or b + a, or
+ * a - b); store p`, the shape of `x[i] += k * y[i]`: the first load
+ * leaves, the second stays, and the rest becomes one read-modify-write
+ * with K in a constant slot, [addr|c][k|-][offset], mem = c*k + mem (or
+ * mem - c*k).  Nothing between the two loads' reads of memory writes it,
+ * and either load can only trap as the read-modify-write would.
+ */
+static bool fuse_axpy_to_mem(T *t, int store, uint64_t off)
+{
+    int load, add, sub, mul, hadd, hsub;
+    switch (store) {
+    case OP_F32_STORE:
+        load = OP_F32_LOAD, add = OP_F32_ADD, sub = OP_F32_SUB, mul = H_F32_MUL_IMM;
+        hadd = H_F32_ADD_MEM_MUL, hsub = H_F32_SUB_MEM_MUL;
+        break;
+    case OP_F64_STORE:
+        load = OP_F64_LOAD, add = OP_F64_ADD, sub = OP_F64_SUB, mul = H_F64_MUL_IMM;
+        hadd = H_F64_ADD_MEM_MUL, hsub = H_F64_SUB_MEM_MUL;
+        break;
+    default:
+        return false;
+    }
+    if (!last_makes_top(t) || (t->last_h != add && t->last_h != sub) || t->prev == SIZE_MAX ||
+        t->prev_h != mul || t->prev2 == SIZE_MAX || t->prev2_h != load || t->prev3 == SIZE_MAX ||
+        t->prev3_h != load)
+        return false;
+    Ent ea = t->stk[t->h - 2];
+    if (ea.kind == E_CONST && ea.val != 0)
+        return false;
+    uint32_t addr = ea.kind == E_TEMP ? home(t, t->h - 2) : ea.kind == E_LOCAL ? ea.slot : t->zero;
+    const Cell *li = &t->code[t->last], *mi = &t->code[t->prev];
+    const Cell *ci = &t->code[t->prev2], *ai = &t->code[t->prev3];
+    uint32_t a = ai[1].s.a, c = ci[1].s.a, b = mi[1].s.a;
+    /* the first load reads p into a temp that only the add reads */
+    if (ai[1].s.b != addr || ai[2].u64 != off || a < t->tempbase || a == addr)
+        return false;
+    /* the second writes neither a nor the address; the product reads it */
+    if (c == a || c == addr || mi[1].s.b != c)
+        return false;
+    /* b: a temp that only the add reads (it may be c's home, reused) */
+    if (b < t->tempbase || b == a || b == addr)
+        return false;
+    bool is_sub = t->last_h == sub;
+    uint32_t x = li[1].s.b, y = li[2].s.a;
+    if (!(x == a && y == b) && (is_sub || !(x == b && y == a)))
+        return false;
+    uint32_t k = const_slot(t, mi[2].u64);
+    if (k == UINT32_MAX)
+        return false;
+    size_t at = t->prev3, n = t->prev - t->prev2;
+    memmove(&t->code[at], &t->code[t->prev2], n * sizeof *t->code);
+    memmove(&t->hid[at], &t->hid[t->prev2], n * sizeof *t->hid);
+    t->len = at + n;
+    t->last = t->prev = t->prev2 = t->prev3 = SIZE_MAX;
+    pop(t);
+    pop(t);
+    emit_h(t, is_sub ? hsub : hadd);
+    emit_pair(t, addr, c);
+    emit_pair(t, k, 0);
+    emit_u64(t, off);
+    return true;
+}
+
 static uint64_t rd_bytes_le(T *t, unsigned n)
 {
     if ((size_t)(t->end - t->p) < n)
@@ -1760,7 +1828,8 @@ static void translate_op(T *t, int op)
             push_temp(t);
             set_last(t, at, op);
         } else {
-            if (fuse_add_to_mem(t, op, off) || fuse_sub_to_mem(t, op, off))
+            if (fuse_add_to_mem(t, op, off) || fuse_sub_to_mem(t, op, off) ||
+                fuse_axpy_to_mem(t, op, off))
                 return;
             uint32_t vs = pop_slot(t), as = pop_slot(t);
             size_t at = emit_h(t, op);
