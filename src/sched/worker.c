@@ -403,14 +403,10 @@ bool sched_cancel_send_after(lw_runtime *rt, uint64_t ref)
     return true;
 }
 
-static void fire_timers(lw_runtime *rt)
+/* The timers due at `now` (fire_timers below).  Apart from the check,
+   so that a round with nothing due does not pay for this frame. */
+static __attribute__((noinline)) void fire_due_timers(lw_runtime *rt, uint64_t now)
 {
-    uint64_t next = atomic_load_explicit(&rt->next_deadline, memory_order_relaxed);
-    if (next == UINT64_MAX)
-        return;   /* no timer at all: not even a clock read */
-    uint64_t now = lw_now_ns();
-    if (now < next)
-        return;
     SendAfter *due = NULL, **due_tail = &due;   /* in deadline order, as they pop */
     pthread_mutex_lock(&rt->timer_lock);
     lw_timer *e;
@@ -449,6 +445,16 @@ static void fire_timers(lw_runtime *rt)
     }
     if (delivering)
         pthread_mutex_unlock(&rt->sa_deliver_lock);
+}
+
+static void fire_timers(lw_runtime *rt)
+{
+    uint64_t next = atomic_load_explicit(&rt->next_deadline, memory_order_relaxed);
+    if (next == UINT64_MAX)
+        return;   /* no timer at all: not even a clock read */
+    uint64_t now = lw_now_ns();
+    if (now >= next)
+        fire_due_timers(rt, now);
 }
 
 /* ---- running a process ---- */
@@ -775,6 +781,16 @@ static void idle_wait(Worker *w)
     pthread_mutex_unlock(&rt->idle_lock);
 }
 
+/* Wake the processes whose fds are ready, without waiting.  Apart, so
+   that its array of tokens is not on the stack of every round. */
+static __attribute__((noinline)) void poll_now(lw_runtime *rt)
+{
+    void *tokens[64];
+    int n = poller_check(rt->poller, tokens, 64);
+    for (int i = 0; i < n; i++)
+        io_ready(rt, tokens[i]);
+}
+
 /* One scheduling round: due timers, now and then the poller, then the
    next process to run (NULL: nothing, or the runtime is stopping). */
 static Proc *next_work(Worker *w)
@@ -789,12 +805,8 @@ static Proc *next_work(Worker *w)
     bool fair_round = w->fair_in-- == 0;   /* one round in FAIRNESS_TICKS */
     if (fair_round)
         w->fair_in = FAIRNESS_TICKS - 1;
-    if (fair_round && atomic_load_explicit(&rt->io_waiters, memory_order_relaxed) > 0) {
-        void *tokens[64];
-        int n = poller_check(rt->poller, tokens, 64);
-        for (int i = 0; i < n; i++)
-            io_ready(rt, tokens[i]);
-    }
+    if (fair_round && atomic_load_explicit(&rt->io_waiters, memory_order_relaxed) > 0)
+        poll_now(rt);
     return find_work(w, fair_round);
 }
 
