@@ -6,8 +6,11 @@
 #   bench NAME LEONARDO_SECONDS NATIVE_SECONDS RATIO
 #
 # then `bench geomean RATIO`.  Sizes are set so native takes about 0.5-1 s.
-# Each side runs BENCH_RUNS times (default 3) and the fastest run counts,
-# since other work on the machine only ever adds time.
+# Each side runs from COPIES (default 3) fresh copies of its binary,
+# BENCH_RUNS times (default 3) each.  A copy counts its fastest run, since
+# other work on the machine only ever adds time, and a side the median of
+# its copies: two copies of one binary can run a program 26% apart, every
+# time (README.md, "Performance"), so a single file measures its luck.
 #
 #   bench/run.sh [--quick] [LEONARDO]
 #
@@ -22,12 +25,21 @@ if [ "${1:-}" = --quick ]; then
 fi
 leonardo=${1:-./leonardo}
 runs=${BENCH_RUNS:-3}
-[ "$quick" = 1 ] && runs=1
+copies=${COPIES:-3}
+[ "$quick" = 1 ] && runs=1 && copies=1
 here=$(cd "$(dirname "$0")" && pwd)
 out=${BENCH_OUT:-build/bench}
 mkdir -p "$out"
 
 . "$here/common.sh"
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+bins=$(mktemp -d)
+trap 'rm -rf "$bins"' EXIT
+for ((c = 0; c < copies; c++)); do
+    cp "$leonardo" "$bins/leonardo$c"
+done
 
 ratios=()
 failed=0
@@ -38,23 +50,34 @@ for entry in "${programs[@]}"; do
     clang "${cflags[@]}" "$here/$name.c" -o "$out/$name" -lm
     clang --target=wasm32-wasi "${cflags[@]}" "$here/$name.c" -o "$out/$name.wasm"
 
-    native=""
-    leo=""
+    natives=()
+    leos=()
     status=0
-    for ((run = 0; run < runs; run++)); do
-        t0=$(now)
-        "$out/$name" "$arg" >"$out/$name.native.out"
-        t1=$(now)
-        "$leonardo" run "$out/$name.wasm" "$arg" >"$out/$name.leonardo.out" 2>"$out/$name.leonardo.err" || status=$?
-        t2=$(now)
-        if [ "$status" -ne 0 ] || ! cmp -s "$out/$name.native.out" "$out/$name.leonardo.out"; then
-            break
-        fi
-        native=$(min "$native" "$(elapsed "$t0" "$t1")")
-        leo=$(min "$leo" "$(elapsed "$t1" "$t2")")
+    bad=0
+    for ((c = 0; c < copies && bad == 0; c++)); do
+        cp "$out/$name" "$bins/$name$c"
+        native=""
+        leo=""
+        for ((run = 0; run < runs; run++)); do
+            t0=$(now)
+            "$bins/$name$c" "$arg" >"$out/$name.native.out"
+            t1=$(now)
+            "$bins/leonardo$c" run "$out/$name.wasm" "$arg" >"$out/$name.leonardo.out" 2>"$out/$name.leonardo.err" || status=$?
+            t2=$(now)
+            if [ "$status" -ne 0 ] || ! cmp -s "$out/$name.native.out" "$out/$name.leonardo.out"; then
+                bad=1
+                break
+            fi
+            native=$(min "$native" "$(elapsed "$t0" "$t1")")
+            leo=$(min "$leo" "$(elapsed "$t1" "$t2")")
+        done
+        natives+=("$native")
+        leos+=("$leo")
     done
+    native=$(printf '%s\n' "${natives[@]}" | median)
+    leo=$(printf '%s\n' "${leos[@]}" | median)
 
-    if [ "$status" -ne 0 ] || ! cmp -s "$out/$name.native.out" "$out/$name.leonardo.out"; then
+    if [ "$bad" -ne 0 ]; then
         echo "bench $name FAILED (exit $status): native printed:" >&2
         cat "$out/$name.native.out" >&2
         echo "leonardo printed:" >&2
