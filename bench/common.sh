@@ -1,4 +1,4 @@
-# Shared by bench/run.sh and bench/fuel.sh (sourced).
+# Shared by the bench/*.sh scripts (sourced).
 
 # name, full-size argument, quick argument
 programs=(
@@ -15,3 +15,5 @@ cflags=(-O2 -ffp-contract=off)
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b < a) ? b : a }'; }
+# The median of the numbers on stdin, one a line.
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }

@@ -28,7 +28,7 @@ runs=${BENCH_RUNS:-5}
 here=$(cd "$(dirname "$0")" && pwd)
 wat=$here/procs.wat
 
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+. "$here/common.sh"
 
 # per_op NAME MODE N: the median of the runs' nanoseconds, divided by N.
 per_op() {

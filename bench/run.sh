@@ -33,8 +33,6 @@ mkdir -p "$out"
 
 . "$here/common.sh"
 
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-
 bins=$(mktemp -d)
 trap 'rm -rf "$bins"' EXIT
 for ((c = 0; c < copies; c++)); do

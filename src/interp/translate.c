@@ -1390,6 +1390,21 @@ static void op_generic(T *t, int h, uint32_t npop, bool result, uint32_t imm1, u
 }
 
 /*
+ * The slot holding the address of the store being translated (the entry
+ * below its value), for the read-modify-write fusions: a temp's home, a
+ * local, or the zero slot for address 0; UINT32_MAX for another constant.
+ */
+static uint32_t store_addr(T *t)
+{
+    Ent ea = t->stk[t->h - 2];
+    if (ea.kind == E_TEMP)
+        return home(t, t->h - 2);
+    if (ea.kind == E_LOCAL)
+        return ea.slot;
+    return ea.val == 0 ? t->zero : UINT32_MAX;
+}
+
+/*
  * `load p; add x, that; store p` on the same address and type: one
  * read-modify-write instruction [addr|x][offset], mem += x.
  */
@@ -1405,9 +1420,8 @@ static bool fuse_add_to_mem(T *t, int store, uint64_t off)
     }
     if (!last_makes_top(t))
         return false;
-    Ent ea = t->stk[t->h - 2];
-    uint32_t addr = ea.kind == E_TEMP ? home(t, t->h - 2) : ea.kind == E_LOCAL ? ea.slot : t->zero;
-    if (ea.kind == E_CONST && ea.val != 0)
+    uint32_t addr = store_addr(t);
+    if (addr == UINT32_MAX)
         return false;
     const Cell *li = &t->code[t->last];
     uint32_t x = li[1].s.b;
@@ -1480,10 +1494,9 @@ static bool fuse_sub_to_mem(T *t, int store, uint64_t off)
     bool mul3 = mh == H_F32_MUL3 || mh == H_F64_MUL3;
     if (!mul3 && mh != OP_F32_MUL && mh != OP_F64_MUL)
         return false;
-    Ent ea = t->stk[t->h - 2];
-    if (ea.kind == E_CONST && ea.val != 0)
+    uint32_t addr = store_addr(t);
+    if (addr == UINT32_MAX)
         return false;
-    uint32_t addr = ea.kind == E_TEMP ? home(t, t->h - 2) : ea.kind == E_LOCAL ? ea.slot : t->zero;
     const Cell *li = &t->code[t->last], *mi = &t->code[t->prev], *pi = &t->code[t->prev2];
     uint32_t a = li[1].s.b, b = li[2].s.a;
     if (pi[1].s.a != a || pi[1].s.b != addr || pi[2].u64 != off || a < t->tempbase || a == addr)
@@ -1550,10 +1563,9 @@ static bool fuse_axpy_to_mem(T *t, int store, uint64_t off)
         t->prev_h != mul || t->prev2 == SIZE_MAX || t->prev2_h != load || t->prev3 == SIZE_MAX ||
         t->prev3_h != load)
         return false;
-    Ent ea = t->stk[t->h - 2];
-    if (ea.kind == E_CONST && ea.val != 0)
+    uint32_t addr = store_addr(t);
+    if (addr == UINT32_MAX)
         return false;
-    uint32_t addr = ea.kind == E_TEMP ? home(t, t->h - 2) : ea.kind == E_LOCAL ? ea.slot : t->zero;
     const Cell *li = &t->code[t->last], *mi = &t->code[t->prev];
     const Cell *ci = &t->code[t->prev2], *ai = &t->code[t->prev3];
     uint32_t a = ai[1].s.a, c = ci[1].s.a, b = mi[1].s.a;
