@@ -20,8 +20,11 @@ static int by_addr(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static uint64_t total;      /* every dispatch */
+
 static void report(void)
 {
+    fprintf(stderr, "dispatches %llu\n", (unsigned long long)total);
     for (int n = 0; n < 40; n++) {
         size_t best = 0;
         for (size_t i = 1; i < (size_t)H__COUNT * H__COUNT; i++)
@@ -53,6 +56,7 @@ void prof_pair(const void *h)
                 }
         atexit(report);
     }
+    total++;
     int lo = 0, hi = H__COUNT - 1, id = -1;
     while (lo <= hi) {
         int mid = (lo + hi) / 2;

@@ -21,8 +21,10 @@
  * Peepholes (the "last" instruction, when it just made the top entry):
  * local.set/tee retarget its result into the local; br_if and if fuse an
  * integer comparison into one conditional branch; a load fuses the
- * i32.add that computed its address; f32/f64 add/sub fuse a multiply;
- * return writes a single result straight into fp[0].
+ * i32.add that computed its address; return writes a single result
+ * straight into fp[0].  The arithmetic and memory fusions (a multiply
+ * into an add, a load into its user, read-modify-write) are in fuse.c;
+ * the state they share with this file is in translate_state.h.
  *
  * Fuel: `pending` counts the wasm instructions since the last charge.  The
  * count is charged by the instruction that leaves the straight-line run (a
@@ -34,11 +36,9 @@
  * body, and reports what it cannot translate as an error.
  */
 #include <pthread.h>
-#include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
-#include "interp/translate.h"
-#include "decode/decode_ops.h"
+#include "interp/translate_state.h"
 #include "decode/leb128.h"
 
 /* ---- facts from the opcode table ---- */
@@ -71,93 +71,6 @@ static const uint8_t cmp_negate[] = {
 
 /* Constant slots per function, at most (each costs a store per call). */
 #define MAX_CONST_SLOTS 32
-
-/* ---- translator state ---- */
-
-enum { E_TEMP, E_LOCAL, E_CONST };
-typedef struct {
-    uint8_t kind;
-    uint32_t slot;        /* E_LOCAL: the local's slot */
-    uint64_t val;         /* E_CONST */
-} Ent;
-
-enum { C_FUNC, C_BLOCK, C_LOOP, C_IF };
-typedef struct {
-    uint8_t kind;
-    bool dead;            /* the rest of this block is unreachable */
-    bool targeted;        /* a forward branch names this label */
-    bool in_else;
-    uint32_t nparams, nresults;
-    uint32_t height;      /* stack height at entry, below the params */
-    size_t loop_pc;       /* C_LOOP: code index of the header */
-    size_t else_chain;    /* C_IF: chain of the false branch (patched at else/end) */
-    size_t chain;         /* forward branches to this label: a chain through the cells */
-} Ctl;
-
-typedef struct {
-    CompiledFunc *cf;
-    lw_module *mod;
-    const Module *m;
-    const void *const *hs;
-    const uint8_t *p, *end;
-    Cell *code;
-    size_t len, cap;
-    uint16_t *hid;        /* per code cell: 1 + the handler id where an instruction starts (passes.c) */
-    size_t hid_cap;
-    Ent *stk;
-    uint32_t h, max_h;
-    size_t stk_cap;
-    Ctl *ctl;
-    uint32_t nctl;
-    size_t ctl_cap;
-    size_t *tgts;         /* cells that hold a code index to turn into a pointer */
-    size_t ntgts, tgts_cap;
-    uint32_t tempbase;
-    uint32_t s;           /* slots per value: 1, or 2 in a module that uses v128 (cf->scale) */
-    uint32_t zero;        /* a slot that is always 0: after the declared locals */
-    uint32_t cbase, ncmax; /* constant slots: ncmax of them from cbase (see operand()) */
-    uint32_t nconsts;
-    uint64_t *consts;
-    uint32_t loops;       /* loops enclosing the current instruction */
-    uint32_t pending;
-    uint32_t nalias;
-    bool in_entry;        /* no label yet: straight-line code from the function entry */
-    uint8_t *zeroed;      /* per local: still holds its entry 0 (valid while in_entry) */
-    size_t fold_cell;     /* see set_fold() */
-    int fold_half;
-    bool fold_ok;
-    /* Peephole: the last instruction, when it wrote the top entry's home slot. */
-    size_t last, last_end;
-    int last_h;
-    size_t prev;          /* the instruction just before `last`, or SIZE_MAX */
-    int prev_h;
-    size_t prev2;         /* and the one before that, or SIZE_MAX */
-    int prev2_h;
-    size_t prev3;         /* and the one before that */
-    int prev3_h;
-    jmp_buf fail;
-    const char *err;
-} T;
-
-static _Noreturn void fail(T *t, const char *msg)
-{
-    t->err = msg;
-    longjmp(t->fail, 1);
-}
-
-static void *grow(T *t, void *p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return p;
-    size_t n = *cap ? *cap * 2 : 64;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(p, n * elem);
-    if (!q)
-        fail(t, "out of memory");
-    *cap = n;
-    return q;
-}
 
 /* ---- reading the body ---- */
 
@@ -261,43 +174,7 @@ static void skip_imm(T *t, int op)
     }
 }
 
-/* ---- emitting ---- */
-
-static Cell *cell(T *t)
-{
-    t->code = grow(t, t->code, &t->cap, t->len + 1, sizeof *t->code);
-    t->hid = grow(t, t->hid, &t->hid_cap, t->len + 1, sizeof *t->hid);
-    t->hid[t->len] = 0;
-    Cell *c = &t->code[t->len++];
-    c->u64 = 0;
-    return c;
-}
-
-static size_t emit_h(T *t, int h)
-{
-    size_t at = t->len;
-    /* The window slides: the last instruction becomes the one before it. */
-    bool chain = t->last != SIZE_MAX && t->last_end == at;
-    t->prev3 = chain ? t->prev2 : SIZE_MAX;
-    t->prev3_h = t->prev2_h;
-    t->prev2 = chain ? t->prev : SIZE_MAX;
-    t->prev2_h = t->prev_h;
-    t->prev = chain ? t->last : SIZE_MAX;
-    t->prev_h = t->last_h;
-    cell(t)->h = t->hs[h];
-    t->hid[at] = (uint16_t)(h + 1);
-    t->last = SIZE_MAX;   /* a new instruction ends any peephole window */
-    return at;
-}
-
-static void emit_pair(T *t, uint32_t a, uint32_t b)
-{
-    Cell *c = cell(t);
-    c->s.a = a;
-    c->s.b = b;
-}
-
-static void emit_u64(T *t, uint64_t v) { cell(t)->u64 = v; }
+/* ---- emitting branch targets ---- */
 
 static void note_target(T *t, size_t at)
 {
@@ -329,45 +206,10 @@ static void patch_chain(T *t, size_t chain, size_t to)
     }
 }
 
-/* Mark the end of a simple instruction whose result is the new top entry. */
-static void set_last(T *t, size_t at, int h)
-{
-    t->last = at;
-    t->last_end = t->len;
-    t->last_h = h;
-}
-
-/* ---- the simulated operand stack ---- */
-
-static uint32_t home(T *t, uint32_t i) { return t->tempbase + i * t->s; }
+/* ---- the simulated operand stack (its basics: translate_state.h) ---- */
 
 /* A move of one value: 16 bytes in a wide frame, where any value may be a v128. */
 static int mov_h(T *t) { return t->s == 2 ? H_MOV2 : H_MOV; }
-
-static void push(T *t, uint8_t kind, uint32_t slot, uint64_t val)
-{
-    t->stk = grow(t, t->stk, &t->stk_cap, (size_t)t->h + 1, sizeof *t->stk);
-    Ent *e = &t->stk[t->h++];
-    e->kind = kind;
-    e->slot = slot;
-    e->val = val;
-    if (kind == E_LOCAL)
-        t->nalias++;
-    if (t->h > t->max_h)
-        t->max_h = t->h;
-}
-
-static void push_temp(T *t) { push(t, E_TEMP, 0, 0); }
-
-static Ent pop(T *t)
-{
-    if (t->h <= t->ctl[t->nctl - 1].height)
-        fail(t, "operand stack underflow");   /* validated code never does this */
-    Ent e = t->stk[--t->h];
-    if (e.kind == E_LOCAL)
-        t->nalias--;
-    return e;
-}
 
 static void set_height(T *t, uint32_t h)
 {
@@ -398,44 +240,6 @@ static void materialise_aliases(T *t, uint32_t slot, uint32_t upto)
     for (uint32_t i = 0; t->nalias && i < upto; i++)
         if (t->stk[i].kind == E_LOCAL && (slot == UINT32_MAX || t->stk[i].slot == slot))
             materialise(t, i);
-}
-
-/*
- * Inside a loop a constant operand gets a slot of its own, set once on
- * function entry, rather than a CONST on every iteration.  UINT32_MAX when
- * there is none to give.
- */
-static uint32_t const_slot(T *t, uint64_t v)
-{
-    if (v == 0)
-        return t->zero;
-    if (!t->loops)
-        return UINT32_MAX;
-    for (uint32_t k = 0; k < t->nconsts; k++)
-        if (t->consts[k] == v)
-            return t->cbase + k;
-    if (t->nconsts == t->ncmax)
-        return UINT32_MAX;
-    t->consts[t->nconsts] = v;
-    return t->cbase + t->nconsts++;
-}
-
-/* The slot an instruction reads entry e (at index i) from; constants get materialised. */
-static uint32_t operand(T *t, Ent e, uint32_t i)
-{
-    if (e.kind == E_TEMP)
-        return home(t, i);
-    if (e.kind == E_LOCAL)
-        return e.slot;
-    if (e.val == 0)
-        return t->zero;
-    uint32_t cs = const_slot(t, e.val);
-    if (cs != UINT32_MAX)
-        return cs;
-    emit_h(t, H_CONST);
-    emit_pair(t, home(t, i), 0);
-    emit_u64(t, e.val);
-    return home(t, i);
 }
 
 static uint32_t pop_slot(T *t)
@@ -539,13 +343,6 @@ static void emit_label_target(T *t, Ctl *c)
         c->targeted = true;
         emit_target_chain(t, &c->chain);
     }
-}
-
-/* Does the last instruction produce the top entry (so its dst may be retargeted)? */
-static bool last_makes_top(T *t)
-{
-    return t->last != SIZE_MAX && t->last_end == t->len && t->h > 0 &&
-           t->stk[t->h - 1].kind == E_TEMP && t->code[t->last + 1].s.a == home(t, t->h - 1);
 }
 
 /*
@@ -991,146 +788,6 @@ static void op_unary(T *t, int h)
     set_last(t, at, h);
 }
 
-/* x - y*z or x + y*z where the multiply just made the top entry. */
-static bool fuse_muladd(T *t, int op)
-{
-    int mul, h;
-    switch (op) {
-    case OP_F32_ADD: mul = OP_F32_MUL; h = H_F32_ADD_MUL; break;
-    case OP_F32_SUB: mul = OP_F32_MUL; h = H_F32_SUB_MUL; break;
-    case OP_F64_ADD: mul = OP_F64_MUL; h = H_F64_ADD_MUL; break;
-    case OP_F64_SUB: mul = OP_F64_MUL; h = H_F64_SUB_MUL; break;
-    default: return false;
-    }
-    if (!last_makes_top(t) || t->last_h != mul || t->stk[t->h - 2].kind == E_CONST)
-        return false;
-    const Cell *li = &t->code[t->last];
-    uint32_t x = li[1].s.b, y = li[2].s.a;
-    t->len = t->last;
-    pop(t);
-    uint32_t ia = t->h - 1;
-    Ent ea = pop(t);
-    uint32_t as = operand(t, ea, ia);
-    uint32_t d = home(t, t->h);
-    size_t at = emit_h(t, h);
-    emit_pair(t, d, as);
-    emit_pair(t, x, y);
-    push_temp(t);
-    set_last(t, at, h);
-    return true;
-}
-
-/* (x*y)*z where the first multiply just made the entry below the top. */
-static bool fuse_mul3(T *t, int op)
-{
-    if ((op != OP_F32_MUL && op != OP_F64_MUL) || t->last == SIZE_MAX || t->last_h != op ||
-        t->last_end != t->len || t->h < 2)
-        return false;
-    uint32_t ia = t->h - 2, ib = t->h - 1;
-    const Cell *li = &t->code[t->last];
-    if (t->stk[ia].kind != E_TEMP || li[1].s.a != home(t, ia))
-        return false;
-    /* z must not need a CONST that would land on an operand of the first multiply */
-    Ent eb = t->stk[ib];
-    uint32_t z;
-    if (eb.kind == E_CONST) {
-        z = const_slot(t, eb.val);
-        if (z == UINT32_MAX)
-            return false;
-    } else {
-        z = eb.kind == E_LOCAL ? eb.slot : home(t, ib);
-    }
-    uint32_t x = li[1].s.b, y = li[2].s.a;
-    size_t pv = t->prev;   /* what ran before the first multiply runs before this */
-    int pvh = t->prev_h;
-    t->len = t->last;
-    pop(t);
-    pop(t);
-    int h = op == OP_F32_MUL ? H_F32_MUL3 : H_F64_MUL3;
-    size_t at = emit_h(t, h);
-    t->prev = pv;
-    t->prev_h = pvh;
-    emit_pair(t, home(t, t->h), x);
-    emit_pair(t, y, z);
-    push_temp(t);
-    set_last(t, at, h);
-    return true;
-}
-
-/*
- * `x; load p; op` where the load just made the top entry (or a local.tee
- * of it): one instruction that loads and operates (LW_MEMOP_OPS), still
- * writing the loaded value to the load's slot.
- */
-static bool fuse_load_operand(T *t, int op)
-{
-    if (t->h < 2 || t->stk[t->h - 2].kind == E_CONST || t->last == SIZE_MAX || t->last_end != t->len)
-        return false;
-    int lh = t->last_h, load;
-    const Cell *li = &t->code[t->last];
-    /* the load made the top entry, or wrote a local (local.tee) that the top entry reads */
-    Ent top = t->stk[t->h - 1];
-    if (!last_makes_top(t) && !(top.kind == E_LOCAL && top.slot == li[1].s.a))
-        return false;
-    uint32_t ld = li[1].s.a;
-    uint32_t x = li[1].s.b, c;
-    uint64_t off;
-    if (lh >= OP_I32_LOAD && lh <= OP_I64_LOAD32_U) {
-        load = lh;
-        c = 0;
-        off = li[2].u64;
-    } else if (lh >= H_I32_LOAD_AI && lh <= H_I64_LOAD32_U_AI && (lh - H_I32_LOAD_AI) % 2 == 0) {
-        load = OP_I32_LOAD + (lh - H_I32_LOAD_AI) / 2;
-        c = li[2].s.a;
-        off = li[2].s.b;
-    } else {
-        return false;
-    }
-    int h = -1;
-#define X(o, l, LT, TT, get, put, expr) if (op == OP_##o && load == OP_##l) h = H_##o##_M_##l;
-    LW_MEMOP_OPS(X)
-#undef X
-    if (h < 0 || off > UINT32_MAX)
-        return false;
-    size_t pv = t->prev;   /* what ran before the load runs before this */
-    int pvh = t->prev_h;
-    t->len = t->last;
-    pop(t);
-    uint32_t ia = t->h - 1;
-    uint32_t as = operand(t, pop(t), ia);   /* a temp or a local: emits nothing */
-    size_t at = emit_h(t, h);
-    t->prev = pv;
-    t->prev_h = pvh;
-    emit_pair(t, home(t, t->h), as);
-    emit_pair(t, x, c);
-    emit_pair(t, (uint32_t)off, ld);
-    push_temp(t);
-    set_last(t, at, h);
-    return true;
-}
-
-/*
- * An i32.add right after a plain store takes the store in (*h becomes the
- * fused id, st its operand cells): `*p = v; p += k` in one dispatch.
- */
-static bool take_store(T *t, Cell st[2], int *h, bool imm)
-{
-    if (t->last == SIZE_MAX || t->last_end != t->len)
-        return false;
-    int fused = -1;
-#define X(id, TY) if (t->last_h == OP_##id) fused = imm ? H_##id##_ADDI : H_##id##_ADD;
-    LW_STORE_ADD_OPS(X)
-#undef X
-    if (fused < 0)
-        return false;
-    st[0] = t->code[t->last + 1];
-    st[1] = t->code[t->last + 2];
-    t->len = t->last;
-    t->last = t->prev = SIZE_MAX;
-    *h = fused;
-    return true;
-}
-
 static void op_binary(T *t, int op)
 {
     if (fuse_muladd(t, op) || fuse_mul3(t, op) || fuse_load_operand(t, op))
@@ -1387,216 +1044,6 @@ static void op_generic(T *t, int h, uint32_t npop, bool result, uint32_t imm1, u
         push_temp(t);
         set_last(t, at, h);
     }
-}
-
-/*
- * The slot holding the address of the store being translated (the entry
- * below its value), for the read-modify-write fusions: a temp's home, a
- * local, or the zero slot for address 0; UINT32_MAX for another constant.
- */
-static uint32_t store_addr(T *t)
-{
-    Ent ea = t->stk[t->h - 2];
-    if (ea.kind == E_TEMP)
-        return home(t, t->h - 2);
-    if (ea.kind == E_LOCAL)
-        return ea.slot;
-    return ea.val == 0 ? t->zero : UINT32_MAX;
-}
-
-/*
- * `load p; add x, that; store p` on the same address and type: one
- * read-modify-write instruction [addr|x][offset], mem += x.
- */
-static bool fuse_add_to_mem(T *t, int store, uint64_t off)
-{
-    int load, add, madd, h;
-    switch (store) {
-    case OP_I32_STORE: load = OP_I32_LOAD; add = OP_I32_ADD; madd = H_I32_ADD_M_I32_LOAD; h = H_I32_ADD_MEM; break;
-    case OP_I64_STORE: load = OP_I64_LOAD; add = OP_I64_ADD; madd = H_I64_ADD_M_I64_LOAD; h = H_I64_ADD_MEM; break;
-    case OP_F32_STORE: load = OP_F32_LOAD; add = OP_F32_ADD; madd = H_F32_ADD_M_F32_LOAD; h = H_F32_ADD_MEM; break;
-    case OP_F64_STORE: load = OP_F64_LOAD; add = OP_F64_ADD; madd = H_F64_ADD_M_F64_LOAD; h = H_F64_ADD_MEM; break;
-    default: return false;
-    }
-    if (!last_makes_top(t))
-        return false;
-    uint32_t addr = store_addr(t);
-    if (addr == UINT32_MAX)
-        return false;
-    const Cell *li = &t->code[t->last];
-    uint32_t x = li[1].s.b;
-    size_t start;
-    if (t->last_h == madd) {
-        /* the add already took the load in (fuse_load_operand) */
-        if (li[2].s.a != addr || li[2].s.b != 0 || li[3].s.a != off || li[3].s.b < t->tempbase)
-            return false;   /* (a local that also takes the loaded value needs the separate load) */
-        start = t->last;
-    } else {
-        if (t->last_h != add || t->prev == SIZE_MAX || t->prev_h != load)
-            return false;
-        const Cell *pi = &t->code[t->prev];
-        uint32_t loaded = pi[1].s.a;
-        if (li[2].s.a != loaded || x == loaded || pi[2].u64 != off || loaded < t->tempbase)
-            return false;
-        if (pi[1].s.b != addr || addr == loaded)
-            return false;
-        start = t->prev;
-    }
-    /* x just made by a float multiply, a temp read only here: take it in too. */
-    int mh = -1;
-    if (start == t->last && t->prev != SIZE_MAX && x >= t->tempbase && x != addr &&
-        t->code[t->prev + 1].s.a == x) {
-        if (store == OP_F64_STORE)
-            mh = t->prev_h == OP_F64_MUL ? H_F64_ADD_MEM_MUL : t->prev_h == H_F64_MUL3 ? H_F64_ADD_MEM_MUL3 : -1;
-        else if (store == OP_F32_STORE)
-            mh = t->prev_h == OP_F32_MUL ? H_F32_ADD_MEM_MUL : t->prev_h == H_F32_MUL3 ? H_F32_ADD_MEM_MUL3 : -1;
-    }
-    if (mh >= 0) {
-        const Cell *mi = &t->code[t->prev];   /* [x|a][b|-] or [x|a][b|c] */
-        Cell ops[2] = { mi[1], mi[2] };
-        t->len = t->prev;
-        t->last = t->prev = SIZE_MAX;
-        pop(t);
-        pop(t);
-        emit_h(t, mh);
-        emit_pair(t, addr, ops[0].s.b);
-        emit_pair(t, ops[1].s.a, ops[1].s.b);
-        emit_u64(t, off);
-        return true;
-    }
-    t->len = start;
-    t->last = t->prev = SIZE_MAX;
-    pop(t);
-    pop(t);
-    emit_h(t, h);
-    emit_pair(t, addr, x);
-    emit_u64(t, off);
-    return true;
-}
-
-/*
- * `load p (into a); b = a product not reading a; a - b; store p`: the load
- * leaves, the multiply moves up into its place, and the subtraction and
- * store become one read-modify-write [addr|b][offset], mem -= b.
- */
-static bool fuse_sub_to_mem(T *t, int store, uint64_t off)
-{
-    int load, sub, h;
-    switch (store) {
-    case OP_F32_STORE: load = OP_F32_LOAD; sub = OP_F32_SUB; h = H_F32_SUB_MEM; break;
-    case OP_F64_STORE: load = OP_F64_LOAD; sub = OP_F64_SUB; h = H_F64_SUB_MEM; break;
-    default: return false;
-    }
-    if (!last_makes_top(t) || t->last_h != sub || t->prev == SIZE_MAX || t->prev2 == SIZE_MAX ||
-        t->prev2_h != load)
-        return false;
-    int mh = t->prev_h;
-    bool mul3 = mh == H_F32_MUL3 || mh == H_F64_MUL3;
-    if (!mul3 && mh != OP_F32_MUL && mh != OP_F64_MUL)
-        return false;
-    uint32_t addr = store_addr(t);
-    if (addr == UINT32_MAX)
-        return false;
-    const Cell *li = &t->code[t->last], *mi = &t->code[t->prev], *pi = &t->code[t->prev2];
-    uint32_t a = li[1].s.b, b = li[2].s.a;
-    if (pi[1].s.a != a || pi[1].s.b != addr || pi[2].u64 != off || a < t->tempbase || a == addr)
-        return false;
-    /* the product makes b, reads neither a nor ... and b is not the address */
-    if (mi[1].s.a != b || b == a || b == addr || mi[1].s.b == a || mi[2].s.a == a ||
-        (mul3 && mi[2].s.b == a))
-        return false;
-    size_t at = t->prev2, n = t->last - t->prev;
-    if (b >= t->tempbase) {
-        /* b is read only here: the product goes into the instruction too */
-        Cell ops[2] = { mi[1], mi[2] };
-        if (!mul3)
-            ops[1].s.b = 0;
-        t->len = at;
-        t->last = t->prev = t->prev2 = SIZE_MAX;
-        pop(t);
-        pop(t);
-        if (store == OP_F64_STORE)
-            emit_h(t, mul3 ? H_F64_SUB_MEM_MUL3 : H_F64_SUB_MEM_MUL);
-        else
-            emit_h(t, mul3 ? H_F32_SUB_MEM_MUL3 : H_F32_SUB_MEM_MUL);
-        emit_pair(t, addr, ops[0].s.b);
-        emit_pair(t, ops[1].s.a, ops[1].s.b);
-        emit_u64(t, off);
-        return true;
-    }
-    memmove(&t->code[at], &t->code[t->prev], n * sizeof *t->code);
-    memmove(&t->hid[at], &t->hid[t->prev], n * sizeof *t->hid);
-    t->len = at + n;
-    t->last = t->prev = t->prev2 = SIZE_MAX;
-    pop(t);
-    pop(t);
-    emit_h(t, h);
-    emit_pair(t, addr, b);
-    emit_u64(t, off);
-    return true;
-}
-
-/*
- * `load p (into a); load q (into c); b = c * K; a + b (or b + a, or
- * a - b); store p`, the shape of `x[i] += k * y[i]`: the first load
- * leaves, the second stays, and the rest becomes one read-modify-write
- * with K in a constant slot, [addr|c][k|-][offset], mem = c*k + mem (or
- * mem - c*k).  Nothing between the two loads' reads of memory writes it,
- * and either load can only trap as the read-modify-write would.
- */
-static bool fuse_axpy_to_mem(T *t, int store, uint64_t off)
-{
-    int load, add, sub, mul, hadd, hsub;
-    switch (store) {
-    case OP_F32_STORE:
-        load = OP_F32_LOAD, add = OP_F32_ADD, sub = OP_F32_SUB, mul = H_F32_MUL_IMM;
-        hadd = H_F32_ADD_MEM_MUL, hsub = H_F32_SUB_MEM_MUL;
-        break;
-    case OP_F64_STORE:
-        load = OP_F64_LOAD, add = OP_F64_ADD, sub = OP_F64_SUB, mul = H_F64_MUL_IMM;
-        hadd = H_F64_ADD_MEM_MUL, hsub = H_F64_SUB_MEM_MUL;
-        break;
-    default:
-        return false;
-    }
-    if (!last_makes_top(t) || (t->last_h != add && t->last_h != sub) || t->prev == SIZE_MAX ||
-        t->prev_h != mul || t->prev2 == SIZE_MAX || t->prev2_h != load || t->prev3 == SIZE_MAX ||
-        t->prev3_h != load)
-        return false;
-    uint32_t addr = store_addr(t);
-    if (addr == UINT32_MAX)
-        return false;
-    const Cell *li = &t->code[t->last], *mi = &t->code[t->prev];
-    const Cell *ci = &t->code[t->prev2], *ai = &t->code[t->prev3];
-    uint32_t a = ai[1].s.a, c = ci[1].s.a, b = mi[1].s.a;
-    /* the first load reads p into a temp that only the add reads */
-    if (ai[1].s.b != addr || ai[2].u64 != off || a < t->tempbase || a == addr)
-        return false;
-    /* the second writes neither a nor the address; the product reads it */
-    if (c == a || c == addr || mi[1].s.b != c)
-        return false;
-    /* b: a temp that only the add reads (it may be c's home, reused) */
-    if (b < t->tempbase || b == a || b == addr)
-        return false;
-    bool is_sub = t->last_h == sub;
-    uint32_t x = li[1].s.b, y = li[2].s.a;
-    if (!(x == a && y == b) && (is_sub || !(x == b && y == a)))
-        return false;
-    uint32_t k = const_slot(t, mi[2].u64);
-    if (k == UINT32_MAX)
-        return false;
-    size_t at = t->prev3, n = t->prev - t->prev2;
-    memmove(&t->code[at], &t->code[t->prev2], n * sizeof *t->code);
-    memmove(&t->hid[at], &t->hid[t->prev2], n * sizeof *t->hid);
-    t->len = at + n;
-    t->last = t->prev = t->prev2 = t->prev3 = SIZE_MAX;
-    pop(t);
-    pop(t);
-    emit_h(t, is_sub ? hsub : hadd);
-    emit_pair(t, addr, c);
-    emit_pair(t, k, 0);
-    emit_u64(t, off);
-    return true;
 }
 
 static uint64_t rd_bytes_le(T *t, unsigned n)
