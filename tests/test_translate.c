@@ -1159,8 +1159,116 @@ START_TEST(pairs)
     ck_assert_msg(strstr(d, "A32I+") && strstr(d, "CALL_LOCAL"), "%s", d);
     free(d);
     d = disasm_export(inst, "fill");
-    ck_assert_msg(strstr(d, "ST8_ADDI+") || strstr(d, "ST8_ADD+"), "%s", d);
+    ck_assert_msg(strstr(d, "ST8_ADDI*"), "%s", d);   /* the whole loop: a self-loop */
     free(d);
+}
+END_TEST
+
+/* Fill loops whose body is one store-and-bump pair: the self-loop handlers. */
+static const char *self_wat =
+    "(module (memory 1)"
+    /* a byte every `stride`, counted by a separate i64 (the sieve's inner loop) */
+    " (func $strided (export \"strided\") (param $p i32) (param $stride i32) (param $j i64) (param $step i64)"
+    "   (result i64)"
+    "   (loop $l"
+    "     (i32.store8 (local.get $p) (i32.const 7))"
+    "     (local.set $p (i32.add (local.get $p) (local.get $stride)))"
+    "     (br_if $l (i64.lt_u (local.tee $j (i64.add (local.get $j) (local.get $step))) (i64.const 1000))))"
+    "   (i64.add (local.get $j) (i64.extend_i32_u (local.get $p))))"
+    /* words, at an offset, counted down */
+    " (func $fill32 (export \"fill32\") (param $p i32) (param $n i32) (param $v i32) (result i32)"
+    "   (loop $l"
+    "     (i32.store offset=8 (local.get $p) (local.get $v))"
+    "     (local.set $p (i32.add (local.get $p) (i32.const 4)))"
+    "     (br_if $l (i32.ne (local.tee $n (i32.add (local.get $n) (i32.const -1))) (i32.const 0))))"
+    "   (i32.add (local.get $p) (local.get $n)))"
+    /* the pointer is the counter: up to an end pointer */
+    " (func $fill64 (export \"fill64\") (param $p i32) (param $end i32) (param $v i64) (result i32)"
+    "   (loop $l"
+    "     (i64.store (local.get $p) (local.get $v))"
+    "     (br_if $l (i32.ne (local.tee $p (i32.add (local.get $p) (i32.const 8))) (local.get $end))))"
+    "   (local.get $p))"
+    /* the value stored is the pointer: no register copy, the pair stays */
+    " (func $self_value (export \"self_value\") (param $p i32) (param $n i32) (result i32)"
+    "   (loop $l"
+    "     (i32.store (local.get $p) (local.get $p))"
+    "     (local.set $p (i32.add (local.get $p) (i32.const 4)))"
+    "     (br_if $l (i32.ne (local.tee $n (i32.add (local.get $n) (i32.const -1))) (i32.const 0))))"
+    "   (local.get $p))"
+    " (func (export \"clear\") (memory.fill (i32.const 0) (i32.const 0) (i32.const 65536)))"
+    " (func (export \"peek8\") (param i32) (result i32) (i32.load8_u (local.get 0)))"
+    " (func (export \"peek32\") (param i32) (result i32) (i32.load (local.get 0)))"
+    " (func (export \"peek64\") (param i32) (result i64) (i64.load (local.get 0))))";
+
+static uint64_t fuel_of(lw_instance *inst, const char *name, const lw_value *args, uint32_t n)
+{
+    uint64_t u0 = lw_exec_fuel_used(ex);
+    (void)call_resumed(inst, name, args, n);
+    return lw_exec_fuel_used(ex) - u0;
+}
+
+START_TEST(self_loops)
+{
+    lw_instance *inst = load(self_wat);
+    const lw_value strided[4] = { i32(100), i32(7), i64(0), i64(3) };   /* 334 rounds */
+    uint64_t whole = 0;
+    for (int64_t slice = 0; slice <= 5; slice += slice ? 2 : 1) {
+        lw_exec_set_fuel_slice(ex, slice);
+        (void)call_resumed(inst, "clear", NULL, 0);
+        uint64_t used = fuel_of(inst, "strided", strided, 4);
+        if (!slice)
+            whole = used;
+        ck_assert_uint_eq(used, whole);   /* the same charge, however sliced */
+        ck_assert_uint_eq(call_resumed(inst, "strided", strided, 4).of.i64, 1002 + 100 + 7 * 334);
+        ck_assert_uint_eq(call_i32(inst, "peek8", 1, 100), 7);
+        ck_assert_uint_eq(call_i32(inst, "peek8", 1, 100 + 7 * 333), 7);
+        ck_assert_uint_eq(call_i32(inst, "peek8", 1, 100 + 7 * 334), 0);
+        ck_assert_uint_eq(call_i32(inst, "peek8", 1, 101), 0);
+
+        lw_value a[3] = { i32(4000), i32(50), i32(0xdeadbeef) };
+        ck_assert_uint_eq(call_resumed(inst, "fill32", a, 3).of.i32, 4200);
+        ck_assert_uint_eq(call_i32(inst, "peek32", 1, 4008), 0xdeadbeef);
+        ck_assert_uint_eq(call_i32(inst, "peek32", 1, 4204), 0xdeadbeef);
+        ck_assert_uint_eq(call_i32(inst, "peek32", 1, 4208), 0);
+        ck_assert_uint_eq(call_i32(inst, "peek32", 1, 4004), 0);
+
+        a[0] = i32(8000), a[1] = i32(8160), a[2] = i64(0x0123456789abcdefull);
+        ck_assert_uint_eq(call_resumed(inst, "fill64", a, 3).of.i32, 8160);
+        lw_value at = i32(8152);
+        ck_assert_uint_eq(call_resumed(inst, "peek64", &at, 1).of.i64, 0x0123456789abcdefull);
+        at = i32(8160);
+        ck_assert_uint_eq(call_resumed(inst, "peek64", &at, 1).of.i64, 0);
+
+        a[0] = i32(12000), a[1] = i32(10);
+        ck_assert_uint_eq(call_resumed(inst, "self_value", a, 2).of.i32, 12040);
+        ck_assert_uint_eq(call_i32(inst, "peek32", 1, 12036), 12036);
+    }
+    lw_exec_set_fuel_slice(ex, 0);
+
+    /* 14 wasm instructions a round, charged each round (334 and 167 rounds) */
+    const lw_value half[4] = { i32(100), i32(7), i64(0), i64(6) };
+    ck_assert_uint_eq(whole - fuel_of(inst, "strided", half, 4), 167 * 14);
+
+    /* a store out of bounds traps with the earlier ones made, the later not */
+    (void)call_resumed(inst, "clear", NULL, 0);
+    lw_value args[4] = { i32(65536 - 7 * 5 + 3), i32(7), i64(0), i64(1) };
+    ck_assert_int_eq(lw_exec_call(ex, export_func(inst, "strided"), args, 4), LW_TRAP);
+    ck_assert_str_eq(lw_exec_trap_message(ex), "out of bounds memory access");
+    ck_assert_uint_eq(call_i32(inst, "peek8", 1, 65536 - 7 * 5 + 3), 7);
+    ck_assert_uint_eq(call_i32(inst, "peek8", 1, 65536 - 7 + 3), 7);
+    args[0] = i32(65536 - 16), args[1] = i32(65536 + 48), args[2] = i64(1);
+    ck_assert_int_eq(lw_exec_call(ex, export_func(inst, "fill64"), args, 3), LW_TRAP);
+    ck_assert_str_eq(lw_exec_trap_message(ex), "out of bounds memory access");
+    ck_assert_uint_eq(call_i32(inst, "peek32", 1, 65536 - 8), 1);
+
+    /* and they were made, except where the value is the pointer */
+    const char *fn[] = { "strided", "fill32", "fill64", "self_value" };
+    const char *want[] = { "ST8_ADD*", "ST32_ADDI*", "ST64_ADDI*", "ST32_ADDI+" };
+    for (int k = 0; k < 4; k++) {
+        char *d = disasm_export(inst, fn[k]);
+        ck_assert_msg(strstr(d, want[k]), "%s", d);
+        free(d);
+    }
 }
 END_TEST
 
@@ -1211,6 +1319,7 @@ int main(void)
     tcase_add_test(tc, float_register);
     tcase_add_test(tc, axpy_to_mem);
     tcase_add_test(tc, pairs);
+    tcase_add_test(tc, self_loops);
     tcase_add_test(tc, predicted_jumps);
     tcase_add_test(tc, threads_share_code);
     suite_add_tcase(s, tc);

@@ -201,7 +201,9 @@ void facc_pass(Cell *code, const uint16_t *hid, const bool *target, size_t len, 
  * Pairs (LW_PAIR_OPS): an instruction whose handler starts a pair, followed
  * by one that ends it and is not a branch target, becomes that pair.  Only
  * the first handler cell changes.  Greedy from the left; the second of a
- * pair does not start another.
+ * pair does not start another.  A fill pair whose latch branches back to
+ * its first half is the whole loop: it becomes the self-loop handler
+ * (LW_SELF_OPS).
  */
 enum {
 #define X(P, h, cells) F_##P,
@@ -212,6 +214,15 @@ enum {
 
 static int8_t first_kind[H__COUNT];
 static uint16_t pair_of[F__COUNT][H__COUNT];
+/* Per fill pair: its self-loop form, and which of its operands are slots. */
+static uint16_t self_of[H__COUNT];
+static struct { bool stride, addend, rhs, cmp; } self_ops[H__COUNT];
+#define SELF_IS_SLOT true
+#define SELF_IS_IMM false
+#define SELF_IS_NONE false
+#define SELF_CMP_SLOT false  /* the latch adds a slot, an immediate, or only compares */
+#define SELF_CMP_IMM false
+#define SELF_CMP_NONE true
 
 static void init_pairs(void)
 {
@@ -222,6 +233,51 @@ static void init_pairs(void)
 #define X(P, Q) pair_of[F_##P][H_##Q] = H_PAIR_##P##__##Q;
     LW_PAIR_OPS(X)
 #undef X
+#define X(P, VT, SK, Q, T, CT, op, AK, RK) self_of[H_PAIR_##P##__##Q] = H_SELF_##P##__##Q; \
+    self_ops[H_PAIR_##P##__##Q].stride = SELF_IS_##SK; \
+    self_ops[H_PAIR_##P##__##Q].addend = SELF_IS_##AK; \
+    self_ops[H_PAIR_##P##__##Q].rhs = SELF_IS_##RK; \
+    self_ops[H_PAIR_##P##__##Q].cmp = SELF_CMP_##AK;
+    LW_SELF_OPS(X)
+#undef X
+}
+
+/*
+ * Can fill pair f, P at p and its latch Q at q, be the self-loop?  Q must
+ * branch back to P, and the slots must let the interpreter keep two of
+ * them in registers: the pointer (P's address, base and result) and the
+ * counter (Q's result and source; the pointer itself where Q only
+ * compares), with no other operand of either naming them.
+ */
+static bool self_loop(const Cell *code, size_t p, size_t q, uint16_t f)
+{
+    const Cell *pc = &code[p], *qc = &code[q];   /* P: [a1|b1][stride][a3|b3][off] */
+    uint32_t ptr = pc[1].s.a;
+    if (pc[3].s.a != ptr || pc[1].s.b != ptr)
+        return false;
+    uint32_t ctr, others[4];
+    size_t n = 0;
+    others[n++] = pc[3].s.b;                     /* the value stored */
+    if (self_ops[f].stride)
+        others[n++] = pc[2].s.a;
+    if (self_ops[f].cmp) {                       /* Q: [a|b][n|f][target] */
+        if (qc[3].u64 != p || qc[1].s.a != ptr)
+            return false;
+        ctr = ptr;
+        others[n++] = qc[1].s.b;
+    } else {                                     /* Q: [x|src][y|b][imm][n|f][target] */
+        if (qc[5].u64 != p || qc[1].s.b != qc[1].s.a || qc[1].s.a == ptr)
+            return false;
+        ctr = qc[1].s.a;
+        if (self_ops[f].addend)
+            others[n++] = qc[2].s.a;
+        if (self_ops[f].rhs)
+            others[n++] = qc[2].s.b;
+    }
+    for (size_t k = 0; k < n; k++)
+        if (others[k] == ptr || others[k] == ctr)
+            return false;
+    return true;
 }
 
 void pair_pass(Cell *code, const uint16_t *hid, const bool *target, size_t len, const void *const *hs)
@@ -235,6 +291,9 @@ void pair_pass(Cell *code, const uint16_t *hid, const bool *target, size_t len, 
         int h = hid[pc] - 1;
         if (prev != SIZE_MAX && !target[pc]) {
             uint16_t f = pair_of[first_kind[hid[prev] - 1]][h];
+            /* a latch that branches back to the pair's first half: a self-loop */
+            if (self_of[f] && self_loop(code, prev, pc, f))
+                f = self_of[f];
             if (f) {
                 code[prev].h = hs[f];
                 prev = SIZE_MAX;
