@@ -27,6 +27,7 @@
 #include "interp/translate.h"
 #include "interp/numeric.h"
 #include "interp/simd.h"
+#include "interp/self_loop.h"
 #include "mem/memory.h"
 
 static const void *const *handler_table;
@@ -44,13 +45,12 @@ const void *const *interp_handlers(void)
 #ifdef LW_NO_FUEL
 #define CHARGE_FUEL(n) ((void)(n))
 #define FUEL_CHECK() ((void)0)
-#define FUEL_CHECK_AFTER(save) ((void)0)
+#define OUT_OF_FUEL_IF(c) ((void)0)
 #else
 #define CHARGE_FUEL(n) (fuel -= (n))
 /* At a check point the state is clean at ip: save it there and stop. */
 #define FUEL_CHECK() do { if (UNLIKELY(fuel <= 0)) goto out_of_fuel; } while (0)
-/* The same where registers must first go back to their slots (`save`). */
-#define FUEL_CHECK_AFTER(save) do { if (UNLIKELY(fuel <= 0)) { save; goto out_of_fuel; } } while (0)
+#define OUT_OF_FUEL_IF(c) do { if (c) goto out_of_fuel; } while (0)
 #endif
 
 #ifdef LW_PROFILE_PAIRS
@@ -462,75 +462,45 @@ op_PAIR_##P##__##Q: \
 #undef X
 
 /*
- * Self-loops (translate.h), ip at P, q_ at Q.  passes.c made sure that the
- * pointer slot ps_ is P's address, base and result, the counter slot cs_
- * Q's result and source (the pointer itself for a compare-only latch), and
- * that no other slot the loop reads is either.  Leaving, the loop stores
- * both registers back (SELF_SAVE), so the state is the pair's at the same
- * point: on a trap the store of that iteration has not happened; out of
- * fuel, ip is at P, the loop header.
+ * Self-loops (translate.h), ip at P, q_ at Q: the loop runs in its kernel
+ * (self_loop.h), out of line, where the pointer, the counter and the loop's
+ * invariants all get registers.  passes.c made sure that the pointer slot
+ * ps_ is P's address, base and result, the counter slot cs_ Q's result and
+ * source (the pointer itself for a compare-only latch), and that no other
+ * slot the loop reads is either.  The kernel returns the registers, which
+ * go back to their slots, so the state is the pair's at the same point: on
+ * a trap the store of that iteration has not happened; out of fuel, ip is
+ * at P, the loop header.
  */
 #define SELF_IS_SLOT 1
 #define SELF_IS_IMM 0
-#define SELF_SAVE() (fp[ps_] = p_, fp[cs_] = c_)
-#define SELF_ENTER(P, VT, SK, T, cslot) \
+#define SELF_RUN(P, VT, SK, Q, T, cslot, add, rhs, paid, qlen, fall) \
+op_SELF_##P##__##Q: { \
     const Cell *q_ = ip + PAIR_LEN_##P; \
     const uint32_t ps_ = PA(1), cs_ = (cslot); \
-    uint32_t p_ = (uint32_t)fp[ps_]; \
-    T c_ = (T)fp[cs_]; \
-    const VT v_ = (VT)fp[PB(3)]; \
-    const uint32_t stride_ = (uint32_t)(SELF_IS_##SK ? fp[PA(2)] : IMM(2)); \
-    const uint64_t off_ = IMM(4)
-#define SELF_STORE(VT) do { \
-        uint64_t ea_ = (uint64_t)p_ + off_; \
-        if (UNLIKELY(ea_ + sizeof(VT) > msize)) { \
-            SELF_SAVE(); \
-            goto oob; \
-        } \
-        memcpy(mem + ea_, &v_, sizeof v_); \
-        p_ += stride_; \
-    } while (0)
-/* Not taken: on past Q, charged Q's fall-through cell f_. */
-#define SELF_EXIT(qlen, f_) do { \
-        SELF_SAVE(); \
-        CHARGE_FUEL(f_); \
-        ip = q_ + (qlen); \
-        NEXT(); \
-    } while (0)
+    SelfOut o_ = self_##P##__##Q(mem, msize, (uint32_t)fp[ps_], (T)fp[cs_], (VT)fp[PB(3)], \
+                                 (uint32_t)(SELF_IS_##SK ? fp[PA(2)] : IMM(2)), (add), (rhs), \
+                                 IMM(4), fuel, (paid)); \
+    fp[cs_] = o_.c; \
+    fp[ps_] = o_.p; \
+    fuel = o_.fuel; \
+    if (o_.why == SELF_OOB) \
+        goto oob; \
+    OUT_OF_FUEL_IF(o_.why == SELF_FUEL); \
+    CHARGE_FUEL(fall); \
+    ip = q_ + (qlen); \
+    NEXT(); \
+}
 /* Q = [x|src][y|b][imm][n|f][target]: x = src + y (or imm); compare x with b or imm. */
-#define SELF_ADD_LOOP(P, VT, SK, Q, T, CT, op, AK, RK) \
-op_SELF_##P##__##Q: { \
-    SELF_ENTER(P, VT, SK, T, q_[1].s.a); \
-    const T add_ = SELF_IS_##AK ? (T)fp[q_[2].s.a] : (T)(int64_t)(int32_t)q_[2].s.a; \
-    const T rhs_ = SELF_IS_##RK ? (T)fp[q_[2].s.b] : (T)q_[3].u64; \
-    const uint32_t paid_ = q_[4].s.a; \
-    for (;;) { \
-        SELF_STORE(VT); \
-        c_ = (T)(c_ + add_); \
-        if (!((CT)c_ op (CT)rhs_)) \
-            SELF_EXIT(6, q_[4].s.b); \
-        CHARGE_FUEL(paid_); \
-        FUEL_CHECK_AFTER(SELF_SAVE()); \
-    } \
-}
+#define SELF_LOOP_ADD(P, VT, SK, Q, T, CT, op, AK, RK) \
+    SELF_RUN(P, VT, SK, Q, T, q_[1].s.a, \
+             SELF_IS_##AK ? (T)fp[q_[2].s.a] : (T)(int64_t)(int32_t)q_[2].s.a, \
+             SELF_IS_##RK ? (T)fp[q_[2].s.b] : (T)q_[3].u64, q_[4].s.a, 6, q_[4].s.b)
 /* Q = [a|b][n|f][target], a the pointer: compare it with b. */
-#define SELF_CMP_LOOP(P, VT, SK, Q, T, CT, op) \
-op_SELF_##P##__##Q: { \
-    SELF_ENTER(P, VT, SK, T, ps_); \
-    const T rhs_ = (T)fp[q_[1].s.b]; \
-    const uint32_t paid_ = q_[2].s.a; \
-    for (;;) { \
-        SELF_STORE(VT); \
-        c_ = p_; \
-        if (!((CT)c_ op (CT)rhs_)) \
-            SELF_EXIT(4, q_[2].s.b); \
-        CHARGE_FUEL(paid_); \
-        FUEL_CHECK_AFTER(SELF_SAVE()); \
-    } \
-}
-#define SELF_LOOP_SLOT SELF_ADD_LOOP
-#define SELF_LOOP_IMM SELF_ADD_LOOP
-#define SELF_LOOP_NONE(P, VT, SK, Q, T, CT, op, AK, RK) SELF_CMP_LOOP(P, VT, SK, Q, T, CT, op)
+#define SELF_LOOP_NONE(P, VT, SK, Q, T, CT, op, AK, RK) \
+    SELF_RUN(P, VT, SK, Q, T, ps_, 0, (T)fp[q_[1].s.b], q_[2].s.a, 4, q_[2].s.b)
+#define SELF_LOOP_SLOT SELF_LOOP_ADD
+#define SELF_LOOP_IMM SELF_LOOP_ADD
 #define X(P, VT, SK, Q, T, CT, op, AK, RK) SELF_LOOP_##AK(P, VT, SK, Q, T, CT, op, AK, RK)
     LW_SELF_OPS(X)
 #undef X
