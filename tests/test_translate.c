@@ -1212,12 +1212,18 @@ START_TEST(self_loops)
     lw_instance *inst = load(self_wat);
     const lw_value strided[4] = { i32(100), i32(7), i64(0), i64(3) };   /* 334 rounds */
     uint64_t whole = 0;
-    for (int64_t slice = 0; slice <= 5; slice += slice ? 2 : 1) {
+    /* no slices; a yield at every back-edge; some back-edges a slice (the kernel's countdown) */
+    const int64_t slices[] = { 0, 1, 3, 5, 100, 1001 };
+    for (size_t k = 0; k < sizeof slices / sizeof slices[0]; k++) {
+        int64_t slice = slices[k];
         lw_exec_set_fuel_slice(ex, slice);
         (void)call_resumed(inst, "clear", NULL, 0);
         uint64_t used = fuel_of(inst, "strided", strided, 4);
         if (!slice)
             whole = used;
+        /* one unit a wasm instruction: `loop`; 14 a round; the loop's and the function's
+           `end` and the four that make the result */
+        ck_assert_uint_eq(whole, 1 + 334 * 14 + 6);
         ck_assert_uint_eq(used, whole);   /* the same charge, however sliced */
         ck_assert_uint_eq(call_resumed(inst, "strided", strided, 4).of.i64, 1002 + 100 + 7 * 334);
         ck_assert_uint_eq(call_i32(inst, "peek8", 1, 100), 7);
