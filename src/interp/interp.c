@@ -280,6 +280,9 @@ lw_status interp_run(lw_exec *ex)
     const Cell *lc_entry = NULL;
     double facc = 0;   /* the float register (passes.c): never live across a branch or call */
 
+    /* The self-loop being run, for the shared call of its kernel. */
+    SelfLoop sl;
+
     /* The callee of the call being made, for the shared call paths. */
     lw_func *cfn;
     CompiledFunc *ccf;
@@ -465,31 +468,32 @@ op_PAIR_##P##__##Q: \
  * Self-loops (translate.h), ip at P, q_ at Q: the loop runs in its kernel
  * (self_loop.h), out of line, where the pointer, the counter and the loop's
  * invariants all get registers.  passes.c made sure that the pointer slot
- * ps_ is P's address, base and result, the counter slot cs_ Q's result and
- * source (the pointer itself for a compare-only latch), and that no other
- * slot the loop reads is either.  The kernel returns the registers, which
- * go back to their slots, so the state is the pair's at the same point: on
- * a trap the store of that iteration has not happened; out of fuel, ip is
- * at P, the loop header.
+ * is P's address, base and result, the counter slot Q's result and source
+ * (the pointer itself for a compare-only latch), and that no other slot
+ * the loop reads is either.  The kernel returns the two, which go back to
+ * their slots, so the state is the pair's at the same point: on a trap the
+ * store of that iteration has not happened; out of fuel, ip is at P, the
+ * loop header.
  */
 #define SELF_IS_SLOT 1
 #define SELF_IS_IMM 0
-#define SELF_RUN(P, VT, SK, Q, T, cslot, add, rhs, paid, qlen, fall) \
+#define SELF_RUN(P, VT, SK, Q, T, cslot, add_, rhs_, paid_, qlen, fall_) \
 op_SELF_##P##__##Q: { \
     const Cell *q_ = ip + PAIR_LEN_##P; \
-    const uint32_t ps_ = PA(1), cs_ = (cslot); \
-    SelfOut o_ = self_##P##__##Q(mem, msize, (uint32_t)fp[ps_], (T)fp[cs_], (VT)fp[PB(3)], \
-                                 (uint32_t)(SELF_IS_##SK ? fp[PA(2)] : IMM(2)), (add), (rhs), \
-                                 IMM(4), fuel, (paid)); \
-    fp[cs_] = o_.c; \
-    fp[ps_] = o_.p; \
-    fuel = o_.fuel; \
-    if (o_.why == SELF_OOB) \
-        goto oob; \
-    OUT_OF_FUEL_IF(o_.why == SELF_FUEL); \
-    CHARGE_FUEL(fall); \
-    ip = q_ + (qlen); \
-    NEXT(); \
+    sl.ps = PA(1); \
+    sl.cs = (cslot); \
+    sl.p = (uint32_t)fp[sl.ps]; \
+    sl.c = (T)fp[sl.cs]; \
+    sl.v = (VT)fp[PB(3)]; \
+    sl.stride = (uint32_t)(SELF_IS_##SK ? fp[PA(2)] : IMM(2)); \
+    sl.off = IMM(4); \
+    sl.add = (add_); \
+    sl.rhs = (rhs_); \
+    sl.paid = (paid_); \
+    sl.fall = (fall_); \
+    sl.next = q_ + (qlen); \
+    sl.run = self_##P##__##Q; \
+    goto self_loop; \
 }
 /* Q = [x|src][y|b][imm][n|f][target]: x = src + y (or imm); compare x with b or imm. */
 #define SELF_LOOP_ADD(P, VT, SK, Q, T, CT, op, AK, RK) \
@@ -498,12 +502,27 @@ op_SELF_##P##__##Q: { \
              SELF_IS_##RK ? (T)fp[q_[2].s.b] : (T)q_[3].u64, q_[4].s.a, 6, q_[4].s.b)
 /* Q = [a|b][n|f][target], a the pointer: compare it with b. */
 #define SELF_LOOP_NONE(P, VT, SK, Q, T, CT, op, AK, RK) \
-    SELF_RUN(P, VT, SK, Q, T, ps_, 0, (T)fp[q_[1].s.b], q_[2].s.a, 4, q_[2].s.b)
+    SELF_RUN(P, VT, SK, Q, T, sl.ps, 0, (T)fp[q_[1].s.b], q_[2].s.a, 4, q_[2].s.b)
 #define SELF_LOOP_SLOT SELF_LOOP_ADD
 #define SELF_LOOP_IMM SELF_LOOP_ADD
 #define X(P, VT, SK, Q, T, CT, op, AK, RK) SELF_LOOP_##AK(P, VT, SK, Q, T, CT, op, AK, RK)
     LW_SELF_OPS(X)
 #undef X
+self_loop: {
+    sl.mem = mem;
+    sl.msize = msize;
+    sl.fuel = fuel;
+    int why = SELF_CALL(sl.run, &sl);
+    fp[sl.cs] = sl.c;
+    fp[sl.ps] = sl.p;
+    fuel = sl.fuel;
+    if (why == SELF_OOB)
+        goto oob;
+    OUT_OF_FUEL_IF(why == SELF_FUEL);
+    CHARGE_FUEL(sl.fall);
+    ip = sl.next;
+    NEXT();
+}
 
     /* ---- calls and returns ---- */
 op_CALL_LOCAL: {

@@ -17,64 +17,120 @@
 #include "interp/translate.h"
 
 enum { SELF_DONE, SELF_OOB, SELF_FUEL };
-typedef struct {
-    uint64_t c;       /* the counter, then the pointer: their slots' new values */
-    uint32_t p;
-    int why;          /* SELF_DONE: the latch fell through; SELF_OOB: the next store traps */
-    int64_t fuel;
-} SelfOut;
 
-/* How many taken back-edges, charged `paid` each, leave `fuel` above zero. */
-static inline uint64_t self_room(int64_t fuel, uint32_t paid)
-{
-#ifdef LW_NO_FUEL
-    (void)fuel, (void)paid;
-    return UINT64_MAX;
+/*
+ * A self-loop's state, in and out.  The interpreter fills it and calls the
+ * kernel from one shared place (a call in each of the many handlers made
+ * GCC allocate the whole interpreter worse: nbody ran 36% slower).
+ */
+/*
+ * A kernel saves every register it uses, and on x86-64 the interpreter
+ * calls it by an asm that says so (SELF_CALL), so the one call site costs
+ * the interpreter nothing around it.  An ordinary call there made GCC move
+ * one of the interpreter's hot values (the frame pointer `fr`) from a
+ * register to the stack, and fib ran 6% slower.  The attribute on the
+ * function type alone did not stop that.  The kernels use only general
+ * registers, as the attribute requires.
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define SELF_KERNEL_DEF __attribute__((no_caller_saved_registers, target("general-regs-only")))
+/*
+ * interp_run makes calls, so it keeps nothing in the red zone the call's
+ * return address lands in.  The attribute does not save the vector
+ * registers, and the asm does not list them as clobbered (listing them
+ * made GCC keep nbody's floats worse: 36% slower): a kernel never uses
+ * them, being general-registers-only, and calls nothing (its stores are
+ * inline; a sanitizer's report on a bug is the only call, and it aborts).
+ */
+#define SELF_CALL(fn, s) ({ \
+        SelfLoop *a_ = (s); \
+        int r_; \
+        __asm__ volatile ("call *%[f]" : "=a"(r_), "+D"(a_) : [f] "r"(fn) \
+                          : "memory", "cc"); \
+        r_; \
+    })
 #else
-    if (fuel <= 0)
-        return 0;
-    return paid ? (uint64_t)(fuel - 1) / paid : UINT64_MAX;
+#define SELF_KERNEL_DEF
+#define SELF_CALL(fn, s) ((fn)(s))
 #endif
-}
 
-/* `taken` back-edges were charged: the fuel they leave. */
-static inline int64_t self_charge(int64_t fuel, uint64_t taken, uint32_t paid)
-{
+typedef struct SelfLoop SelfLoop;
+struct SelfLoop {
+    int (*run)(SelfLoop *s);  /* the kernel */
+    uint8_t *mem;
+    uint64_t msize, off;
+    uint64_t v, add, rhs;     /* the value stored, the counter's step and bound */
+    uint64_t c;               /* in and out: the counter */
+    uint32_t p;               /* in and out: the pointer */
+    uint32_t stride, paid;
+    int64_t fuel;             /* in and out */
+    /* the interpreter's, not the kernel's: the slots, the fall-through */
+    uint32_t ps, cs, fall;
+    const Cell *next;
+};
+
+/*
+ * How many taken back-edges, charged `paid` each, leave `fuel` above zero;
+ * and the fuel that `taken` of them leave.  (Macros: a kernel's target
+ * options differ from the default, so GCC would not inline functions.)
+ */
 #ifdef LW_NO_FUEL
-    (void)taken, (void)paid;
-    return fuel;
+#define SELF_ROOM(fuel, paid) ((void)(paid), UINT64_MAX)
+#define SELF_CHARGE(fuel, taken, paid) ((void)(taken), (void)(paid), (fuel))
 #else
-    return fuel - (int64_t)(taken * paid);
+#define SELF_ROOM(fuel, paid) \
+    ((fuel) <= 0 ? 0 : (paid) ? (uint64_t)((fuel) - 1) / (paid) : UINT64_MAX)
+#define SELF_CHARGE(fuel, taken, paid) ((fuel) - (int64_t)((taken) * (paid)))
 #endif
-}
 
 /*
  * Store v at p + off, p += stride, then STEP (the counter c moves), and go
- * round while c op rhs.  The bounds test compares p alone with a limit
- * worked out once.
+ * round while c op rhs; returns why it stopped.  The bounds test compares
+ * p alone with a limit worked out once.
  */
 #define SELF_KERNEL(P, Q, VT, T, CT, op, STEP) \
-static __attribute__((noinline)) SelfOut self_##P##__##Q( \
-    uint8_t *mem, uint64_t msize, uint32_t p, T c, VT v, uint32_t stride, T add, T rhs, \
-    uint64_t off, int64_t fuel, uint32_t paid) \
+static SELF_KERNEL_DEF int self_##P##__##Q(SelfLoop *s) \
 { \
+    uint32_t p = s->p, stride = s->stride, paid = s->paid; \
+    T c = (T)s->c; \
+    const T add = (T)s->add, rhs = (T)s->rhs; \
+    const VT v = (VT)s->v; \
+    const int64_t fuel = s->fuel; \
+    uint64_t room = SELF_ROOM(fuel, paid), left = room, taken; \
     (void)add; \
-    uint64_t room = self_room(fuel, paid), left = room; \
-    if (off + sizeof(VT) > msize) \
-        return (SelfOut){ c, p, SELF_OOB, fuel }; \
-    const uint64_t lim = msize - off - sizeof(VT); \
-    uint8_t *base = mem + off; \
+    int why; \
+    if (s->off + sizeof(VT) > s->msize) { \
+        taken = 0; \
+        why = SELF_OOB; \
+        goto out; \
+    } \
+    const uint64_t lim = s->msize - s->off - sizeof(VT); \
+    uint8_t *base = s->mem + s->off; \
     for (;;) { \
-        if (__builtin_expect(p > lim, 0)) \
-            return (SelfOut){ c, p, SELF_OOB, self_charge(fuel, room - left, paid) }; \
+        if (__builtin_expect(p > lim, 0)) { \
+            taken = room - left; \
+            why = SELF_OOB; \
+            break; \
+        } \
         memcpy(base + p, &v, sizeof v); \
         p += stride; \
         STEP; \
-        if (!((CT)c op (CT)rhs)) \
-            return (SelfOut){ c, p, SELF_DONE, self_charge(fuel, room - left, paid) }; \
-        if (__builtin_expect(__builtin_sub_overflow(left, 1, &left), 0))   /* left was 0 */ \
-            return (SelfOut){ c, p, SELF_FUEL, self_charge(fuel, room + 1, paid) }; \
+        if (!((CT)c op (CT)rhs)) { \
+            taken = room - left; \
+            why = SELF_DONE; \
+            break; \
+        } \
+        if (__builtin_expect(__builtin_sub_overflow(left, 1, &left), 0)) {   /* left was 0 */ \
+            taken = room + 1; \
+            why = SELF_FUEL; \
+            break; \
+        } \
     } \
+out: \
+    s->p = p; \
+    s->c = c; \
+    s->fuel = SELF_CHARGE(fuel, taken, paid); \
+    return why; \
 }
 #define SELF_KERNEL_SLOT(P, VT, SK, Q, T, CT, op) SELF_KERNEL(P, Q, VT, T, CT, op, c = (T)(c + add))
 #define SELF_KERNEL_IMM SELF_KERNEL_SLOT
