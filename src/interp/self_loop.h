@@ -19,11 +19,6 @@
 enum { SELF_DONE, SELF_OOB, SELF_FUEL };
 
 /*
- * A self-loop's state, in and out.  The interpreter fills it and calls the
- * kernel from one shared place (a call in each of the many handlers made
- * GCC allocate the whole interpreter worse: nbody ran 36% slower).
- */
-/*
  * A kernel saves every register it uses, and on x86-64 the interpreter
  * calls it by an asm that says so (SELF_CALL), so the one call site costs
  * the interpreter nothing around it.  An ordinary call there made GCC move
@@ -54,6 +49,11 @@ enum { SELF_DONE, SELF_OOB, SELF_FUEL };
 #define SELF_CALL(fn, s) ((fn)(s))
 #endif
 
+/*
+ * A self-loop's state, in and out.  The interpreter fills it and calls the
+ * kernel from one shared place (a call in each of the many handlers made
+ * GCC allocate the whole interpreter worse: nbody ran 36% slower).
+ */
 typedef struct SelfLoop SelfLoop;
 struct SelfLoop {
     int (*run)(SelfLoop *s);  /* the kernel */
