@@ -1278,6 +1278,61 @@ START_TEST(self_loops)
 }
 END_TEST
 
+/*
+ * The strided fill against a model in C, over random starts, strides and
+ * steps (some wrapping the pointer past 4 GiB, some running off the end of
+ * memory) and random fuel slices.
+ */
+START_TEST(self_loop_model)
+{
+    lw_instance *inst = load(self_wat);
+    static uint8_t model[65536];
+    uint64_t rng = 0x9e3779b97f4a7c15u;
+    for (int round = 0; round < 60; round++) {
+        rng = rng * 6364136223846793005u + 1442695040888963407u;
+        uint32_t p0 = (uint32_t)(rng >> 33) % 70000;
+        uint32_t stride = (uint32_t)(rng >> 20) % 97 + 1;
+        if (round % 7 == 0)
+            stride = (uint32_t)-stride;   /* backwards: wraps below 0 */
+        uint64_t step = (rng >> 12) % 40 + 1;
+        int64_t slice = (int64_t)((rng >> 5) % 4 == 0 ? 0 : (rng >> 40) % 50 + 1);
+        lw_exec_set_fuel_slice(ex, slice);
+        (void)call_resumed(inst, "clear", NULL, 0);
+
+        memset(model, 0, sizeof model);
+        uint32_t p = p0;
+        uint64_t j = 0;
+        bool trap = false;
+        do {
+            if (p >= sizeof model) {
+                trap = true;
+                break;
+            }
+            model[p] = 7;
+            p += stride;
+            j += step;
+        } while (j < 1000);
+
+        lw_value args[4] = { i32(p0), i32(stride), i64(0), i64(step) };
+        lw_status st = lw_exec_call(ex, export_func(inst, "strided"), args, 4);
+        while (st == LW_YIELD)
+            st = lw_exec_resume(ex);
+        if (trap) {
+            ck_assert_int_eq(st, LW_TRAP);
+            ck_assert_str_eq(lw_exec_trap_message(ex), "out of bounds memory access");
+        } else {
+            ck_assert_int_eq(st, LW_OK);
+            lw_value r;
+            lw_exec_results(ex, &r, 1);
+            ck_assert_uint_eq(r.of.i64, j + p);
+        }
+        lw_exec_set_fuel_slice(ex, 0);
+        for (uint32_t a = 0; a < sizeof model; a += 1 + a % 13)
+            ck_assert_msg(call_i32(inst, "peek8", 1, a) == model[a], "round %d: byte %u", round, a);
+    }
+}
+END_TEST
+
 START_TEST(disasm_smoke)
 {
     lw_instance *inst = load(
@@ -1326,6 +1381,7 @@ int main(void)
     tcase_add_test(tc, axpy_to_mem);
     tcase_add_test(tc, pairs);
     tcase_add_test(tc, self_loops);
+    tcase_add_test(tc, self_loop_model);
     tcase_add_test(tc, predicted_jumps);
     tcase_add_test(tc, threads_share_code);
     suite_add_tcase(s, tc);
