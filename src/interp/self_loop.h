@@ -27,7 +27,8 @@ enum { SELF_DONE, SELF_OOB, SELF_FUEL };
  * function type alone did not stop that.  The kernels use only general
  * registers, as the attribute requires.
  */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 #define SELF_KERNEL_DEF __attribute__((no_caller_saved_registers, target("general-regs-only")))
 /*
  * interp_run makes calls, so it keeps nothing in the red zone the call's
@@ -35,7 +36,8 @@ enum { SELF_DONE, SELF_OOB, SELF_FUEL };
  * registers, and the asm does not list them as clobbered (listing them
  * made GCC keep nbody's floats worse: 36% slower): a kernel never uses
  * them, being general-registers-only, and calls nothing (its stores are
- * inline; a sanitizer's report on a bug is the only call, and it aborts).
+ * inline).  Under ASan and TSan, whose instrumentation calls into their
+ * runtimes, the kernels are ordinary functions called the ordinary way.
  */
 #define SELF_CALL(fn, s) ({ \
         SelfLoop *a_ = (s); \
