@@ -35,13 +35,7 @@ bool fuse_muladd(T *t, int op)
     pop(t);
     uint32_t ia = t->h - 1;
     Ent ea = pop(t);
-    uint32_t as = operand(t, ea, ia);
-    uint32_t d = home(t, t->h);
-    size_t at = emit_h(t, h);
-    emit_pair(t, d, as);
-    emit_pair(t, x, y);
-    push_temp(t);
-    set_last(t, at, h);
+    emit_to_top(t, h, operand(t, ea, ia), x, y);
     return true;
 }
 

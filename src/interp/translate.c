@@ -838,12 +838,7 @@ static void op_binary(T *t, int op)
 static void op_ternary(T *t, int h)
 {
     uint32_t c = pop_slot(t), b = pop_slot(t), a = pop_slot(t);
-    uint32_t d = home(t, t->h);
-    size_t at = emit_h(t, h);
-    emit_pair(t, d, a);
-    emit_pair(t, b, c);
-    push_temp(t);
-    set_last(t, at, h);
+    emit_to_top(t, h, a, b, c);
 }
 
 /* 16 bytes of the body as two little-endian words. */

@@ -213,6 +213,17 @@ static inline bool last_makes_top(T *t)
            t->stk[t->h - 1].kind == E_TEMP && t->code[t->last + 1].s.a == home(t, t->h - 1);
 }
 
+/* Emit [h][dst|a][b|c] whose result, in the next home slot, is the new top entry. */
+static inline void emit_to_top(T *t, int h, uint32_t a, uint32_t b, uint32_t c)
+{
+    uint32_t d = home(t, t->h);
+    size_t at = emit_h(t, h);
+    emit_pair(t, d, a);
+    emit_pair(t, b, c);
+    push_temp(t);
+    set_last(t, at, h);
+}
+
 /* ---- fusions (fuse.c): each returns false, emitting nothing, when its pattern is not there ---- */
 
 bool fuse_muladd(T *t, int op);
