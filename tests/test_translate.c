@@ -73,6 +73,8 @@ static uint32_t call_i32(lw_instance *inst, const char *name, int nargs, ...)
     return r.of.i32;
 }
 
+static char *disasm_export(lw_instance *inst, const char *name);
+
 static const char *call_trap(lw_instance *inst, const char *name, int nargs, ...)
 {
     lw_value args[8];
@@ -503,7 +505,7 @@ START_TEST(load_compare_branch)
 {
     lw_instance *inst = load(
         "(module (memory 1) (data (i32.const 8) \"\\00\\03\\00\\09\\00\\00\\00\\80\")"
-        " (func (export \"first_nonzero\") (param i32) (result i32)"   /* index of the first non-zero byte from p */
+        " (func $first_nonzero (export \"first_nonzero\") (param i32) (result i32)"   /* index of the first non-zero byte from p */
         "   (block (loop"
         "     (br_if 1 (i32.load8_u (local.get 0)))"
         "     (local.set 0 (i32.add (local.get 0) (i32.const 1)))"
@@ -514,10 +516,26 @@ START_TEST(load_compare_branch)
         "     (then (local.set 2 (i32.const 1))))"
         "   (if (i32.gt_s (local.get 1) (i32.load offset=4 (local.get 0)))"
         "     (then (local.set 2 (i32.add (local.get 2) (i32.const 1)))))"
+        "   (local.get 2))"
+        /* the loaded byte kept in a local and read after the branch */
+        " (func $kept (export \"kept\") (param i32 i32) (result i32) (local i32)"
+        "   (local.set 2 (i32.load8_u (local.get 0)))"
+        "   (block (br_if 0 (i32.lt_u (local.get 2) (local.get 1)))"
+        "     (local.set 2 (i32.add (local.get 2) (i32.const 100))))"
         "   (local.get 2)))");
+    ck_assert_uint_eq(call_i32(inst, "kept", 2, 9, 5), 3);
+    ck_assert_uint_eq(call_i32(inst, "kept", 2, 11, 5), 109);
     ck_assert_uint_eq(call_i32(inst, "first_nonzero", 1, 0), 9);
     ck_assert_uint_eq(call_i32(inst, "first_nonzero", 1, 10), 11);
     ck_assert_str_eq(call_trap(inst, "first_nonzero", 1, 65530), "out of bounds memory access");
+    /* a byte only compared goes to no slot: one store fewer */
+    char *d = disasm_export(inst, "first_nonzero");
+    ck_assert_msg(strstr(d, "JMP_LD8U_AI_NE   4294967295,"), "%s", d);
+    free(d);
+    d = disasm_export(inst, "kept");   /* and a local still gets its byte */
+    ck_assert_msg(strstr(d, "JMP_LD8U_AI_LT_U 2,"), "%s", d);
+    free(d);
+
     /* words at 8: 0x09000300, at 12: 0x80000000 (negative) */
     ck_assert_uint_eq(call_i32(inst, "count_lt", 2, 8, 0x09000301), 2);
     ck_assert_uint_eq(call_i32(inst, "count_lt", 2, 8, 0), 1);

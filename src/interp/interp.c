@@ -363,7 +363,8 @@ op_JMP_I64_##id##_IMM: \
     LW_CMP_OPS(JMP_CMP)
 #undef JMP_CMP
 
-/* Load-compare-branch: [a|x][y|offset][b|n][target][f|-]; y an immediate or a slot. */
+/* Load-compare-branch: [a|x][y|offset][b|n][target][f|-]; y an immediate or a
+   slot; a is LW_NO_SLOT where nothing reads the value loaded (translate.c). */
 #define JMP_LOAD_ONE(name, T, t32, op, y) \
 op_##name: { \
     uint64_t ea = (uint64_t)(uint32_t)((uint32_t)fp[PB(1)] + (uint32_t)(y)) + PB(2); \
@@ -371,7 +372,8 @@ op_##name: { \
         goto oob; \
     T v; \
     memcpy(&v, mem + ea, sizeof v); \
-    fp[PA(1)] = v; \
+    if (PA(1) != LW_NO_SLOT) \
+        fp[PA(1)] = v; \
     if ((t32)(uint32_t)v op (t32)fp[PA(3)]) \
         TAKE_PAID(ip[4].t, PB(3)); \
     CHARGE_FUEL(PA(5)); \

@@ -367,6 +367,9 @@ enum {
     H__COUNT
 };
 
+/* An operand cell that names no slot: a result nobody reads (load-compare-branch). */
+#define LW_NO_SLOT UINT32_MAX
+
 /* A call zeroes this many slots after the params unconditionally (cheaper than a loop). */
 #define ZERO_AHEAD 4
 
