@@ -392,7 +392,7 @@ START_TEST(load_operand_fusion)
         "(module (memory 1) (data (i32.const 16) \"\\05\\01\\00\\00\\ff\")"
         " (func (export \"sub\") (param i32 i32) (result i32)"   /* x - mem[p + 4 + 12] */
         "   (i32.sub (local.get 0) (i32.load offset=12 (i32.add (local.get 1) (i32.const 4)))))"
-        " (func (export \"xor8\") (param i32 i32) (result i32)"
+        " (func $xor8 (export \"xor8\") (param i32 i32) (result i32)"
         "   (i32.xor (local.get 0) (i32.load8_u offset=4 (local.get 1))))"
         " (func (export \"acc\") (param i32) (result i32)"      /* mem[p] += 3, read back */
         "   (i32.store (local.get 0) (i32.add (i32.const 3) (i32.load (local.get 0))))"
@@ -408,6 +408,9 @@ START_TEST(load_operand_fusion)
     ck_assert_str_eq(call_trap(inst, "sub", 2, 7, 65536 - 18), "out of bounds memory access");
     ck_assert_uint_eq(call_i32(inst, "xor8", 2, 0x0F, 16), 0xF0);
     ck_assert_str_eq(call_trap(inst, "xor8", 2, 0, 65532), "out of bounds memory access");
+    char *d = disasm_export(inst, "xor8");   /* the byte is a temp: it goes to no slot */
+    ck_assert_msg(strstr(d, "I32_XOR_M_I32_LOAD8_U") && strstr(d, ",4294967295"), "%s", d);
+    free(d);
     ck_assert_uint_eq(call_i32(inst, "acc", 1, 16), 0x108);
     ck_assert_uint_eq(call_i32(inst, "acc", 1, 16), 0x10B);
     ck_assert_uint_eq(call_i32(inst, "fsub", 1, 0), 7);

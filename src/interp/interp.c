@@ -436,7 +436,8 @@ op_##name: { \
         if (UNLIKELY(ea_ + 1 > msize)) \
             goto oob; \
         uint8_t m_ = mem[ea_]; \
-        fp[PB(3)] = m_; \
+        if (PB(3) != LW_NO_SLOT) \
+            fp[PB(3)] = m_; \
         fp[PA(1)] = (uint32_t)((uint32_t)fp[PB(1)] op m_); \
     } while (0)
 #define PAIR_XORLD8 PAIR_LD8(^)
@@ -1030,7 +1031,8 @@ op_MEMORY_FILL: {
     /* ---- numeric ---- */
 #include "interp/ops_num.h"
 
-/* A binary operation on fp[a] and a value loaded as by the fused load (kept in fp[ld]). */
+/* A binary operation on fp[a] and a value loaded as by the fused load (kept in fp[ld],
+   unless ld is LW_NO_SLOT). */
 #define MEMOP(op, load, LT, T, get, put, expr) \
 op_##op##_M_##load: { \
     uint64_t ea = (uint64_t)(uint32_t)((uint32_t)fp[PA(2)] + PB(2)) + PA(3); \
@@ -1039,7 +1041,8 @@ op_##op##_M_##load: { \
     LT m; \
     memcpy(&m, mem + ea, sizeof m); \
     T x = get(fp[PB(1)]), y = get((uint64_t)m); \
-    fp[PB(3)] = m; \
+    if (PB(3) != LW_NO_SLOT) \
+        fp[PB(3)] = m; \
     fp[PA(1)] = put(expr); \
     ip += 4; \
     NEXT(); \

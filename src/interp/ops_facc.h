@@ -107,7 +107,8 @@ op_##name: { \
     uint64_t m; \
     memcpy(&m, mem + ea, sizeof m); \
     double x = (A), y = f64_of(m); \
-    fp[PB(3)] = m; \
+    if (PB(3) != LW_NO_SLOT) \
+        fp[PB(3)] = m; \
     PUT(x op y); \
     ip += 4; \
     NEXT(); \

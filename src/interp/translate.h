@@ -67,7 +67,7 @@ typedef union Cell {
 /*
  * Binary operations whose right operand comes straight from a load, fused
  * into one instruction: [dst|a][x|c][off|ld], fp[ld] = the loaded value
- * (a temp, or the local a local.tee put it in), then
+ * (the local a local.tee put it in; LW_NO_SLOT, no store, for a temp), then
  * dst = fp[a] op mem[(uint32_t)(fp[x] + c) + off]  (c is 0 for a plain load).
  * X(op, load, type read, op's type, get, put, expr of x and y): the last
  * four as in ops_num.h.  Handler H_<op>_M_<load>.  The pairs are the
@@ -367,7 +367,8 @@ enum {
     H__COUNT
 };
 
-/* An operand cell that names no slot: a result nobody reads (load-compare-branch). */
+/* An operand cell that names no slot: a loaded value nobody reads (load-compare-branch,
+   load-and-operate, and their pairs), which the handler then does not store. */
 #define LW_NO_SLOT UINT32_MAX
 
 /* A call zeroes this many slots after the params unconditionally (cheaper than a loop). */
