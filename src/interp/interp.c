@@ -478,8 +478,6 @@ op_PAIR_##P##__##Q: \
  * store of that iteration has not happened; out of fuel, ip is at P, the
  * loop header.
  */
-#define SELF_IS_SLOT 1
-#define SELF_IS_IMM 0
 #define SELF_RUN(P, VT, SK, Q, T, cslot, add_, rhs_, paid_, qlen, fall_) \
 op_SELF_##P##__##Q: { \
     const Cell *q_ = ip + PAIR_LEN_##P; \
@@ -488,7 +486,7 @@ op_SELF_##P##__##Q: { \
     sl.p = (uint32_t)fp[sl.ps]; \
     sl.c = (T)fp[sl.cs]; \
     sl.v = (VT)fp[PB(3)]; \
-    sl.stride = (uint32_t)(SELF_IS_##SK ? fp[PA(2)] : IMM(2)); \
+    sl.stride = (uint32_t)(LW_SELF_IS_##SK ? fp[PA(2)] : IMM(2)); \
     sl.off = IMM(4); \
     sl.add = (add_); \
     sl.rhs = (rhs_); \
@@ -501,8 +499,8 @@ op_SELF_##P##__##Q: { \
 /* Q = [x|src][y|b][imm][n|f][target]: x = src + y (or imm); compare x with b or imm. */
 #define SELF_LOOP_ADD(P, VT, SK, Q, T, CT, op, AK, RK) \
     SELF_RUN(P, VT, SK, Q, T, q_[1].s.a, \
-             SELF_IS_##AK ? (T)fp[q_[2].s.a] : (T)(int64_t)(int32_t)q_[2].s.a, \
-             SELF_IS_##RK ? (T)fp[q_[2].s.b] : (T)q_[3].u64, q_[4].s.a, 6, q_[4].s.b)
+             LW_SELF_IS_##AK ? (T)fp[q_[2].s.a] : (T)(int64_t)(int32_t)q_[2].s.a, \
+             LW_SELF_IS_##RK ? (T)fp[q_[2].s.b] : (T)q_[3].u64, q_[4].s.a, 6, q_[4].s.b)
 /* Q = [a|b][n|f][target], a the pointer: compare it with b. */
 #define SELF_LOOP_NONE(P, VT, SK, Q, T, CT, op, AK, RK) \
     SELF_RUN(P, VT, SK, Q, T, sl.ps, 0, (T)fp[q_[1].s.b], q_[2].s.a, 4, q_[2].s.b)

@@ -217,12 +217,6 @@ static uint16_t pair_of[F__COUNT][H__COUNT];
 /* Per fill pair: its self-loop form, and which of its operands are slots. */
 static uint16_t self_of[H__COUNT];
 static struct { bool stride, addend, rhs, cmp; } self_ops[H__COUNT];
-#define SELF_IS_SLOT true
-#define SELF_IS_IMM false
-#define SELF_IS_NONE false
-#define SELF_CMP_SLOT false  /* the latch adds a slot, an immediate, or only compares */
-#define SELF_CMP_IMM false
-#define SELF_CMP_NONE true
 
 static void init_pairs(void)
 {
@@ -234,10 +228,10 @@ static void init_pairs(void)
     LW_PAIR_OPS(X)
 #undef X
 #define X(P, VT, SK, Q, T, CT, op, AK, RK) self_of[H_PAIR_##P##__##Q] = H_SELF_##P##__##Q; \
-    self_ops[H_PAIR_##P##__##Q].stride = SELF_IS_##SK; \
-    self_ops[H_PAIR_##P##__##Q].addend = SELF_IS_##AK; \
-    self_ops[H_PAIR_##P##__##Q].rhs = SELF_IS_##RK; \
-    self_ops[H_PAIR_##P##__##Q].cmp = SELF_CMP_##AK;
+    self_ops[H_PAIR_##P##__##Q].stride = LW_SELF_IS_##SK; \
+    self_ops[H_PAIR_##P##__##Q].addend = LW_SELF_IS_##AK; \
+    self_ops[H_PAIR_##P##__##Q].rhs = LW_SELF_IS_##RK; \
+    self_ops[H_PAIR_##P##__##Q].cmp = LW_SELF_CMP_##AK;
     LW_SELF_OPS(X)
 #undef X
 }

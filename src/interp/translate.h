@@ -306,6 +306,13 @@ typedef union Cell {
     LW_SELF_LATCHES(X, ST8_ADD, uint8_t, SLOT) LW_SELF_LATCHES(X, ST8_ADDI, uint8_t, IMM) \
     LW_SELF_LATCHES(X, ST32_ADD, uint32_t, SLOT) LW_SELF_LATCHES(X, ST32_ADDI, uint32_t, IMM) \
     LW_SELF_LATCHES(X, ST64_ADD, uint64_t, SLOT) LW_SELF_LATCHES(X, ST64_ADDI, uint64_t, IMM)
+/* Those kinds as numbers: whether the operand is a slot, and whether the latch only compares. */
+#define LW_SELF_IS_SLOT 1
+#define LW_SELF_IS_IMM 0
+#define LW_SELF_IS_NONE 0
+#define LW_SELF_CMP_SLOT 0
+#define LW_SELF_CMP_IMM 0
+#define LW_SELF_CMP_NONE 1
 
 enum {
 #define OP(id, text, prefix, code, imm, sig) H_##id,
