@@ -1185,6 +1185,69 @@ START_TEST(pairs)
 }
 END_TEST
 
+/*
+ * Forwarding pairs (LW_FWD_OPS): a byte pair whose multiply reads its
+ * result gets it in a register.  Each form against a C model: xor and
+ * add, the loaded byte also kept in a local, a multiply that reads
+ * something else (the plain pair stays), a trap, and fuel slices.
+ */
+START_TEST(forwarding_pairs)
+{
+    lw_instance *inst = load(
+        "(module (memory 1) (data (i32.const 100) \"\\01\\fe\\37\\80\\00\\ff\\10\\22\")"
+        " (func $fnv (export \"fnv\") (param i32 i32) (result i32) (local i32)"
+        "   (local.set 2 (i32.const 2166136261))"
+        "   (loop $l"
+        "     (local.set 2 (i32.mul (i32.xor (local.get 2) (i32.load8_u (local.get 0))) (i32.const 16777619)))"
+        "     (br_if $l (i32.ne (local.tee 0 (i32.add (local.get 0) (i32.const 1))) (local.get 1))))"
+        "   (local.get 2))"
+        /* h = (h + byte) * 31, the byte also kept in a local: sum of bytes in the high half */
+        " (func $poly (export \"poly\") (param i32 i32) (result i32) (local i32 i32 i32)"
+        "   (loop $l"
+        "     (local.set 2 (i32.mul (i32.add (local.get 2) (local.tee 3 (i32.load8_u offset=1 (local.get 0))))"
+        "                           (i32.const 31)))"
+        "     (local.set 4 (i32.add (local.get 4) (local.get 3)))"
+        "     (br_if $l (i32.ne (local.tee 0 (i32.add (local.get 0) (i32.const 1))) (local.get 1))))"
+        "   (i32.add (local.get 2) (i32.shl (local.get 4) (i32.const 16))))"
+        /* the multiply reads another local: no forwarding */
+        " (func $other (export \"other\") (param i32) (result i32) (local i32 i32)"
+        "   (local.set 1 (i32.xor (local.get 0) (i32.load8_u (i32.const 101))))"
+        "   (local.set 2 (i32.mul (local.get 0) (i32.const 3)))"
+        "   (i32.sub (local.get 1) (local.get 2))))");
+    uint8_t bytes[] = { 0x01, 0xfe, 0x37, 0x80, 0x00, 0xff, 0x10, 0x22 };
+    uint32_t h = 2166136261u, p = 0, sum = 0;
+    for (int i = 0; i < 8; i++)
+        h = (h ^ bytes[i]) * 16777619u;
+    for (int i = 1; i < 8; i++) {
+        p = (p + bytes[i]) * 31u;
+        sum += bytes[i];
+    }
+    ck_assert_uint_eq(call_i32(inst, "fnv", 2, 100, 108), h);
+    ck_assert_uint_eq(call_i32(inst, "poly", 2, 100, 107), p + (sum << 16));
+    ck_assert_uint_eq(call_i32(inst, "other", 1, 7), (7u ^ 0xfe) - 21u);
+    ck_assert_str_eq(call_trap(inst, "fnv", 2, 65534, 2), "out of bounds memory access");
+    ck_assert_str_eq(call_trap(inst, "poly", 2, 65533, 2), "out of bounds memory access");
+    for (int64_t slice = 1; slice <= 5; slice += 2) {
+        lw_exec_set_fuel_slice(ex, slice);
+        lw_value args[2] = { i32(100), i32(108) };
+        ck_assert_uint_eq(call_resumed(inst, "fnv", args, 2).of.i32, h);
+        args[1] = i32(107);
+        ck_assert_uint_eq(call_resumed(inst, "poly", args, 2).of.i32, p + (sum << 16));
+    }
+    lw_exec_set_fuel_slice(ex, 0);
+
+    char *d = disasm_export(inst, "fnv");
+    ck_assert_msg(strstr(d, "XORLD8>") && strstr(d, "I32_MUL_IMM"), "%s", d);
+    free(d);
+    d = disasm_export(inst, "poly");
+    ck_assert_msg(strstr(d, "ADDLD8>"), "%s", d);
+    free(d);
+    d = disasm_export(inst, "other");
+    ck_assert_msg(strstr(d, "XORLD8+") && !strstr(d, "XORLD8>"), "%s", d);
+    free(d);
+}
+END_TEST
+
 /* Fill loops whose body is one store-and-bump pair: the self-loop handlers. */
 static const char *self_wat =
     "(module (memory 1)"
@@ -1401,6 +1464,7 @@ int main(void)
     tcase_add_test(tc, float_register);
     tcase_add_test(tc, axpy_to_mem);
     tcase_add_test(tc, pairs);
+    tcase_add_test(tc, forwarding_pairs);
     tcase_add_test(tc, self_loops);
     tcase_add_test(tc, self_loop_model);
     tcase_add_test(tc, predicted_jumps);

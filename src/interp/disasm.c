@@ -88,11 +88,14 @@ static int facc_base(int h)
     return -1;
 }
 
-/* A pair prints as its first instruction, marked "+" ("*" for a self-loop),
-   then the second as itself. */
+/* A pair prints as its first instruction, marked "+" ("*" for a self-loop,
+   ">" for a forwarding pair), then the second as itself. */
 static const struct { int h, first; const char *name; } pairs[] = {
 #define X(P, Q) { H_PAIR_##P##__##Q, -1, #P "+" },
     LW_PAIR_OPS(X)
+#undef X
+#define X(P, Q) { H_FWD_##P##__##Q, -1, #P ">" },
+    LW_FWD_OPS(X)
 #undef X
 #define X(P, VT, SK, Q, T, CT, op, AK, RK) { H_SELF_##P##__##Q, -1, #P "*" },
     LW_SELF_OPS(X)
@@ -109,6 +112,7 @@ static int pair_first(int h)
     static const char *const pnames[] = {   /* the first halves, in the order of pairs[] */
 #define X(P, Q) #P,
         LW_PAIR_OPS(X)
+        LW_FWD_OPS(X)
 #undef X
 #define X(P, VT, SK, Q, T, CT, op, AK, RK) #P,
         LW_SELF_OPS(X)

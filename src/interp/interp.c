@@ -252,6 +252,9 @@ lw_status interp_run(lw_exec *ex)
 #define X(P, Q) [H_PAIR_##P##__##Q] = &&op_PAIR_##P##__##Q,
         LW_PAIR_OPS(X)
 #undef X
+#define X(P, Q) [H_FWD_##P##__##Q] = &&op_FWD_##P##__##Q,
+        LW_FWD_OPS(X)
+#undef X
 #define X(P, VT, SK, Q, T, CT, op, AK, RK) [H_SELF_##P##__##Q] = &&op_SELF_##P##__##Q,
         LW_SELF_OPS(X)
 #undef X
@@ -466,6 +469,27 @@ op_PAIR_##P##__##Q: \
     goto op_##Q;
     LW_PAIR_OPS(X)
 #undef X
+
+/* Forwarding pairs (translate.h): the byte pair's result goes to the
+   multiply in a register; Q is [dst|src][imm] at ip[4..6], src the pair's
+   result. */
+#define FWD_LD8_MULI(P, op) \
+op_FWD_##P##__I32_MUL_IMM: { \
+    uint64_t ea_ = (uint64_t)(uint32_t)((uint32_t)fp[PA(2)] + PB(2)) + PA(3); \
+    if (UNLIKELY(ea_ + 1 > msize)) \
+        goto oob; \
+    uint8_t m_ = mem[ea_]; \
+    if (PB(3) != LW_NO_SLOT) \
+        fp[PB(3)] = m_; \
+    uint32_t v_ = (uint32_t)fp[PB(1)] op m_; \
+    fp[PA(1)] = v_; \
+    fp[PA(5)] = (uint32_t)(v_ * (uint32_t)IMM(6)); \
+    ip += 7; \
+    NEXT(); \
+}
+    FWD_LD8_MULI(XORLD8, ^)
+    FWD_LD8_MULI(ADDLD8, +)
+#undef FWD_LD8_MULI
 
 /*
  * Self-loops (translate.h), ip at P, q_ at Q: the loop runs in its kernel

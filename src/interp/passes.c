@@ -203,7 +203,8 @@ void facc_pass(Cell *code, const uint16_t *hid, const bool *target, size_t len, 
  * the first handler cell changes.  Greedy from the left; the second of a
  * pair does not start another.  A fill pair whose latch branches back to
  * its first half is the whole loop: it becomes the self-loop handler
- * (LW_SELF_OPS).
+ * (LW_SELF_OPS), and a pair with a forwarding form whose second half reads
+ * the first's result takes that form (LW_FWD_OPS).
  */
 enum {
 #define X(P, h, cells) F_##P,
@@ -216,6 +217,8 @@ static int8_t first_kind[H__COUNT];
 static uint16_t pair_of[F__COUNT][H__COUNT];
 /* Per fill pair: its self-loop form, and which of its operands are slots. */
 static uint16_t self_of[H__COUNT];
+/* Per pair: its forwarding form (LW_FWD_OPS), if it has one. */
+static uint16_t fwd_of[H__COUNT];
 static struct { bool stride, addend, rhs, cmp; } self_ops[H__COUNT];
 
 static void init_pairs(void)
@@ -226,6 +229,9 @@ static void init_pairs(void)
 #undef X
 #define X(P, Q) pair_of[F_##P][H_##Q] = H_PAIR_##P##__##Q;
     LW_PAIR_OPS(X)
+#undef X
+#define X(P, Q) fwd_of[H_PAIR_##P##__##Q] = H_FWD_##P##__##Q;
+    LW_FWD_OPS(X)
 #undef X
 #define X(P, VT, SK, Q, T, CT, op, AK, RK) self_of[H_PAIR_##P##__##Q] = H_SELF_##P##__##Q; \
     self_ops[H_PAIR_##P##__##Q].stride = LW_SELF_IS_##SK; \
@@ -288,6 +294,9 @@ void pair_pass(Cell *code, const uint16_t *hid, const bool *target, size_t len, 
             /* a latch that branches back to the pair's first half: a self-loop */
             if (self_of[f] && self_loop(code, prev, pc, f))
                 f = self_of[f];
+            /* Q reads P's result (both start [dst|src]): hand it over */
+            if (fwd_of[f] && code[pc + 1].s.b == code[prev + 1].s.a)
+                f = fwd_of[f];
             if (f) {
                 code[prev].h = hs[f];
                 prev = SIZE_MAX;

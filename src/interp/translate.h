@@ -269,6 +269,17 @@ typedef union Cell {
     LW_PAIR_FILL_LATCH(X, ST32_ADDI) LW_PAIR_FILL_LATCH(X, ST64_ADD) LW_PAIR_FILL_LATCH(X, ST64_ADDI)
 
 /*
+ * Forwarding pairs: a pair of LW_PAIR_OPS whose second half reads the
+ * first's result, in a chain where each step waits on the last (a hash's
+ * `h = (h ^ byte) * prime`).  The pair form stores that result to its
+ * slot and the second half loads it back: a store-to-load forwarding on
+ * the chain each step, some 5 cycles.  These handlers hand it over in a
+ * register (and still store it).  X(P, Q): passes.c uses H_FWD_P__Q in
+ * place of H_PAIR_P__Q when Q's source is P's result.
+ */
+#define LW_FWD_OPS(X) X(XORLD8, I32_MUL_IMM) X(ADDLD8, I32_MUL_IMM)
+
+/*
  * Self-loops: a loop whose whole body is one fill pair, a store that bumps
  * its pointer (P) and the latch (Q) that branches back to it, becomes one
  * handler that iterates inside itself (passes.c).  It keeps the pointer
@@ -367,6 +378,9 @@ enum {
 #undef X
 #define X(P, Q) H_PAIR_##P##__##Q,
     LW_PAIR_OPS(X)
+#undef X
+#define X(P, Q) H_FWD_##P##__##Q,
+    LW_FWD_OPS(X)
 #undef X
 #define X(P, VT, SK, Q, T, CT, op, AK, RK) H_SELF_##P##__##Q,
     LW_SELF_OPS(X)
