@@ -60,7 +60,8 @@ static const struct { int h; const char *name, *fmt; } extras[] = {
 #define X(id) { H_##id, #id, "pi" },
     LW_ADD_MEM_OPS(X)
 #undef X
-#define X(op, load, LT, T, get, put, expr) { H_##op##_M_##load, #op "_M_" #load, "ppp" },
+#define X(op, load, LT, T, get, put, expr) { H_##op##_M_##load, #op "_M_" #load, "ppp" }, \
+    { H_##op##_M_##load##_K, #op "_M_" #load "_K", "ppp" },
     LW_MEMOP_OPS(X)
 #undef X
 #define X(id, T) { H_##id##_ADD, #id "_THEN_ADD", "pppi" }, { H_##id##_ADDI, #id "_THEN_ADD_IMM", "pipi" },

@@ -78,9 +78,9 @@ bool fuse_mul3(T *t, int op)
 
 /*
  * `x; load p; op` where the load just made the top entry (or a local.tee
- * of it): one instruction that loads and operates (LW_MEMOP_OPS).  It
- * still writes the loaded value to a local the tee named; a temp is read
- * by nothing else, so it gets LW_NO_SLOT and no store (hash -5%).
+ * of it): one instruction that loads and operates (LW_MEMOP_OPS).  A
+ * temp is read by nothing else, so the loaded value goes nowhere; a
+ * local the tee named still gets it, from the _K form.
  */
 bool fuse_load_operand(T *t, int op)
 {
@@ -93,6 +93,7 @@ bool fuse_load_operand(T *t, int op)
     if (!last_makes_top(t) && !(top.kind == E_LOCAL && top.slot == li[1].s.a))
         return false;
     uint32_t ld = li[1].s.a;
+    bool keep = ld < t->tempbase;
     uint32_t x = li[1].s.b, c;
     uint64_t off;
     if (lh >= OP_I32_LOAD && lh <= OP_I64_LOAD32_U) {
@@ -107,7 +108,9 @@ bool fuse_load_operand(T *t, int op)
         return false;
     }
     int h = -1;
-#define X(o, l, LT, TT, get, put, expr) if (op == OP_##o && load == OP_##l) h = H_##o##_M_##l;
+#define X(o, l, LT, TT, get, put, expr) \
+    if (op == OP_##o && load == OP_##l) \
+        h = keep ? H_##o##_M_##l##_K : H_##o##_M_##l;
     LW_MEMOP_OPS(X)
 #undef X
     if (h < 0 || off > UINT32_MAX)
@@ -123,7 +126,7 @@ bool fuse_load_operand(T *t, int op)
     t->prev_h = pvh;
     emit_pair(t, home(t, t->h), as);
     emit_pair(t, x, c);
-    emit_pair(t, (uint32_t)off, ld >= t->tempbase ? LW_NO_SLOT : ld);   /* a temp: read by nothing else */
+    emit_pair(t, (uint32_t)off, keep ? ld : 0);
     push_temp(t);
     set_last(t, at, h);
     return true;
@@ -214,8 +217,8 @@ bool fuse_add_to_mem(T *t, int store, uint64_t off)
     size_t start;
     if (t->last_h == madd) {
         /* the add already took the load in (fuse_load_operand) */
-        if (li[2].s.a != addr || li[2].s.b != 0 || li[3].s.a != off || li[3].s.b < t->tempbase)
-            return false;   /* (a local that also takes the loaded value needs the separate load) */
+        if (li[2].s.a != addr || li[2].s.b != 0 || li[3].s.a != off)
+            return false;
         start = t->last;
     } else {
         if (t->last_h != add || t->prev == SIZE_MAX || t->prev_h != load)

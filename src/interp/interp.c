@@ -235,7 +235,8 @@ lw_status interp_run(lw_exec *ex)
         LW_MULADD_OPS(X)
         LW_ADD_MEM_OPS(X)
 #undef X
-#define X(op, load, LT, T, get, put, expr) [H_##op##_M_##load] = &&op_##op##_M_##load,
+#define X(op, load, LT, T, get, put, expr) [H_##op##_M_##load] = &&op_##op##_M_##load, \
+        [H_##op##_M_##load##_K] = &&op_##op##_M_##load##_K,
         LW_MEMOP_OPS(X)
 #undef X
 #define X(id, T) [H_##id##_ADD] = &&op_##id##_ADD, [H_##id##_ADDI] = &&op_##id##_ADDI,
@@ -439,8 +440,6 @@ op_##name: { \
         if (UNLIKELY(ea_ + 1 > msize)) \
             goto oob; \
         uint8_t m_ = mem[ea_]; \
-        if (PB(3) != LW_NO_SLOT) \
-            fp[PB(3)] = m_; \
         fp[PA(1)] = (uint32_t)((uint32_t)fp[PB(1)] op m_); \
     } while (0)
 #define PAIR_XORLD8 PAIR_LD8(^)
@@ -479,8 +478,6 @@ op_FWD_##P##__I32_MUL_IMM: { \
     if (UNLIKELY(ea_ + 1 > msize)) \
         goto oob; \
     uint8_t m_ = mem[ea_]; \
-    if (PB(3) != LW_NO_SLOT) \
-        fp[PB(3)] = m_; \
     uint32_t v_ = (uint32_t)fp[PB(1)] op m_; \
     fp[PA(1)] = v_; \
     fp[PA(5)] = (uint32_t)(v_ * (uint32_t)IMM(6)); \
@@ -1053,23 +1050,27 @@ op_MEMORY_FILL: {
     /* ---- numeric ---- */
 #include "interp/ops_num.h"
 
-/* A binary operation on fp[a] and a value loaded as by the fused load (kept in fp[ld],
-   unless ld is LW_NO_SLOT). */
-#define MEMOP(op, load, LT, T, get, put, expr) \
-op_##op##_M_##load: { \
+/* A binary operation on fp[a] and a value loaded as by the fused load; the
+   _K form also keeps that value in fp[ld]. */
+#define MEMOP_ONE(name, LT, T, get, put, expr, keep) \
+op_##name: { \
     uint64_t ea = (uint64_t)(uint32_t)((uint32_t)fp[PA(2)] + PB(2)) + PA(3); \
     if (UNLIKELY(ea + sizeof(LT) > msize)) \
         goto oob; \
     LT m; \
     memcpy(&m, mem + ea, sizeof m); \
     T x = get(fp[PB(1)]), y = get((uint64_t)m); \
-    if (PB(3) != LW_NO_SLOT) \
+    if (keep) \
         fp[PB(3)] = m; \
     fp[PA(1)] = put(expr); \
     ip += 4; \
     NEXT(); \
 }
+#define MEMOP(op, load, LT, T, get, put, expr) \
+    MEMOP_ONE(op##_M_##load, LT, T, get, put, expr, 0) \
+    MEMOP_ONE(op##_M_##load##_K, LT, T, get, put, expr, 1)
     LW_MEMOP_OPS(MEMOP)
+#undef MEMOP_ONE
 #undef MEMOP
 
 #include "interp/ops_facc.h"

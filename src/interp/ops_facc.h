@@ -98,7 +98,7 @@ op_##name: { \
     FACC_OP(F64_CONVERT_I64_U_R, (double)fp[PB(1)], 0, TO_REG, x, 2)
 #undef FACC_OP
 
-/* [dst|a][x|c][off|ld]: a op (value loaded from fp[x] + c + off, also kept in fp[ld]) */
+/* [dst|a][x|c][off|-]: a op (value loaded from fp[x] + c + off) */
 #define FACC_MEMOP(name, A, PUT, op) \
 op_##name: { \
     uint64_t ea = (uint64_t)(uint32_t)((uint32_t)fp[PA(2)] + PB(2)) + PA(3); \
@@ -107,8 +107,6 @@ op_##name: { \
     uint64_t m; \
     memcpy(&m, mem + ea, sizeof m); \
     double x = (A), y = f64_of(m); \
-    if (PB(3) != LW_NO_SLOT) \
-        fp[PB(3)] = m; \
     PUT(x op y); \
     ip += 4; \
     NEXT(); \

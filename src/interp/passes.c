@@ -42,7 +42,7 @@ enum {
     K_CONST,      /* [dst|-][imm] */
     K_CHARGE,     /* [n|-] */
     K_LOAD_AR,    /* [dst|x][y|off] */
-    K_MEMOP,      /* [dst|a][x|c][off|ld] */
+    K_MEMOP,      /* [dst|a][x|c][off|-] */
     K_MULADD,     /* [dst|a][x|y] and [dst|x][y|z] */
     K_RMW,        /* [addr|x][off] */
     K_RMW_MUL,    /* [addr|x][y|-][off] */
@@ -62,7 +62,7 @@ static const struct { uint8_t nr, r[4], nw, w[2]; } layout[] = {
     [K_CONST] = { 0, {0}, 1, {2} },
     [K_CHARGE] = { 0, {0}, 0, {0} },
     [K_LOAD_AR] = { 2, {3, 4}, 1, {2} },
-    [K_MEMOP] = { 2, {3, 4}, 2, {2, 7} },
+    [K_MEMOP] = { 2, {3, 4}, 1, {2} },
     [K_MULADD] = { 3, {3, 4, 5}, 1, {2} },
     [K_RMW] = { 2, {2, 3}, 0, {0} },
     [K_RMW_MUL] = { 3, {2, 3, 4}, 0, {0} },
