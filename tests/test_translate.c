@@ -1185,6 +1185,22 @@ START_TEST(pairs)
     d = disasm_export(inst, "fill");
     ck_assert_msg(strstr(d, "ST8_ADDI*"), "%s", d);   /* the whole loop: a self-loop */
     free(d);
+
+    /* A float-register load (facc_pass) after an add is no pair's second
+       half: the pair would run the load that writes its slot, and the
+       sqrt, which reads the register, would get a stale value (it did). */
+    inst = load(
+        "(module (memory 1) (data (i32.const 8) \"\\00\\00\\00\\00\\00\\00\\22\\40\")"   /* 9.0 */
+        " (func $root (export \"root\") (param i32) (result f64) (local i32)"
+        "   (f64.add (f64.const 1) (f64.sqrt (f64.load (local.tee 1 (i32.add (local.get 0) (i32.const 8))))))))");
+    lw_value at = i32(0);
+    double root;
+    lw_value rv = call_resumed(inst, "root", &at, 1);
+    memcpy(&root, &rv.of.f64, sizeof root);
+    ck_assert(root == 4.0);
+    d = disasm_export(inst, "root");
+    ck_assert_msg(strstr(d, "F64_LOAD_R") && !strstr(d, "A32I+"), "%s", d);
+    free(d);
 }
 END_TEST
 

@@ -289,6 +289,12 @@ void pair_pass(Cell *code, const uint16_t *hid, const bool *target, size_t len, 
         if (!hid[pc])
             continue;
         int h = hid[pc] - 1;
+        if (code[pc].h != hs[h]) {
+            /* facc_pass made it a float-register variant: the pairs know
+               only the base handlers, so it neither starts nor ends one */
+            prev = SIZE_MAX;
+            continue;
+        }
         if (prev != SIZE_MAX && !target[pc]) {
             uint16_t f = pair_of[first_kind[hid[prev] - 1]][h];
             /* a latch that branches back to the pair's first half: a self-loop */
