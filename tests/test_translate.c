@@ -402,7 +402,12 @@ START_TEST(load_operand_fusion)
         "   (i32.trunc_f64_s (f64.sub (f64.const 10) (f64.load (i32.add (local.get 0) (i32.const 64))))))"
         /* the loaded value also goes to a local (local.tee), read afterwards */
         " (func $tee (export \"tee\") (param i32 i32) (result i32) (local i32)"
-        "   (i32.add (i32.mul (local.get 1) (local.tee 2 (i32.load (local.get 0)))) (local.get 2))))");
+        "   (i32.add (i32.mul (local.get 1) (local.tee 2 (i32.load (local.get 0)))) (local.get 2)))"
+        /* the tee'd value on both sides: twice the loaded value, not the local's old one
+           (test_fusions found the fused form reading the old one) */
+        " (func (export \"twice\") (param i32) (result i32) (local i32)"
+        "   (local.set 1 (i32.const 1000))"
+        "   (i32.add (local.tee 1 (i32.load (local.get 0))) (local.get 1))))");
     ck_assert_uint_eq(call_i32(inst, "sub", 2, 1000, 0), 1000u - 0x105);
     ck_assert_uint_eq(call_i32(inst, "sub", 2, 7, 0xFFFFFFFC), 7);   /* the add wraps: reads 12 */
     ck_assert_str_eq(call_trap(inst, "sub", 2, 7, 65536 - 18), "out of bounds memory access");
@@ -414,6 +419,7 @@ START_TEST(load_operand_fusion)
     ck_assert_uint_eq(call_i32(inst, "acc", 1, 16), 0x108);
     ck_assert_uint_eq(call_i32(inst, "acc", 1, 16), 0x10B);
     ck_assert_uint_eq(call_i32(inst, "fsub", 1, 0), 7);
+    ck_assert_uint_eq(call_i32(inst, "twice", 1, 16), 2 * 0x10B);   /* "acc" made it 0x10B */
     ck_assert_uint_eq(call_i32(inst, "tee", 2, 16, 3), 4 * 0x10B);   /* "acc" made it 0x10B */
     ck_assert_str_eq(call_trap(inst, "tee", 2, 65534, 3), "out of bounds memory access");
     d = disasm_export(inst, "tee");   /* the form that also keeps the value, in local 2 */

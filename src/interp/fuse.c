@@ -19,6 +19,8 @@
 /* x - y*z or x + y*z where the multiply just made the top entry. */
 bool fuse_muladd(T *t, int op)
 {
+    if (t->plain)
+        return false;
     int mul, h;
     switch (op) {
     case OP_F32_ADD: mul = OP_F32_MUL; h = H_F32_ADD_MUL; break;
@@ -42,6 +44,8 @@ bool fuse_muladd(T *t, int op)
 /* (x*y)*z where the first multiply just made the entry below the top. */
 bool fuse_mul3(T *t, int op)
 {
+    if (t->plain)
+        return false;
     if ((op != OP_F32_MUL && op != OP_F64_MUL) || t->last == SIZE_MAX || t->last_h != op ||
         t->last_end != t->len || t->h < 2)
         return false;
@@ -84,6 +88,8 @@ bool fuse_mul3(T *t, int op)
  */
 bool fuse_load_operand(T *t, int op)
 {
+    if (t->plain)
+        return false;
     if (t->h < 2 || t->stk[t->h - 2].kind == E_CONST || t->last == SIZE_MAX || t->last_end != t->len)
         return false;
     int lh = t->last_h, load;
@@ -94,6 +100,11 @@ bool fuse_load_operand(T *t, int op)
         return false;
     uint32_t ld = li[1].s.a;
     bool keep = ld < t->tempbase;
+    /* `(local.tee L (load)) op (local.get L)` wants the loaded value on both
+       sides, but the handler reads its left operand before it stores L */
+    Ent x0 = t->stk[t->h - 2];
+    if (keep && x0.kind == E_LOCAL && x0.slot == ld)
+        return false;
     uint32_t x = li[1].s.b, c;
     uint64_t off;
     if (lh >= OP_I32_LOAD && lh <= OP_I64_LOAD32_U) {
@@ -138,6 +149,8 @@ bool fuse_load_operand(T *t, int op)
  */
 bool take_store(T *t, Cell st[2], int *h, bool imm)
 {
+    if (t->plain)
+        return false;
     if (t->last == SIZE_MAX || t->last_end != t->len)
         return false;
     int fused = -1;
@@ -199,6 +212,8 @@ static bool emit_rmw(T *t, size_t at, size_t keep, size_t n, int h, uint32_t add
  */
 bool fuse_add_to_mem(T *t, int store, uint64_t off)
 {
+    if (t->plain)
+        return false;
     int load, add, madd, h;
     switch (store) {
     case OP_I32_STORE: load = OP_I32_LOAD; add = OP_I32_ADD; madd = H_I32_ADD_M_I32_LOAD; h = H_I32_ADD_MEM; break;
@@ -254,6 +269,8 @@ bool fuse_add_to_mem(T *t, int store, uint64_t off)
  */
 bool fuse_sub_to_mem(T *t, int store, uint64_t off)
 {
+    if (t->plain)
+        return false;
     int load, sub, h;
     switch (store) {
     case OP_F32_STORE: load = OP_F32_LOAD; sub = OP_F32_SUB; h = H_F32_SUB_MEM; break;
@@ -303,6 +320,8 @@ bool fuse_sub_to_mem(T *t, int store, uint64_t off)
  */
 bool fuse_axpy_to_mem(T *t, int store, uint64_t off)
 {
+    if (t->plain)
+        return false;
     int load, add, sub, mul, hadd, hsub;
     switch (store) {
     case OP_F32_STORE:

@@ -433,6 +433,8 @@ static int swapped(int op)
 static bool add_and_branch(T *t, size_t at, int ah, int k, bool is64, bool imm,
                            uint32_t a, uint32_t b, uint64_t immv, uint32_t fuel, size_t *fall_cell)
 {
+    if (t->plain)
+        return false;
     if (at == SIZE_MAX)
         return false;
     int add = is64 ? OP_I64_ADD : OP_I32_ADD, addi = is64 ? H_I64_ADD_IMM : H_I32_ADD_IMM;
@@ -480,6 +482,8 @@ static bool add_and_branch(T *t, size_t at, int ah, int k, bool is64, bool imm,
 static bool load_and_branch(T *t, size_t at, int lh, int k, bool is64, bool imm,
                             uint32_t a, uint32_t b, uint64_t immv, uint32_t fuel)
 {
+    if (t->plain)
+        return false;
     if (at == SIZE_MAX || is64)
         return false;
     const Cell *li = &t->code[at];
@@ -1259,7 +1263,7 @@ static void translate_op(T *t, int op)
             off += (uint32_t)t->stk[ai].val;
             t->stk[ai].val = 0;
         }
-        if (npush == 1 && off <= UINT32_MAX && op <= OP_I64_LOAD32_U && last_makes_top(t) &&
+        if (!t->plain && npush == 1 && off <= UINT32_MAX && op <= OP_I64_LOAD32_U && last_makes_top(t) &&
             (t->last_h == H_I32_ADD_IMM || t->last_h == OP_I32_ADD)) {
             /* i32.add then load: one instruction that adds (wrapping) and loads. */
             const Cell *li = &t->code[t->last];
@@ -1383,6 +1387,8 @@ static pthread_mutex_t translate_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static bool translate_locked(CompiledFunc *cf);
 
+int lw_translate_plain;
+
 bool translate_func(CompiledFunc *cf)
 {
     if (__atomic_load_n(&cf->translated, __ATOMIC_ACQUIRE))
@@ -1410,6 +1416,7 @@ static bool translate_locked(CompiledFunc *cf)
     t->mod = cf->mod;
     t->m = cf->mod->m;
     t->hs = interp_handlers();
+    t->plain = __atomic_load_n(&lw_translate_plain, __ATOMIC_RELAXED);
     bool ok = false;
     if (setjmp(t->fail) == 0) {
         translate_body(t);
@@ -1418,8 +1425,10 @@ static bool translate_locked(CompiledFunc *cf)
             fail(t, "out of memory");
         for (size_t k = 0; k < t->ntgts; k++)
             target[t->code[t->tgts[k]].u64] = true;
-        facc_pass(t->code, t->hid, target, t->len, t->tempbase, t->hs);
-        pair_pass(t->code, t->hid, target, t->len, t->hs);
+        if (!t->plain) {
+            facc_pass(t->code, t->hid, target, t->len, t->tempbase, t->hs);
+            pair_pass(t->code, t->hid, target, t->len, t->hs);
+        }
         free(target);
         /* Branch targets were code indices while the buffer could move. */
         for (size_t k = 0; k < t->ntgts; k++) {

@@ -424,6 +424,15 @@ struct CompiledFunc {
  */
 CompiledFunc *code_get(lw_module *mod, uint32_t defined_idx);
 
+/*
+ * For tests: while nonzero, functions translated from then on get no
+ * fusions (fuse.c, and the branch fusions of translate.c) and no passes
+ * (passes.c), only each instruction's own handler and its `x op const`
+ * and compare-and-branch forms.  tests/fuzz_fusions.c runs random
+ * programs both ways and compares: the plain translation is its oracle.
+ */
+extern int lw_translate_plain;
+
 /* Translate cf's body if not done yet.  False (and cf->error) on failure. */
 bool translate_func(CompiledFunc *cf);
 

@@ -53,6 +53,7 @@ typedef struct {
     uint32_t tempbase;
     uint32_t s;           /* slots per value: 1, or 2 in a module that uses v128 (cf->scale) */
     uint32_t zero;        /* a slot that is always 0: after the declared locals */
+    bool plain;           /* lw_translate_plain: no fusions, no passes */
     uint32_t cbase, ncmax; /* constant slots: ncmax of them from cbase (see operand()) */
     uint32_t nconsts;
     uint64_t *consts;
