@@ -4,8 +4,11 @@
  * Each round writes a random function in the text format, shaped like
  * compiled C: address arithmetic feeding loads and stores, a local.tee of
  * an address or of a loaded value, read-modify-writes of memory, float
- * chains with square roots, byte hashes, fill loops, counted loops with
- * their latches, branches on loaded bytes, calls.  Those are the shapes the
+ * chains with square roots, byte hashes, fill loops (three latches),
+ * counted loops with their latches, scans (a partition's `while (a[i] <
+ * x) i++`), branches on loaded values, calls and recursion; a quarter of
+ * the modules also use v128 somewhere, which gives all their functions
+ * wide frames (two slots a value).  Those are the shapes the
  * fusions (src/interp/fuse.c, translate.c) and the passes (passes.c:
  * the float register, pairs, self-loops, forwarding pairs) look for.  The
  * function runs three ways, each in a module of its own so each has its
@@ -202,7 +205,19 @@ static void gen_i32(int d)
         gen_i32(d - 1);
         out(")");
         return;
-    case 13: out("(call $h "); gen_i32(d - 1); out(" "); gen_i32(d - 1); out(")"); return;
+    case 13:
+        if (below(2)) {
+            out("(call $h ");
+            gen_i32(d - 1);
+            out(" ");
+            gen_i32(d - 1);
+            out(")");
+        } else {   /* recursion: calls, returns and the adds around them */
+            out("(call $fib (i32.and ");
+            gen_i32(d - 1);
+            out(" (i32.const 7)))");
+        }
+        return;
     case 14: out("(i32.eqz "); gen_i32(d - 1); out(")"); return;
     default:   /* a loaded value kept in a local and used */
         out("(i32.add (local.tee %d (i32.load %s", i32_local(), memarg(4));
@@ -284,7 +299,7 @@ static void gen_stmt(int depth)
 {
     int lp = CTR_FIRST + depth;   /* this level's loop counter: depth 0-3 */
     /* nesting stops at depth 3: there, simple statements only */
-    switch (below(depth >= 3 ? 8 : depth < 2 ? 15 : 12)) {
+    switch (below(depth >= 3 ? 8 : depth < 2 ? 16 : 12)) {
     case 0: case 1:
         out("(local.set %d ", i32_local());
         gen_i32(3);
@@ -340,10 +355,19 @@ static void gen_stmt(int depth)
         out("))\n");
         return;
     }
-    case 8:   /* branch on a loaded byte */
-        out("(block (br_if 0 (i32.load8_u %s", memarg(1));
-        gen_addr(1, 1, R_ANY);
-        out("))\n");
+    case 8:   /* branch on a loaded value: a byte, or a word compared */
+        if (below(2)) {
+            out("(block (br_if 0 (i32.load8_u %s", memarg(1));
+            gen_addr(1, 1, R_ANY);
+            out("))\n");
+        } else {
+            static const char *const cmp[] = { "lt_s", "gt_s", "ne", "eq", "lt_u", "ge_s", "le_u" };
+            out("(block (br_if 0 (i32.%s (i32.load %s", cmp[below(7)], memarg(4));
+            gen_addr(1, 4, R_ANY);
+            out(") ");
+            gen_i32(1);
+            out("))\n");
+        }
         gen_stmts(depth + 1, 1 + below(2));
         out(")\n");
         return;
@@ -367,16 +391,42 @@ static void gen_stmt(int depth)
             depth, lp, lp, 256 + below(512));
         return;
     case 11: {   /* a fill loop: store, bump, latch (a self-loop when alone) */
-        int w = below(3), size = w == 0 ? 1 : w == 1 ? 4 : 8;
+        int w = below(3), size = w == 0 ? 1 : w == 1 ? 4 : 8, latch = below(3);
         const char *st = w == 0 ? "i32.store8" : w == 1 ? "i32.store" : "i64.store";
+        int stride = size * (1 + below(5)), end = 1324 + below(700);
         out("(local.set %d (i32.const %d))\n", lp, 1024 + below(32) * size);
+        if (latch == 2)   /* a separate count of rounds, counting down */
+            out("(local.set 9 (i32.const %d))\n", 1 + (end - 1024) / stride);
         out("(loop $f%d (%s (local.get %d) ", depth, st, lp);
         if (w == 2)
             gen_i64(1);
-        else
+        else if (below(2))
             gen_i32(1);
-        out(")\n  (br_if $f%d (i32.lt_u (local.tee %d (i32.add (local.get %d) (i32.const %d)))"
-            " (i32.const %d))))\n", depth, lp, lp, size * (1 + below(5)), 1324 + below(700));
+        else
+            out("(i32.const %d)", below(256));
+        out(")\n");
+        if (latch == 0) {
+            out("  (br_if $f%d (i32.lt_u (local.tee %d (i32.add (local.get %d) (i32.const %d)))"
+                " (i32.const %d))))\n", depth, lp, lp, stride, end);
+        } else {   /* the bump as its own statement, as sieve's inner loop */
+            out("  (local.set %d (i32.add (local.get %d) (i32.const %d)))\n", lp, lp, stride);
+            if (latch == 1)
+                out("  (br_if $f%d (i32.lt_u (local.get %d) (i32.const %d))))\n", depth, lp, end);
+            else
+                out("  (br_if $f%d (local.tee 9 (i32.sub (local.get 9) (i32.const 1)))))\n", depth);
+        }
+        return;
+    }
+    case 12: {   /* a scan, as in a partition: while (a[i] < x) i++, bounded by the region */
+        const char *cmp = below(2) ? "lt_s" : "gt_u";
+        out("(local.set %d (i32.const %d))\n", lp, 1024 + below(64) * 4);
+        out("(block $s%d (loop $t%d\n", depth, depth);
+        out("  (br_if $s%d (i32.ge_u (local.get %d) (i32.const 2040)))\n", depth, lp);
+        out("  (br_if $s%d (i32.eqz (i32.%s (i32.load (local.get %d)) ", depth, cmp, lp);
+        gen_i32(1);
+        out(")))\n  (local.set %d (i32.add (local.get %d) (i32.const 4)))\n", lp, lp);
+        out("  (local.set %d (i32.add (local.get %d) (i32.const 1)))\n", i32_local(), I32_FIRST);
+        out("  (br $t%d)))\n", depth);
         return;
     }
     default: {   /* a counted loop: body, then the latch */
@@ -416,6 +466,14 @@ static void gen_program(void)
     }
     out("\")\n");
     out(" (func $h (param i32 i32) (result i32) (i32.add (i32.mul (local.get 0) (i32.const 3)) (local.get 1)))\n");
+    /* a module that uses v128 anywhere gets wide frames, two slots a value
+       (src/interp/README.md): every fusion again, at the other width */
+    if (below(4) == 0)
+        out(" (func (export \"wide\") (result v128) (v128.const i64x2 1 2))\n");
+    out(" (func $fib (param i32) (result i32)\n"
+        "  (if (result i32) (i32.lt_u (local.get 0) (i32.const 2)) (then (local.get 0))\n"
+        "   (else (i32.add (call $fib (i32.sub (local.get 0) (i32.const 1)))\n"
+        "                  (call $fib (i32.sub (local.get 0) (i32.const 2)))))))\n");
     out(" (func $f (export \"f\") (param i32 i32 i64 f64) (result i64)\n");
     out("  (local i32 i32 i32 i32 i32 i32 i64 i64 f64 f64 f64 f64 i32 i32 i32 i32 f64)\n");
     gen_stmts(0, 3 + below(8));
@@ -528,6 +586,15 @@ START_TEST(random_programs)
         memcpy(&args[3].of.f64, &x, sizeof x);
         int64_t slice = 1 + below(13);
         cur_program = i;
+        if (getenv("FUSIONS_DUMP")) {
+            char path[256];
+            snprintf(path, sizeof path, "%s/p%d.wat", getenv("FUSIONS_DUMP"), i);
+            FILE *f = fopen(path, "w");
+            if (f) {
+                fwrite(buf, 1, len, f);
+                fclose(f);
+            }
+        }
         if (getenv("FUSIONS_ONLY") && atoi(getenv("FUSIONS_ONLY")) != i) {
             free(bin);
             continue;
