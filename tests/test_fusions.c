@@ -299,7 +299,7 @@ static void gen_stmt(int depth)
 {
     int lp = CTR_FIRST + depth;   /* this level's loop counter: depth 0-3 */
     /* nesting stops at depth 3: there, simple statements only */
-    switch (below(depth >= 3 ? 8 : depth < 2 ? 16 : 12)) {
+    switch (below(depth >= 3 ? 8 : depth < 2 ? 17 : 12)) {
     case 0: case 1:
         out("(local.set %d ", i32_local());
         gen_i32(3);
@@ -338,10 +338,8 @@ static void gen_stmt(int depth)
             out("(f64.mul (local.get %d) (local.get %d))", f64_local(), f64_local());
         } else if (shape == 1) {
             out("(f64.mul (f64.mul (local.get %d) (local.get %d)) (f64.const 0.25))", f64_local(), f64_local());
-        } else {
-            out("(f64.mul (f64.load offset=%d ", below(8) * 8);
-            gen_addr(0, 8, R_FLOAT);
-            out(") (f64.const %d.5))", below(5) - 2);
+        } else {   /* x[i] += k * y[i], y beside x */
+            out("(f64.mul (f64.load offset=%d (local.get %d)) (f64.const %d.5))", below(8) * 8, a, below(5) - 2);
         }
         out("))\n");
         return;
@@ -415,6 +413,24 @@ static void gen_stmt(int depth)
             else
                 out("  (br_if $f%d (local.tee 9 (i32.sub (local.get 9) (i32.const 1)))))\n", depth);
         }
+        return;
+    }
+    case 13: {   /* f32 read-modify-writes, in [2048, 2560) (zero, then only finite values) */
+        int a = i32_local(), shape = below(3);
+        out("(f32.store (local.tee %d (i32.add (i32.and ", a);
+        gen_i32(1);
+        out(" (i32.const 508)) (i32.const 2048))) (f32.%s (f32.load (local.get %d)) ",
+            below(2) ? "add" : "sub", a);
+        /* f64 locals are within 1e9: their products stay finite as f32 */
+        if (shape == 0)
+            out("(f32.demote_f64 (local.get %d))", f64_local());
+        else if (shape == 1)
+            out("(f32.mul (f32.demote_f64 (local.get %d)) (f32.demote_f64 (local.get %d)))", f64_local(),
+                f64_local());
+        else
+            out("(f32.mul (f32.mul (f32.demote_f64 (local.get %d)) (f32.demote_f64 (local.get %d)))"
+                " (f32.demote_f64 (local.get %d)))", f64_local(), f64_local(), f64_local());
+        out("))\n");
         return;
     }
     case 12: {   /* a scan, as in a partition: while (a[i] < x) i++, bounded by the region */
