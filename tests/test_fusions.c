@@ -334,8 +334,11 @@ static void gen_stmt(int depth)
         out("(f64.store offset=%d (local.tee %d (i32.and ", off, a);
         gen_i32(1);
         out(" (i32.const 504))) (f64.%s (f64.load offset=%d (local.get %d)) ", below(2) ? "add" : "sub", off, a);
-        if (shape == 0) {   /* a product of bounded locals: finite */
-            out("(f64.mul (local.get %d) (local.get %d))", f64_local(), f64_local());
+        if (shape == 0) {   /* a product of bounded locals (finite), or a local */
+            if (below(2))
+                out("(f64.mul (local.get %d) (local.get %d))", f64_local(), f64_local());
+            else
+                out("(local.get %d)", f64_local());
         } else if (shape == 1) {
             out("(f64.mul (f64.mul (local.get %d) (local.get %d)) (f64.const 0.25))", f64_local(), f64_local());
         } else {   /* x[i] += k * y[i], y beside x */
@@ -349,7 +352,10 @@ static void gen_stmt(int depth)
         out("(i32.store (local.tee %d (i32.add (i32.and ", a);
         gen_i32(1);
         out(" (i32.const 1020)) (i32.const 1024))) (i32.add (i32.load (local.get %d)) ", a);
-        gen_i32(2);
+        if (below(2))
+            out("(local.get %d)", i32_local());
+        else
+            gen_i32(2);
         out("))\n");
         return;
     }

@@ -444,6 +444,29 @@ START_TEST(load_operand_fusion)
     ck_assert_uint_eq(call_i32(inst, "acc2", 2, 100, 4), 16);
     ck_assert_uint_eq(call_i32(inst, "acc2", 2, 100, 3), 25);
 
+    /* mem = mem + x, the load on the left, as C's a[i] += x comes: the same
+       read-modify-write */
+    inst = load(
+        "(module (memory 1)"
+        " (func $addi (export \"addi\") (param i32 i32) (result i32)"
+        "   (i32.store offset=4 (local.get 0) (i32.add (i32.load offset=4 (local.get 0)) (local.get 1)))"
+        "   (i32.load offset=4 (local.get 0)))"
+        " (func $addf (export \"addf\") (param i32 i32) (result i32) (local f64)"
+        "   (local.set 2 (f64.convert_i32_s (local.get 1)))"
+        "   (f64.store (local.get 0) (f64.add (f64.load (local.get 0)) (local.get 2)))"
+        "   (i32.trunc_f64_s (f64.load (local.get 0)))))");
+    ck_assert_uint_eq(call_i32(inst, "addi", 2, 8, 5), 5);
+    ck_assert_uint_eq(call_i32(inst, "addi", 2, 8, 0xFFFFFFFF), 4);   /* wraps */
+    ck_assert_str_eq(call_trap(inst, "addi", 2, 65532, 1), "out of bounds memory access");
+    ck_assert_uint_eq(call_i32(inst, "addf", 2, 64, 7), 7);
+    ck_assert_uint_eq(call_i32(inst, "addf", 2, 64, -2), 5);
+    d = disasm_export(inst, "addi");
+    ck_assert_msg(strstr(d, "I32_ADD_MEM") && !strstr(d, "i32.add"), "%s", d);
+    free(d);
+    d = disasm_export(inst, "addf");
+    ck_assert_msg(strstr(d, "F64_ADD_MEM"), "%s", d);
+    free(d);
+
     /* mem -= product: the load moves into the read-modify-write */
     inst = load(
         "(module (memory 1)"

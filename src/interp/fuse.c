@@ -240,7 +240,16 @@ bool fuse_add_to_mem(T *t, int store, uint64_t off)
             return false;
         const Cell *pi = &t->code[t->prev];
         uint32_t loaded = pi[1].s.a;
-        if (li[2].s.a != loaded || x == loaded || pi[2].u64 != off || loaded < t->tempbase)
+        if (x == loaded) {
+            /* mem + x, as C's a[i] += x comes: the same sum (a NaN's payload
+               may differ, which wasm leaves open) */
+            x = li[2].s.a;
+            if (x == loaded)
+                return false;
+        } else if (li[2].s.a != loaded) {
+            return false;
+        }
+        if (pi[2].u64 != off || loaded < t->tempbase)
             return false;
         if (pi[1].s.b != addr || addr == loaded)
             return false;
