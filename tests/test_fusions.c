@@ -89,7 +89,9 @@ static void out(const char *fmt, ...)
 /*
  * Locals: params 0 (i32 p), 1 (i32 q), 2 (i64), 3 (f64); then i32 4-9,
  * i64 10-11, f64 12-15, and 16-19, i32, the counters of loops (one per
- * nesting level, so an inner loop never resets an outer one's).
+ * nesting level, so an inner loop never resets an outer one's); 20 f64
+ * scratch; 21-24, i64, counted loops' 64-bit counts (level + 5 past its
+ * i32 counter).
  */
 enum { I32_FIRST = 4, I32_N = 6, I64_FIRST = 10, I64_N = 2, F64_FIRST = 12, F64_N = 4, CTR_FIRST = 16 };
 
@@ -453,16 +455,21 @@ static void gen_stmt(int depth)
     }
     default: {   /* a counted loop: body, then the latch */
         int n = 1 + below(12), step = 1 + below(3);
-        out("(local.set %d (i32.const 0))\n", lp);
+        out("(local.set %d (i32.const 0))\n(local.set %d (i64.const 0))\n", lp, lp + 5);
         out("(loop $l%d\n", depth);
         gen_stmts(depth + 1, 1 + below(3));
-        if (below(2))
+        int latch = below(4);
+        if (latch == 0)
             out("(br_if $l%d (i32.lt_u (local.tee %d (i32.add (local.get %d) (i32.const %d))) (i32.const %d))))\n",
                 depth, lp, lp, step, n * step);
-        else
+        else if (latch == 1)
             out("(local.set %d (i32.add (local.get %d) (i32.const %d)))\n"
                 "(br_if $l%d (i32.ne (local.get %d) (i32.const %d))))\n",
                 lp, lp, step, depth, lp, n * step);
+        else   /* a 64-bit count beside it, as sieve's (an i64 latch) */
+            out("(local.set %d (i32.add (local.get %d) (i32.const %d)))\n"
+                "(br_if $l%d (i64.%s (local.tee %d (i64.add (local.get %d) (i64.const 1))) (i64.const %d))))\n",
+                lp, lp, step, depth, latch == 2 ? "ne" : "lt_u", lp + 5, lp + 5, n);
         return;
     }
     }
@@ -497,7 +504,7 @@ static void gen_program(void)
         "   (else (i32.add (call $fib (i32.sub (local.get 0) (i32.const 1)))\n"
         "                  (call $fib (i32.sub (local.get 0) (i32.const 2)))))))\n");
     out(" (func $f (export \"f\") (param i32 i32 i64 f64) (result i64)\n");
-    out("  (local i32 i32 i32 i32 i32 i32 i64 i64 f64 f64 f64 f64 i32 i32 i32 i32 f64)\n");
+    out("  (local i32 i32 i32 i32 i32 i32 i64 i64 f64 f64 f64 f64 i32 i32 i32 i32 f64 i64 i64 i64 i64)\n");
     gen_stmts(0, 3 + below(8));
     /* everything the function computed, in one value (floats by value, NaN as one) */
     out("  (i64.add (i64.xor (i64.extend_i32_u (i32.xor (local.get 4) (i32.rotl (local.get 5) (i32.const 7))))\n");
