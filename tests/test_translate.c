@@ -467,6 +467,33 @@ START_TEST(load_operand_fusion)
     ck_assert_msg(strstr(d, "F64_ADD_MEM"), "%s", d);
     free(d);
 
+    /* mem +=/-= y*z with the load first: the multiply-add becomes the
+       read-modify-write, rounded the same (product, then sum) */
+    inst = load(
+        "(module (memory 1)"
+        " (func $addmul (export \"addmul\") (param i32 i32 i32) (result i32) (local f64 f64)"
+        "   (local.set 3 (f64.convert_i32_s (local.get 1)))"
+        "   (local.set 4 (f64.convert_i32_s (local.get 2)))"
+        "   (f64.store (local.get 0) (f64.add (f64.load (local.get 0)) (f64.mul (local.get 3) (local.get 4))))"
+        "   (i32.trunc_f64_s (f64.load (local.get 0))))"
+        " (func $submul (export \"submul\") (param i32 i32 i32) (result i32) (local f32 f32)"
+        "   (local.set 3 (f32.convert_i32_s (local.get 1)))"
+        "   (local.set 4 (f32.convert_i32_s (local.get 2)))"
+        "   (f32.store offset=4 (local.get 0) (f32.sub (f32.load offset=4 (local.get 0))"
+        "     (f32.mul (local.get 3) (local.get 4))))"
+        "   (i32.trunc_f32_s (f32.load offset=4 (local.get 0)))))");
+    ck_assert_uint_eq(call_i32(inst, "addmul", 3, 16, 3, 4), 12);
+    ck_assert_uint_eq(call_i32(inst, "addmul", 3, 16, -2, 5), 2);
+    ck_assert_str_eq(call_trap(inst, "addmul", 3, 65530, 1, 1), "out of bounds memory access");
+    ck_assert_uint_eq(call_i32(inst, "submul", 3, 32, 3, 4), (uint32_t)-12);
+    ck_assert_uint_eq(call_i32(inst, "submul", 3, 32, -3, 4), 0);
+    d = disasm_export(inst, "addmul");
+    ck_assert_msg(strstr(d, "F64_ADD_MEM_MUL") && !strstr(d, "F64_ADD_MUL"), "%s", d);
+    free(d);
+    d = disasm_export(inst, "submul");
+    ck_assert_msg(strstr(d, "F32_SUB_MEM_MUL"), "%s", d);
+    free(d);
+
     /* mem -= product: the load moves into the read-modify-write */
     inst = load(
         "(module (memory 1)"

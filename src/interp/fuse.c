@@ -8,6 +8,7 @@
  *   *p = v; p += k                      take_store
  *   mem[p] += x, mem[p] -= y*z          fuse_add_to_mem, fuse_sub_to_mem
  *   x[i] += k * y[i]                    fuse_axpy_to_mem
+ *   mem[p] += y*z, the load first        fuse_muladd_to_mem
  *
  * Each checks that the instructions it removes wrote only temps that
  * nothing else reads, so the fused code computes and traps exactly as
@@ -33,11 +34,15 @@ bool fuse_muladd(T *t, int op)
         return false;
     const Cell *li = &t->code[t->last];
     uint32_t x = li[1].s.b, y = li[2].s.a;
+    size_t pv = t->prev;   /* what ran before the multiply runs before this */
+    int pvh = t->prev_h;
     t->len = t->last;
     pop(t);
     uint32_t ia = t->h - 1;
     Ent ea = pop(t);
     emit_to_top(t, h, operand(t, ea, ia), x, y);
+    t->prev = pv;
+    t->prev_h = pvh;
     return true;
 }
 
@@ -372,4 +377,43 @@ bool fuse_axpy_to_mem(T *t, int store, uint64_t off)
         return false;
     Cell more = { .s = { k, 0 } };
     return emit_rmw(t, t->prev3, t->prev2, t->prev - t->prev2, is_sub ? hsub : hadd, addr, c, &more, off);
+}
+
+/*
+ * `load p (into a); a + y*z (or a - y*z) as one multiply-add; store p`, the
+ * shape of `a[i] += x * y` with the load first: one read-modify-write
+ * [addr|y][z|-][offset], mem = mem + y*z (or mem - y*z), rounded as the
+ * multiply-add was (the product, then the sum).
+ */
+bool fuse_muladd_to_mem(T *t, int store, uint64_t off)
+{
+    if (t->plain)
+        return false;
+    int load, hadd, hsub, madd, msub;
+    switch (store) {
+    case OP_F32_STORE:
+        load = OP_F32_LOAD, madd = H_F32_ADD_MUL, msub = H_F32_SUB_MUL;
+        hadd = H_F32_ADD_MEM_MUL, hsub = H_F32_SUB_MEM_MUL;
+        break;
+    case OP_F64_STORE:
+        load = OP_F64_LOAD, madd = H_F64_ADD_MUL, msub = H_F64_SUB_MUL;
+        hadd = H_F64_ADD_MEM_MUL, hsub = H_F64_SUB_MEM_MUL;
+        break;
+    default:
+        return false;
+    }
+    if (!last_makes_top(t) || (t->last_h != madd && t->last_h != msub) || t->prev == SIZE_MAX ||
+        t->prev_h != load)
+        return false;
+    uint32_t addr = store_addr(t);
+    if (addr == UINT32_MAX)
+        return false;
+    const Cell *li = &t->code[t->last], *pi = &t->code[t->prev];   /* [dst|x][y|z], [a|p][off] */
+    uint32_t a = pi[1].s.a, y = li[2].s.a, z = li[2].s.b;
+    /* the load reads p into a temp that only the multiply-add reads, as x */
+    if (pi[1].s.b != addr || pi[2].u64 != off || a < t->tempbase || a == addr || li[1].s.b != a ||
+        y == a || z == a)
+        return false;
+    Cell more = { .s = { z, 0 } };
+    return emit_rmw(t, t->prev, 0, 0, t->last_h == madd ? hadd : hsub, addr, y, &more, off);
 }

@@ -1290,7 +1290,7 @@ static void translate_op(T *t, int op)
             set_last(t, at, op);
         } else {
             if (fuse_add_to_mem(t, op, off) || fuse_sub_to_mem(t, op, off) ||
-                fuse_axpy_to_mem(t, op, off))
+                fuse_axpy_to_mem(t, op, off) || fuse_muladd_to_mem(t, op, off))
                 return;
             uint32_t vs = pop_slot(t), as = pop_slot(t);
             size_t at = emit_h(t, op);

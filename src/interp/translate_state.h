@@ -228,6 +228,7 @@ static inline void emit_to_top(T *t, int h, uint32_t a, uint32_t b, uint32_t c)
 /* ---- fusions (fuse.c): each returns false, emitting nothing, when its pattern is not there ---- */
 
 bool fuse_muladd(T *t, int op);
+bool fuse_muladd_to_mem(T *t, int store, uint64_t off);
 bool fuse_mul3(T *t, int op);
 bool fuse_load_operand(T *t, int op);
 bool take_store(T *t, Cell st[2], int *h, bool imm);
