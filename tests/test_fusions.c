@@ -258,7 +258,7 @@ static void gen_i64(int d)
  */
 static void gen_f64(int d)
 {
-    switch (d <= 0 ? below(2) : below(9)) {
+    switch (d <= 0 ? below(2) : below(10)) {
     case 0: out("(local.get %d)", f64_local()); return;
     case 1: out("(f64.const %d.%d)", below(20) - 10, below(100)); return;
     case 2: case 3:
@@ -278,6 +278,13 @@ static void gen_f64(int d)
         return;
     case 6: out("(f64.load %s", memarg(8)); gen_addr(d - 1, 8, R_FLOAT); out(")"); return;
     case 7: out("(f64.convert_i32_s "); gen_i32(d - 1); out(")"); return;
+    case 8:   /* x op load, the loaded value kept by a tee (memory holds finite values only) */
+        out("(f64.%s ", below(2) ? "sub" : "mul");
+        gen_f64(d - 1);
+        out(" (local.tee %d (f64.load %s", f64_local(), memarg(8));
+        gen_addr(d - 1, 8, R_FLOAT);
+        out(")))");
+        return;
     default: out("(f64.mul (local.tee %d ", f64_local()); gen_f64_bounded(d - 1); out(") (f64.const 0.5))"); return;
     }
 }
