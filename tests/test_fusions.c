@@ -29,6 +29,11 @@
  *   build/tests/test_fusions                 (2,000 programs, fixed seed)
  *   FUSIONS_PROGRAMS=20000 FUSIONS_SEED=7 build/tests/test_fusions
  *   FUSIONS_ONLY=N ...                       (only program N of that run)
+ *   FUSIONS_DUMP=DIR ...                     (each program also to DIR/pN.wat)
+ *
+ * The programs depend only on the seed, the same on every platform (each
+ * out() takes at most one random argument: C leaves the order of a call's
+ * arguments open).  `make check-aarch64` runs it under qemu too.
  *
  * A failure prints the program and its arguments; `leonardo run --invoke f
  * FILE ARGS` runs its optimized translation.  What it found when it was
@@ -178,7 +183,11 @@ static void gen_i32(int d)
     switch (pick) {
     case 0: out("(local.get %d)", i32_local()); return;
     case 1: out("(i32.const %d)", below(4) ? below(64) - 8 : (int)(uint32_t)rnd()); return;
-    case 2: out("(i32.add (local.get %d) (i32.const %d))", i32_local(), below(9) - 4); return;
+    case 2: {
+        int l = i32_local();
+        out("(i32.add (local.get %d) (i32.const %d))", l, below(9) - 4);
+        return;
+    }
     case 3: case 4: case 5:
         out("(i32.%s ", bin[below(16)]);
         gen_i32(d - 1);
@@ -222,7 +231,8 @@ static void gen_i32(int d)
         return;
     case 14: out("(i32.eqz "); gen_i32(d - 1); out(")"); return;
     default:   /* a loaded value kept in a local and used */
-        out("(i32.add (local.tee %d (i32.load %s", i32_local(), memarg(4));
+        out("(i32.add (local.tee %d ", i32_local());
+        out("(i32.load %s", memarg(4));
         gen_addr(d - 1, 4, R_ANY);
         out(")) ");
         gen_i32(d - 1);
@@ -260,7 +270,11 @@ static void gen_f64(int d)
 {
     switch (d <= 0 ? below(2) : below(10)) {
     case 0: out("(local.get %d)", f64_local()); return;
-    case 1: out("(f64.const %d.%d)", below(20) - 10, below(100)); return;
+    case 1: {
+        int whole = below(20) - 10;
+        out("(f64.const %d.%d)", whole, below(100));
+        return;
+    }
     case 2: case 3:
         out("(f64.%s ", below(2) ? "add" : below(2) ? "sub" : "mul");
         gen_f64(d - 1);
@@ -281,7 +295,8 @@ static void gen_f64(int d)
     case 8:   /* x op load, the loaded value kept by a tee (memory holds finite values only) */
         out("(f64.%s ", below(2) ? "sub" : "mul");
         gen_f64(d - 1);
-        out(" (local.tee %d (f64.load %s", f64_local(), memarg(8));
+        out(" (local.tee %d ", f64_local());
+        out("(f64.load %s", memarg(8));
         gen_addr(d - 1, 8, R_FLOAT);
         out(")))");
         return;
@@ -325,7 +340,8 @@ static void gen_stmt(int depth)
         out(")\n");
         return;
     case 4:
-        out("(i32.store%s %s", below(2) ? "" : "8", memarg(4));
+        out("(i32.store%s ", below(2) ? "" : "8");
+        out("%s", memarg(4));
         gen_addr(2, 4, R_INT);
         out(" ");
         gen_i32(2);
@@ -344,14 +360,18 @@ static void gen_stmt(int depth)
         gen_i32(1);
         out(" (i32.const 504))) (f64.%s (f64.load offset=%d (local.get %d)) ", below(2) ? "add" : "sub", off, a);
         if (shape == 0) {   /* a product of bounded locals (finite), or a local */
-            if (below(2))
-                out("(f64.mul (local.get %d) (local.get %d))", f64_local(), f64_local());
-            else
+            if (below(2)) {
+                out("(f64.mul (local.get %d) ", f64_local());
+                out("(local.get %d))", f64_local());
+            } else {
                 out("(local.get %d)", f64_local());
+            }
         } else if (shape == 1) {
-            out("(f64.mul (f64.mul (local.get %d) (local.get %d)) (f64.const 0.25))", f64_local(), f64_local());
+            out("(f64.mul (f64.mul (local.get %d) ", f64_local());
+            out("(local.get %d)) (f64.const 0.25))", f64_local());
         } else {   /* x[i] += k * y[i], y beside x */
-            out("(f64.mul (f64.load offset=%d (local.get %d)) (f64.const %d.5))", below(8) * 8, a, below(5) - 2);
+            int o = below(8) * 8;
+            out("(f64.mul (f64.load offset=%d (local.get %d)) (f64.const %d.5))", o, a, below(5) - 2);
         }
         out("))\n");
         return;
@@ -375,7 +395,8 @@ static void gen_stmt(int depth)
             out("))\n");
         } else {
             static const char *const cmp[] = { "lt_s", "gt_s", "ne", "eq", "lt_u", "ge_s", "le_u" };
-            out("(block (br_if 0 (i32.%s (i32.load %s", cmp[below(7)], memarg(4));
+            out("(block (br_if 0 (i32.%s ", cmp[below(7)]);
+            out("(i32.load %s", memarg(4));
             gen_addr(1, 4, R_ANY);
             out(") ");
             gen_i32(1);
@@ -437,14 +458,11 @@ static void gen_stmt(int depth)
         out(" (i32.const 508)) (i32.const 2048))) (f32.%s (f32.load (local.get %d)) ",
             below(2) ? "add" : "sub", a);
         /* f64 locals are within 1e9: their products stay finite as f32 */
-        if (shape == 0)
-            out("(f32.demote_f64 (local.get %d))", f64_local());
-        else if (shape == 1)
-            out("(f32.mul (f32.demote_f64 (local.get %d)) (f32.demote_f64 (local.get %d)))", f64_local(),
-                f64_local());
-        else
-            out("(f32.mul (f32.mul (f32.demote_f64 (local.get %d)) (f32.demote_f64 (local.get %d)))"
-                " (f32.demote_f64 (local.get %d)))", f64_local(), f64_local(), f64_local());
+        int factors = shape + 1;
+        for (int k = 0; k < factors - 1; k++)
+            out("(f32.mul ");
+        for (int k = 0; k < factors; k++)
+            out(k ? " (f32.demote_f64 (local.get %d)))" : "(f32.demote_f64 (local.get %d))", f64_local());
         out("))\n");
         return;
     }
