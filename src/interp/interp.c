@@ -435,12 +435,15 @@ op_##name: { \
 #define PAIR_MOV fp[PA(1)] = fp[PB(1)]
 #define PAIR_SHL32I fp[PA(1)] = (uint32_t)((uint32_t)fp[PB(1)] << (IMM(2) & 31))
 #define PAIR_SHRU32I fp[PA(1)] = (uint32_t)((uint32_t)fp[PB(1)] >> (IMM(2) & 31))
+/* The byte pairs' work, into v_: fp[b] op the byte at (uint32_t)(fp[x] + c) + off. */
+#define LD8_OP(op) \
+    uint64_t ea_ = (uint64_t)(uint32_t)((uint32_t)fp[PA(2)] + PB(2)) + PA(3); \
+    if (UNLIKELY(ea_ + 1 > msize)) \
+        goto oob; \
+    uint32_t v_ = (uint32_t)fp[PB(1)] op mem[ea_]
 #define PAIR_LD8(op) do { \
-        uint64_t ea_ = (uint64_t)(uint32_t)((uint32_t)fp[PA(2)] + PB(2)) + PA(3); \
-        if (UNLIKELY(ea_ + 1 > msize)) \
-            goto oob; \
-        uint8_t m_ = mem[ea_]; \
-        fp[PA(1)] = (uint32_t)((uint32_t)fp[PB(1)] op m_); \
+        LD8_OP(op); \
+        fp[PA(1)] = v_; \
     } while (0)
 #define PAIR_XORLD8 PAIR_LD8(^)
 #define PAIR_ADDLD8 PAIR_LD8(+)
@@ -474,11 +477,7 @@ op_PAIR_##P##__##Q: \
    result. */
 #define FWD_LD8_MULI(P, op) \
 op_FWD_##P##__I32_MUL_IMM: { \
-    uint64_t ea_ = (uint64_t)(uint32_t)((uint32_t)fp[PA(2)] + PB(2)) + PA(3); \
-    if (UNLIKELY(ea_ + 1 > msize)) \
-        goto oob; \
-    uint8_t m_ = mem[ea_]; \
-    uint32_t v_ = (uint32_t)fp[PB(1)] op m_; \
+    LD8_OP(op); \
     fp[PA(1)] = v_; \
     fp[PA(5)] = (uint32_t)(v_ * (uint32_t)IMM(6)); \
     ip += 7; \

@@ -140,7 +140,7 @@ static uint32_t slot_at(const Cell *c, int pos)
     return pos & 1 ? c[pos / 2].s.b : c[pos / 2].s.a;
 }
 
-void facc_pass(Cell *code, const uint16_t *hid, const bool *target, size_t len, uint32_t tempbase,
+void facc_pass(Cell *code, uint16_t *hid, const bool *target, size_t len, uint32_t tempbase,
                const void *const *hs)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -170,8 +170,13 @@ void facc_pass(Cell *code, const uint16_t *hid, const bool *target, size_t len, 
                 }
             int v = n == 1 ? variant(h, at, 0) : -1;
             if (v >= 0) {
-                code[pend].h = hs[variant(pbase, ppos, pout)];
+                int pv = variant(pbase, ppos, pout);
+                code[pend].h = hs[pv];
                 code[pc].h = hs[v];
+                /* hid follows, so that pair_pass sees what will run: the
+                   pairs know only base handlers, so a variant joins none */
+                hid[pend] = (uint16_t)(1 + pv);
+                hid[pc] = (uint16_t)(1 + v);
                 in = at;
                 pend = SIZE_MAX;
             } else if (n) {
@@ -289,12 +294,6 @@ void pair_pass(Cell *code, const uint16_t *hid, const bool *target, size_t len, 
         if (!hid[pc])
             continue;
         int h = hid[pc] - 1;
-        if (code[pc].h != hs[h]) {
-            /* facc_pass made it a float-register variant: the pairs know
-               only the base handlers, so it neither starts nor ends one */
-            prev = SIZE_MAX;
-            continue;
-        }
         if (prev != SIZE_MAX && !target[pc]) {
             uint16_t f = pair_of[first_kind[hid[prev] - 1]][h];
             /* a latch that branches back to the pair's first half: a self-loop */

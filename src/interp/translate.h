@@ -440,9 +440,10 @@ bool translate_func(CompiledFunc *cf);
  * passes.c: move f64 values between adjacent producers and consumers into
  * the float register.  hid[i] is 1 + the handler id of the instruction
  * starting at code[i] (0 inside an instruction), target[i] is true where a
- * branch lands; temps are the slots from tempbase up.
+ * branch lands; temps are the slots from tempbase up.  It sets hid[i] to
+ * the variant it puts at code[i].
  */
-void facc_pass(Cell *code, const uint16_t *hid, const bool *target, size_t len, uint32_t tempbase,
+void facc_pass(Cell *code, uint16_t *hid, const bool *target, size_t len, uint32_t tempbase,
                const void *const *hs);
 
 /* passes.c: run the pairs of LW_PAIR_OPS as one dispatch (same arguments). */
