@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -94,6 +95,15 @@ lw_module *lw_module_load(const uint8_t *bytes, size_t len, lw_error *err);
 lw_module *lw_module_load_wat(const char *text, size_t len, const char *filename, lw_error *err);
 void lw_module_free(lw_module *m);
 uint64_t lw_module_hash(const lw_module *m);
+/*
+ * Print to `out` the threaded code the interpreter runs for the module's
+ * defined functions, translating those not yet translated: each under a
+ * `;; NAME` line, one instruction a line (`leonardo dis`; src/interp/README.md
+ * says how to read it).  With `name` non-NULL, only the functions that go
+ * by it: a name-section name, an export's name, `func[N]` or N, the index
+ * in the function index space.  Returns how many functions it printed.
+ */
+size_t lw_module_disassemble(lw_module *m, const char *name, FILE *out);
 
 /* ---- store and host objects ---- */
 

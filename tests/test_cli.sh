@@ -228,6 +228,43 @@ expect "invalid binary module" 65 '' 'invalid.wasm: invalid module: .*byte' -- "
 expect "unknown import" 65 '' 'no_such_function' -- "$LEO" run "$T/link.wat"
 expect "no _start" 64 '' "no exported function '_start'" -- "$LEO" run "$T/nostart.wat"
 
+# ---- the disassembler ----
+
+cat >"$T/dis.wat" <<'EOF'
+(module
+  (import "env" "log" (func $log (param i32)))
+  (func $double (export "twice") (param i32) (result i32)
+    (i32.add (local.get 0) (local.get 0)))
+  (func $count (param $n i32) (result i32) (local $i i32)
+    (loop $again
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $again (i32.lt_u (local.get $i) (local.get $n))))
+    (local.get $i)))
+EOF
+# Every defined function (not the import), each under its name, the loop's
+# add, compare and branch fused into one increment-and-branch to itself.
+expect "dis: every function" 0 '^;; count$' '' -- "$LEO" dis "$T/dis.wat"
+if grep -qx ';; double' "$T/out" && ! grep -q ';; log' "$T/out" &&
+    grep -Eq '^0002  ADDI_JMP_I32_LT_U +1,1 1,0 #0 [0-9]+,[0-9]+ ->0002$' "$T/out"; then
+    pass=$((pass + 1)); echo "ok - dis: names, no import, the fused loop"
+else
+    fail=$((fail + 1)); echo "not ok - dis: names, no import, the fused loop"; sed 's/^/  out: /' "$T/out"
+fi
+# One function, by export name, by index and by func[N]: only that one.
+for name in twice 1 'func[1]'; do
+    expect "dis: by '$name'" 0 '^;; double$' '' -- "$LEO" dis "$T/dis.wat" "$name"
+    if grep -q ';; count' "$T/out"; then
+        fail=$((fail + 1)); echo "not ok - dis '$name' printed another function too"
+    fi
+done
+expect "dis: an import is not a defined function" 64 '' "no defined function '0'" -- "$LEO" dis "$T/dis.wat" 0
+expect "dis: unknown name" 64 '' "no defined function 'nope'" -- "$LEO" dis "$T/dis.wat" nope
+expect "dis without a file" 64 '' 'dis: no FILE' -- "$LEO" dis
+expect "dis: unknown option" 64 '' "dis: unknown option '-x'" -- "$LEO" dis -x "$T/dis.wat"
+expect "dis: missing file" 66 '' 'No such file' -- "$LEO" dis "$T/nonexistent.wasm"
+expect "dis: malformed module" 65 '' 'truncated.wasm: malformed module' -- "$LEO" dis "$T/truncated.wasm"
+expect "dis: binary module" 0 '^;; ' '' -- "$LEO" dis "$T/answer.wasm"
+
 # ---- running ----
 
 expect "hello via fd_write" 0 '^hello, world$' '' -- "$LEO" run "$T/hello.wat"

@@ -4,6 +4,7 @@
  *   leonardo run [--invoke NAME] [--fuel N] [--threads N] [--slice N] [--verbose]
  *                [--env K=V]... [--inherit-env] [--dir H[::G]]... [--tcplisten A:P]... FILE [ARGS...]
  *   leonardo wast [--fuel-slice K] [-v] FILE...
+ *   leonardo dis FILE [NAME...]
  *   leonardo --help | --version
  *
  * Exit statuses follow <sysexits.h>, so that they stay apart from the small
@@ -39,12 +40,15 @@
 static const char usage_text[] =
     "usage: leonardo run [OPTIONS] FILE [ARGS...]\n"
     "       leonardo wast [--fuel-slice K] [-v] FILE...\n"
+    "       leonardo dis FILE [NAME...]\n"
     "       leonardo --help | --version\n"
     "\n"
     "leonardo is a WebAssembly runtime.  `run` loads FILE (a binary .wasm, or\n"
     "the text format) with WASI preview 1 imports and calls its `_start`\n"
     "export; ARGS become the program's argv[1...].  `wast` runs spec test\n"
-    "scripts.\n"
+    "scripts.  `dis` prints the threaded code the interpreter runs for\n"
+    "FILE's functions, or for those named (name section or export name,\n"
+    "func[N] or N).\n"
     "\n"
     "run options:\n"
     "  --invoke NAME    run export NAME instead of _start; ARGS are its\n"
@@ -797,6 +801,49 @@ out:
     return rc;
 }
 
+/* `leonardo dis FILE [NAME...]`: the translated code of FILE's functions. */
+static int cmd_dis(int argc, char **argv)
+{
+    int first = 1;
+    if (first < argc && strcmp(argv[first], "--") == 0)
+        first++;
+    else if (first < argc && argv[first][0] == '-' && argv[first][1]) {
+        usage_error("dis: unknown option '%s'", argv[first]);
+        return EX_USAGE;
+    }
+    if (first >= argc) {
+        usage_error("dis: no FILE given");
+        return EX_USAGE;
+    }
+    const char *file = argv[first];
+    size_t len = 0;
+    uint8_t *bytes = read_file(file, &len);
+    if (!bytes)
+        return EX_NOINPUT;
+    lw_error err = {0};
+    lw_module *m = load_module(file, bytes, len, &err);
+    free(bytes);
+    if (!m) {
+        print_load_error(file, &err);
+        return EX_DATAERR;
+    }
+    int rc = 0;
+    if (first + 1 == argc)
+        lw_module_disassemble(m, NULL, stdout);
+    for (int i = first + 1; i < argc; i++) {
+        if (i > first + 1)
+            putchar('\n');
+        if (lw_module_disassemble(m, argv[i], stdout) == 0) {
+            fprintf(stderr, "leonardo: %s: no defined function '%s'\n", file, argv[i]);
+            rc = EX_USAGE;
+        }
+    }
+    lw_module_free(m);
+    if (fflush(stdout) != 0)
+        rc = EX_IOERR;
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -808,6 +855,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "wast") == 0)
         return wast_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "dis") == 0)
+        return cmd_dis(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         fputs(usage_text, stdout);
         return 0;

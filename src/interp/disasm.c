@@ -1,16 +1,21 @@
 /*
- * A disassembler for threaded code, for debugging the translator:
- * disasm_func(stdout, cf) prints one instruction per line,
+ * A disassembler for threaded code, for debugging the translator and for
+ * reading what the interpreter runs (`leonardo dis`): disasm_func(stdout, cf)
+ * prints one instruction per line, its cell offset, its handler and its
+ * operand cells,
  *
- *   0012  i32.add_imm   s5 <- s2, #1
+ *   0005  A32I+            9,0 #4294967295
+ *   0008  CALL_LOCAL       9,4 func[9]
  *
- * Names come from opcodes.def and the handler lists in translate.h; the
- * operand layout of each handler is given by a format string (below), so
- * the printer itself knows no opcode.
+ * (src/interp/README.md, "Reading the disassembly", says what each part
+ * means).  Names come from opcodes.def and the handler lists in
+ * translate.h; the operand layout of each handler is given by a format
+ * string (below), so the printer itself knows no opcode.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include "leonardo.h"
 #include "interp/translate.h"
 
 static const char *const wasm_names[] = {
@@ -233,4 +238,54 @@ void disasm_func(FILE *out, const CompiledFunc *cf)
         fputc('\n', out);
         pc = at;
     }
+}
+
+/* Does function `idx` (of the whole function index space) go by `name`:
+   its name-section name, an export's name, `func[N]` or plain N? */
+static bool func_called(const Module *m, uint32_t idx, const char *name)
+{
+    char buf[32];
+    if (strcmp(module_func_name(m, idx, buf, sizeof buf), name) == 0)
+        return true;
+    snprintf(buf, sizeof buf, "%" PRIu32, idx);
+    if (strcmp(buf, name) == 0)
+        return true;
+    snprintf(buf, sizeof buf, "func[%" PRIu32 "]", idx);
+    if (strcmp(buf, name) == 0)
+        return true;
+    size_t len = strlen(name);
+    for (uint32_t i = 0; i < m->nexports; i++) {
+        const Export *e = &m->exports[i];
+        if (e->kind == EXT_FUNC && e->index == idx && e->name_len == len && memcmp(e->name, name, len) == 0)
+            return true;
+    }
+    return false;
+}
+
+size_t lw_module_disassemble(lw_module *mod, const char *name, FILE *out)
+{
+    const Module *m = mod->m;
+    size_t n = 0;
+    for (uint32_t i = 0; i < m->nfuncs - m->nfunc_imports; i++) {
+        uint32_t idx = m->nfunc_imports + i;
+        if (name && !func_called(m, idx, name))
+            continue;
+        /* Its name-section name, else its first export's name, else func[N]. */
+        char buf[32];
+        const char *shown = module_func_name(m, idx, buf, sizeof buf);
+        int len = (int)strlen(shown);
+        for (uint32_t e = 0; shown == buf && e < m->nexports; e++)
+            if (m->exports[e].kind == EXT_FUNC && m->exports[e].index == idx) {
+                shown = m->exports[e].name;
+                len = (int)m->exports[e].name_len;
+            }
+        fprintf(out, "%s;; %.*s\n", n ? "\n" : "", len, shown);
+        CompiledFunc *cf = code_get(mod, i);
+        if (!cf)
+            fputs("(out of memory)\n", out);
+        else if (translate_func(cf) || cf->error)
+            disasm_func(out, cf);   /* a failure prints as "(not translated: why)" */
+        n++;
+    }
+    return n;
 }
