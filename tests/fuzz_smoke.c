@@ -6,7 +6,8 @@
  * text parser (wat_to_wasm) and the binaries it produces to the decoder and
  * the validator (module_decode, module_validate), then does the same with
  * truncated, bit-flipped and otherwise damaged copies.  Whatever validates
- * is also instantiated and its exports are called, under a fuel limit,
+ * has every function translated and disassembled (translate_all), and is
+ * instantiated and its exports are called, under a fuel limit,
  * which puts damaged but valid code through the translator and the
  * interpreter, twice: straight through, and in tiny fuel slices, and the
  * two runs must agree (see run_module).  Nothing may crash, read out of
@@ -325,6 +326,29 @@ static void run_module(const Module *m, const uint8_t *bytes, size_t len)
     lw_module_free(lm);
 }
 
+/*
+ * Translate every function of a valid module, and disassemble it, where a
+ * call reaches only what the exports call: the translator must take any
+ * valid body, imports or not.  The text goes nowhere; it is made to run
+ * the disassembler over every handler layout the translator emits.
+ */
+static unsigned long n_translated;
+
+static void translate_all(const uint8_t *bytes, size_t len)
+{
+    static FILE *sink;
+    if (!sink && !(sink = fopen("/dev/null", "w"))) {
+        perror("fuzz_smoke: /dev/null");
+        exit(1);
+    }
+    lw_error err;
+    lw_module *lm = lw_module_load(bytes, len, &err);
+    if (!lm)
+        return;
+    n_translated += lw_module_disassemble(lm, NULL, sink);
+    lw_module_free(lm);
+}
+
 /* Decode and validate one binary; what happens is fine as long as nothing crashes. */
 static void feed_binary(const uint8_t *bytes, size_t len)
 {
@@ -337,6 +361,7 @@ static void feed_binary(const uint8_t *bytes, size_t len)
     n_decoded++;
     if (module_validate(m, &err)) {
         n_valid++;
+        translate_all(bytes, len);
         run_module(m, bytes, len);
     }
     module_free(m);
@@ -509,10 +534,10 @@ int main(int argc, char **argv)
         }
     }
 
-    printf("fuzz-smoke: %lu inputs (%lu texts, %lu binaries; %lu decoded, %lu valid, "
+    printf("fuzz-smoke: %lu inputs (%lu texts, %lu binaries; %lu decoded, %lu valid, %lu functions translated, "
            "%lu instantiated, %lu calls run twice (%lu out of fuel), %lu yields) from %zu modules (%zu parse) in %zu files, "
            "%u rounds: no crash\n",
-           n_inputs, n_text, n_binary, n_decoded, n_valid, n_instantiated, n_calls, n_out_of_fuel, n_yields, nsamples,
+           n_inputs, n_text, n_binary, n_decoded, n_valid, n_translated, n_instantiated, n_calls, n_out_of_fuel, n_yields, nsamples,
            nparsed, nnames, rounds);
 
     for (size_t i = 0; i < nsamples; i++)
