@@ -264,6 +264,14 @@ expect "dis: unknown option" 64 '' "dis: unknown option '-x'" -- "$LEO" dis -x "
 expect "dis: missing file" 66 '' 'No such file' -- "$LEO" dis "$T/nonexistent.wasm"
 expect "dis: malformed module" 65 '' 'truncated.wasm: malformed module' -- "$LEO" dis "$T/truncated.wasm"
 expect "dis: binary module" 0 '^;; ' '' -- "$LEO" dis "$T/answer.wasm"
+# A float operand shows as its value, the shortest that reads back.
+cat >"$T/fimm.wat" <<'EOF'
+(module
+  (func $scale (param f64) (result f64) (f64.mul (local.get 0) (f64.const 0.1)))
+  (func $shift (param f32) (result f32) (f32.add (local.get 0) (f32.const -0.1))))
+EOF
+expect "dis: an f64 operand" 0 '^0000  F64_MUL_IMM +0,0 #0\.1$' '' -- "$LEO" dis "$T/fimm.wat" scale
+expect "dis: an f32 operand" 0 '^0000  F32_ADD_IMM +0,0 #-0\.1$' '' -- "$LEO" dis "$T/fimm.wat" shift
 
 # ---- running ----
 

@@ -14,6 +14,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "leonardo.h"
 #include "interp/translate.h"
@@ -78,6 +79,38 @@ static const struct { int h; const char *name, *fmt; } extras[] = {
     LW_CMP_OPS(X)
 #undef X
 };
+
+/* 64 or 32 where h's immediate is an f64 or an f32 (`x op const`), else 0. */
+static int float_imm_bits(int h)
+{
+    if (h == H_F64_ADD_IMM || h == H_F64_SUB_IMM || h == H_F64_MUL_IMM || h == H_F64_DIV_IMM)
+        return 64;
+    if (h == H_F32_ADD_IMM || h == H_F32_SUB_IMM || h == H_F32_MUL_IMM || h == H_F32_DIV_IMM)
+        return 32;
+    return 0;
+}
+
+/* A float immediate as the shortest decimal that reads back as the same value. */
+static void print_float_imm(FILE *out, uint64_t bits, int width)
+{
+    double d;
+    if (width == 32) {
+        uint32_t b = (uint32_t)bits;
+        float f;
+        memcpy(&f, &b, sizeof f);
+        d = f;
+    } else {
+        memcpy(&d, &bits, sizeof d);
+    }
+    char buf[40];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, d);
+        double back = strtod(buf, NULL);
+        if (width == 32 ? (float)back == (float)d : back == d)
+            break;
+    }
+    fprintf(out, " #%s", buf);
+}
 
 /* The float-register variants print as their base handler does. */
 static const struct { int h, base; const char *name; } facc_vars[] = {
@@ -225,7 +258,12 @@ void disasm_func(FILE *out, const CompiledFunc *cf)
             switch (*f) {
             case 'p': fprintf(out, " %" PRIu32 ",%" PRIu32, c->s.a, c->s.b); break;
             case 'n': fprintf(out, " fuel=%" PRIu32, c->s.a); break;
-            case 'i': fprintf(out, " #%" PRId64, (int64_t)c->u64); break;
+            case 'i':
+                if (float_imm_bits(h))
+                    print_float_imm(out, c->u64, float_imm_bits(h));
+                else
+                    fprintf(out, " #%" PRId64, (int64_t)c->u64);
+                break;
             case 't': fprintf(out, " ->%04td", c->t - code); break;
             case 'f': fprintf(out, " func[%" PRIu32 "]", ((const CompiledFunc *)c->p)->func_index); break;
             }
