@@ -77,7 +77,7 @@ static lw_status wasi_path_open(lw_exec *ex, void *env, uint64_t *slots)
     uint32_t oflags = (uint32_t)slots[4], fdflags = (uint32_t)slots[7], out = (uint32_t)slots[8];
     uint64_t base = slots[5], inh = slots[6];
     Mem m;
-    PathArg a;
+    PathArg a = {0};
     if (!mem_of(ex, &m))
         RET(W_FAULT);
     if (oflags & ~15u || fdflags & ~31u)
@@ -146,7 +146,7 @@ static lw_status one_path(lw_exec *ex, lw_wasi *w, uint64_t *slots, OnePath op)
 {
     static const uint64_t need[] = { R_PATH_CREATE_DIRECTORY, R_PATH_REMOVE_DIRECTORY, R_PATH_UNLINK_FILE };
     Mem m;
-    PathArg a;
+    PathArg a = {0};
     Last l;
     if (!mem_of(ex, &m))
         RET(W_FAULT);
@@ -198,7 +198,7 @@ static void proc_path(char buf[40], int fd)
 static lw_status wasi_path_filestat_get(lw_exec *ex, void *env, uint64_t *slots)
 {
     Mem m;
-    PathArg a;
+    PathArg a = {0};
     uint8_t *p;
     if (!mem_of(ex, &m))
         RET(W_FAULT);
@@ -234,7 +234,7 @@ static lw_status wasi_path_filestat_get(lw_exec *ex, void *env, uint64_t *slots)
 static lw_status wasi_path_filestat_set_times(lw_exec *ex, void *env, uint64_t *slots)
 {
     Mem m;
-    PathArg a;
+    PathArg a = {0};
     struct timespec ts[2];
     if (!mem_of(ex, &m))
         RET(W_FAULT);
@@ -266,7 +266,7 @@ static lw_status wasi_path_filestat_set_times(lw_exec *ex, void *env, uint64_t *
 static lw_status wasi_path_readlink(lw_exec *ex, void *env, uint64_t *slots)
 {
     Mem m;
-    PathArg a;
+    PathArg a = {0};
     Last l;
     uint8_t *buf;
     uint32_t len = (uint32_t)slots[4];
@@ -298,7 +298,7 @@ static lw_status wasi_path_readlink(lw_exec *ex, void *env, uint64_t *slots)
 static lw_status wasi_path_symlink(lw_exec *ex, void *env, uint64_t *slots)
 {
     Mem m;
-    PathArg a;
+    PathArg a = {0};
     Last l;
     uint32_t olen = (uint32_t)slots[1];
     const uint8_t *old;
@@ -326,7 +326,7 @@ static lw_status wasi_path_symlink(lw_exec *ex, void *env, uint64_t *slots)
 static lw_status wasi_path_link(lw_exec *ex, void *env, uint64_t *slots)
 {
     Mem m;
-    PathArg src, dst;
+    PathArg src = {0}, dst = {0};
     Last ls, ld;
     if (!mem_of(ex, &m))
         RET(W_FAULT);
@@ -357,7 +357,7 @@ static lw_status wasi_path_link(lw_exec *ex, void *env, uint64_t *slots)
 static lw_status wasi_path_rename(lw_exec *ex, void *env, uint64_t *slots)
 {
     Mem m;
-    PathArg src, dst;
+    PathArg src = {0}, dst = {0};
     Last ls, ld;
     if (!mem_of(ex, &m))
         RET(W_FAULT);
