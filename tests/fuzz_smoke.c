@@ -256,7 +256,7 @@ static void compare_state(const Module *m, lw_instance *a, lw_instance *b, const
  * Modules with imports, or with large memories or tables, are skipped.
  * Each exported function is called with zero arguments.
  */
-static void run_module(const Module *m, const uint8_t *bytes, size_t len)
+static void run_module(const Module *m, lw_module *lm)
 {
     if (m->nimports)
         return;
@@ -267,9 +267,6 @@ static void run_module(const Module *m, const uint8_t *bytes, size_t len)
         if (m->tables[i].limits.min > 10000)
             return;
     lw_error err;
-    lw_module *lm = lw_module_load(bytes, len, &err);
-    if (!lm)
-        return;
     lw_store *sa = lw_store_new(), *sb = lw_store_new();
     lw_exec *exa = lw_exec_new(sa, NULL), *exb = lw_exec_new(sb, NULL);
     lw_exec_set_fuel_limit(exa, RUN_FUEL);
@@ -323,30 +320,26 @@ static void run_module(const Module *m, const uint8_t *bytes, size_t len)
     lw_exec_free(exb);
     lw_store_free(sa);
     lw_store_free(sb);
-    lw_module_free(lm);
 }
 
 /*
  * Translate every function of a valid module, and disassemble it, where a
  * call reaches only what the exports call: the translator must take any
- * valid body, imports or not.  The text goes nowhere; it is made to run
- * the disassembler over every handler layout the translator emits.
+ * valid body, imports or not.  It runs after run_module, so that the calls
+ * there still translate their functions lazily, on the way.  The text goes
+ * nowhere; it is made to run the disassembler over every handler layout
+ * the translator emits.
  */
 static unsigned long n_translated;
 
-static void translate_all(const uint8_t *bytes, size_t len)
+static void translate_all(lw_module *lm)
 {
     static FILE *sink;
     if (!sink && !(sink = fopen("/dev/null", "w"))) {
         perror("fuzz_smoke: /dev/null");
         exit(1);
     }
-    lw_error err;
-    lw_module *lm = lw_module_load(bytes, len, &err);
-    if (!lm)
-        return;
     n_translated += lw_module_disassemble(lm, NULL, sink);
-    lw_module_free(lm);
 }
 
 /* Decode and validate one binary; what happens is fine as long as nothing crashes. */
@@ -361,8 +354,13 @@ static void feed_binary(const uint8_t *bytes, size_t len)
     n_decoded++;
     if (module_validate(m, &err)) {
         n_valid++;
-        translate_all(bytes, len);
-        run_module(m, bytes, len);
+        lw_error lerr;
+        lw_module *lm = lw_module_load(bytes, len, &lerr);
+        if (lm) {
+            run_module(m, lm);
+            translate_all(lm);
+            lw_module_free(lm);
+        }
     }
     module_free(m);
 }
